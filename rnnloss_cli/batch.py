@@ -1,0 +1,127 @@
+"""Paths → files → problems → solutions, with every failure kept as an entry of its own.
+
+A batch never stops at the first bad file: each file and each problem ends as an
+`Entry`, solved or with its one-line error, so `solve` can account for all of them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rnnloss_cli.errors import ProblemError
+from rnnloss_cli.problems import validate
+from rnnloss_cli.solver import Solution, solve
+
+EXTENSIONS = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One problem's outcome: a solution, or the error that stopped it."""
+
+    file: str
+    index: int | None
+    solution: Solution | None = None
+    error: ProblemError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.solution is not None
+
+
+def find_files(paths: Iterable[str]) -> list[tuple[str, ProblemError | None]]:
+    """Return each problem file under `paths` (folders recursively, sorted), or its error."""
+    found: list[tuple[str, ProblemError | None]] = []
+    for path in paths:
+        if path == "-" or not Path(path).is_dir():
+            if path != "-" and not Path(path).exists():
+                found.append((path, ProblemError("no such file or folder", source=path)))
+            else:
+                found.append((path, None))
+            continue
+        inside = sorted(
+            os.path.join(folder, name)
+            for folder, _, names in os.walk(path)
+            for name in names
+            if name.endswith(EXTENSIONS)
+        )
+        if not inside:
+            found.append(
+                (path, ProblemError("holds no problem files (*.yaml, *.yml)", source=path))
+            )
+        found.extend((f, None) for f in inside)
+    return found
+
+
+def default_title(path: str, index: int, count: int) -> str:
+    name = "stdin" if path == "-" else os.path.basename(path.rstrip("/")) or path
+    return f"{name}#{index}" if count > 1 else name
+
+
+def solve_file(
+    path: str, *, loss: str | None = None, overrides: Mapping[str, Any] | None = None
+) -> list[Entry]:
+    """Return an entry for every problem in the file at `path` (one entry if it is unreadable)."""
+    from rnnloss_cli.loader import load_file
+
+    try:
+        raws = load_file(path)
+    except ProblemError as exc:
+        return [Entry(path, None, error=exc.with_source(path))]
+    entries = []
+    for raw in raws:
+        data = raw.data
+        expected_text = raw.expected_text
+        if overrides and isinstance(data, dict):
+            data = {**data, **overrides}
+            if "expected" in overrides:
+                expected_text = None
+        try:
+            problem = validate(
+                data,
+                source=path,
+                index=raw.index,
+                expected_text=expected_text,
+                default_title=default_title(path, raw.index, raw.count),
+                loss=loss,
+            )
+            entries.append(Entry(path, raw.index, solution=solve(problem)))
+        except ProblemError as exc:
+            # Name the problem within a file of several, as its default title does.
+            exc.source = f"{path}#{raw.index}" if raw.count > 1 else path
+            entries.append(Entry(path, raw.index, error=exc))
+    return entries
+
+
+def solve_paths(paths: Iterable[str], *, loss: str | None = None) -> list[Entry]:
+    """Return the entries of every problem in every file under `paths`."""
+    entries: list[Entry] = []
+    for path, error in find_files(paths):
+        if error is not None:
+            entries.append(Entry(path, None, error=error))
+        else:
+            entries.extend(solve_file(path, loss=loss))
+    return entries
+
+
+def summary(entries: list[Entry]) -> dict[str, int]:
+    solved = [e for e in entries if e.ok]
+    return {
+        "problems": len(entries),
+        "solved": len(solved),
+        "matched": sum(1 for e in solved if e.solution and e.solution.matches is True),
+        "mismatched": sum(1 for e in solved if e.solution and e.solution.matches is False),
+        "errors": len(entries) - len(solved),
+    }
+
+
+def exit_status(entries: list[Entry]) -> int:
+    """Return 2 if any problem had an error, else 1 if any answer missed its key, else 0."""
+    counts = summary(entries)
+    if counts["errors"]:
+        return 2
+    return 1 if counts["mismatched"] else 0

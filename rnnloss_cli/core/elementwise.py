@@ -1,0 +1,194 @@
+"""Losses with one term per element or per observation: MSE, BCE, NLL/CCE and hinge.
+
+Every function takes validated float64 arrays and returns a `LossResult`. Shapes are
+checked by the problem validator before anything gets here; the checks below are a
+second line of defence that raise `ValueError`, never a silent broadcast.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnnloss_cli.core.result import LossResult, index_label, log_divisor, reduce_terms
+
+
+def _same_shape(y: np.ndarray, yhat: np.ndarray, what: str = "yhat") -> None:
+    if y.shape != yhat.shape:
+        raise ValueError(f"shape mismatch: y has shape {y.shape}, {what} has shape {yhat.shape}")
+
+
+def _infinite_term_warnings(terms: np.ndarray, why: str) -> list[str]:
+    """Name every infinite term (1-based, as the working numbers them) and its key position."""
+    out = []
+    for position in zip(*np.nonzero(np.isinf(terms)), strict=True):
+        number = int(np.ravel_multi_index(position, terms.shape)) + 1 if terms.ndim else 1
+        out.append(f"term {number} (at {index_label(tuple(position))}) is infinite: {why}")
+    return out
+
+
+def _xlogy(x: np.ndarray, log_y: np.ndarray) -> np.ndarray:
+    """Return x·log y with 0·log 0 = 0 (and 0·(−∞) = 0), as scipy.special.xlogy does."""
+    with np.errstate(invalid="ignore"):
+        return np.where(x == 0, 0.0, x * log_y)
+
+
+def _log(p: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return np.log(p)
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    """Return log(1 + eˣ) without overflow: max(x, 0) + log1p(e^−|x|)."""
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def log_softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Return log softmax(logits) along `axis`, shifted by the maximum so nothing overflows."""
+    shifted = logits - np.max(logits, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def mse(y: np.ndarray, yhat: np.ndarray, *, reduction: str = "mean") -> LossResult:
+    """Return the squared errors (y − ŷ)² and their mean (the lecture's 1/n Σ) or sum."""
+    _same_shape(y, yhat)
+    diff = y - yhat
+    with np.errstate(over="ignore"):
+        terms = diff * diff
+    warnings = []
+    if not np.all(np.isfinite(terms)):
+        warnings = _infinite_term_warnings(terms, "the squared difference overflows float64")
+    return reduce_terms(
+        "mse", terms, reduction, warnings=warnings, details={"y": y, "yhat": yhat, "diff": diff}
+    )
+
+
+def bce(
+    y: np.ndarray,
+    yhat: np.ndarray | None = None,
+    *,
+    logits: np.ndarray | None = None,
+    reduction: str = "mean",
+    log_base: str = "e",
+    clip: float | None = None,
+) -> LossResult:
+    """Return the binary cross-entropy terms −[y log ŷ + (1 − y) log(1 − ŷ)] and their reduction.
+
+    `yhat` are probabilities; with `logits` instead, ŷ = sigmoid(logits) and the logarithms
+    come straight from the logits: log σ(x) = −softplus(−x), log(1 − σ(x)) = −softplus(x),
+    which stays finite where 1 − σ(x) would round to 0. 0·log 0 = 0, so a target of exactly
+    0 or 1 never turns a confident prediction into NaN. `clip` moves probabilities into
+    [clip, 1 − clip] first, as Keras does with its epsilon.
+    """
+    if (yhat is None) == (logits is None):
+        raise ValueError("give exactly one of yhat and logits")
+    details: dict[str, np.ndarray] = {"y": y}
+    if logits is not None:
+        _same_shape(y, logits, "logits")
+        log_p = -_softplus(-logits)
+        log_1mp = -_softplus(logits)
+        details["logits"] = logits
+        details["p"] = np.exp(log_p)
+    else:
+        assert yhat is not None
+        _same_shape(y, yhat)
+        p = yhat if clip is None else np.clip(yhat, clip, 1.0 - clip)
+        log_p, log_1mp = _log(p), _log(1.0 - p)
+        details["yhat"] = yhat
+        details["p"] = p
+    nats = -(_xlogy(y, log_p) + _xlogy(1.0 - y, log_1mp))
+    terms = nats / log_divisor(log_base)
+    warnings = _infinite_term_warnings(
+        terms, "the target puts weight on a predicted probability of 0, and log 0 = −∞"
+    )
+    return reduce_terms(
+        "bce", terms, reduction, log_base=log_base, warnings=warnings, details=details
+    )
+
+
+def categorical_cross_entropy(
+    y: np.ndarray,
+    yhat: np.ndarray | None = None,
+    *,
+    logits: np.ndarray | None = None,
+    log_probs: np.ndarray | None = None,
+    reduction: str = "sum",
+    log_base: str = "e",
+    clip: float | None = None,
+    label_smoothing: float = 0.0,
+    loss: str = "cce",
+) -> LossResult:
+    """Return the per-observation cross-entropies −Σ_c y_c log ŷ_c and their reduction.
+
+    `y` is N × C (one-hot or soft rows); the prediction is N × C probabilities (`yhat`),
+    log-probabilities (`log_probs`) or `logits` (log-softmax applied, so nothing overflows).
+    `label_smoothing` ε replaces y by (1 − ε)·y + ε/C, as PyTorch and Keras do. `loss`
+    names the result (`nll` is the same formula restricted to one-hot targets).
+    """
+    given = [a for a in (yhat, logits, log_probs) if a is not None]
+    if len(given) != 1:
+        raise ValueError("give exactly one of yhat, logits and log_probs")
+    prediction = given[0]
+    if y.ndim != 2:
+        raise ValueError(f"y must be N × C, got shape {y.shape}")
+    _same_shape(y, prediction, "the prediction")
+    if not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(f"label_smoothing must lie in [0, 1), got {label_smoothing}")
+    details: dict[str, np.ndarray] = {"y": y}
+    if logits is not None:
+        log_p = log_softmax(logits)
+        details["logits"] = logits
+        details["p"] = np.exp(log_p)
+    elif log_probs is not None:
+        log_p = log_probs
+        details["log_probs"] = log_probs
+        details["p"] = np.exp(log_p)
+    else:
+        assert yhat is not None
+        p = yhat if clip is None else np.clip(yhat, clip, 1.0 - clip)
+        log_p = _log(p)
+        details["yhat"] = yhat
+        details["p"] = p
+    weights = y
+    if label_smoothing:
+        weights = (1.0 - label_smoothing) * y + label_smoothing / y.shape[1]
+        details["y_smoothed"] = weights
+    nats = -np.sum(_xlogy(weights, log_p), axis=1)
+    terms = nats / log_divisor(log_base)
+    warnings = _infinite_term_warnings(
+        terms, "the target puts weight on a class predicted with probability 0, and log 0 = −∞"
+    )
+    return reduce_terms(loss, terms, reduction, log_base=log_base, warnings=warnings, details=details)
+
+
+def hinge(
+    y: np.ndarray,
+    yhat: np.ndarray,
+    *,
+    margin: float = 1.0,
+    squared: bool = False,
+    reduction: str = "mean",
+) -> LossResult:
+    """Return the hinge terms max(0, margin − y·ŷ) (squared if asked) and their reduction.
+
+    Labels are −1 or +1 and ŷ a real score. The lecture writes the sequence hinge loss as a
+    sum over time steps but averages in its worked example, so `mean` is the default and
+    the working always shows both.
+    """
+    _same_shape(y, yhat)
+    product = y * yhat
+    raw = margin - product
+    terms = np.maximum(raw, 0.0)
+    if squared:
+        with np.errstate(over="ignore"):
+            terms = terms * terms
+    warnings = []
+    if not np.all(np.isfinite(terms)):
+        warnings = _infinite_term_warnings(terms, "the margin overflows float64")
+    return reduce_terms(
+        "hinge",
+        terms,
+        reduction,
+        warnings=warnings,
+        details={"y": y, "yhat": yhat, "product": product, "raw": raw, "margin": margin,
+                 "squared": squared},
+    )

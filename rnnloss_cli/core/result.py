@@ -1,0 +1,83 @@
+"""The result every loss returns, and the conventions shared by the losses."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+REDUCTIONS = ("mean", "sum", "none")
+LOG_BASES = ("e", "2", "10")
+
+
+@dataclass(frozen=True)
+class LossResult:
+    """One loss computed: terms, their sum and mean, and the headline value.
+
+    `terms` keeps the shape of the input (per element for `mse`/`bce`/`hinge`, per
+    observation for `nll`/`cce`). `value` is `mean` or `sum` (a float) or, for the
+    reduction `none`, the terms themselves. `details` holds the intermediate arrays that
+    the working substitutes into the formula (probabilities after a sigmoid, margins, …).
+    """
+
+    loss: str
+    reduction: str
+    terms: np.ndarray
+    sum: float
+    mean: float
+    value: float | np.ndarray
+    log_base: str | None = None
+    warnings: tuple[str, ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def log_divisor(log_base: str) -> float:
+    """Return ln(base): dividing a natural logarithm by it changes its base."""
+    if log_base not in LOG_BASES:
+        raise ValueError(f"log_base must be one of {', '.join(LOG_BASES)}, got {log_base!r}")
+    return 1.0 if log_base == "e" else math.log(float(log_base))
+
+
+def reduce_terms(
+    loss: str,
+    terms: np.ndarray,
+    reduction: str,
+    *,
+    log_base: str | None = None,
+    warnings: list[str] | tuple[str, ...] = (),
+    details: dict[str, Any] | None = None,
+) -> LossResult:
+    """Return the `LossResult` of `terms` under `reduction` (`mean`, `sum` or `none`)."""
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {', '.join(REDUCTIONS)}, got {reduction!r}")
+    if terms.size == 0:
+        raise ValueError("there are no terms to reduce")
+    total = float(np.sum(terms))
+    mean = total / terms.size
+    value: float | np.ndarray
+    if reduction == "mean":
+        value = mean
+    elif reduction == "sum":
+        value = total
+    else:
+        value = terms
+    return LossResult(
+        loss=loss,
+        reduction=reduction,
+        terms=terms,
+        sum=total,
+        mean=mean,
+        value=value,
+        log_base=log_base,
+        warnings=tuple(warnings),
+        details=details or {},
+    )
+
+
+def index_label(index: tuple[int, ...] | int) -> str:
+    """Return a term's 0-based position written as in the problem file's keys: `[1]`, `[0][2]`."""
+    if isinstance(index, int | np.integer):
+        index = (int(index),)
+    return "".join(f"[{int(i)}]" for i in index)

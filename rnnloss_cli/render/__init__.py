@@ -1,0 +1,1 @@
+"""Renderers: results in, text out. They format; they never compute a loss."""

@@ -1,0 +1,330 @@
+"""The working, as a tutor would write it: inputs, formula, one row per term, sum, mean, answer.
+
+Everything here formats numbers the core already computed; nothing here computes a loss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from rnnloss_cli.render.numbers import log_name, num, paren, sum_expression, vector
+from rnnloss_cli.solver import Solution
+
+NAMES = {
+    "mse": "Mean squared error",
+    "bce": "Binary cross-entropy",
+    "nll": "Negative log-likelihood",
+    "cce": "Categorical cross-entropy",
+    "hinge": "Hinge loss",
+}
+MAX_ROWS = 12  # term rows shown before the middle is elided
+MAX_COLUMNS = 8  # matrix columns shown before the middle is elided
+
+
+def _indent(renderable: RenderableType, pad: tuple[int, int, int, int]) -> Padding:
+    """Indent without padding lines out to the full width (no trailing blanks in pipes)."""
+    return Padding(renderable, pad, expand=False)
+
+
+def _elide(count: int, limit: int = MAX_ROWS) -> list[int | None]:
+    """Return the row positions to show, with None where the middle is left out."""
+    if count <= limit:
+        return list(range(count))
+    head = limit - 3
+    return [*range(head), None, *range(count - 2, count)]
+
+
+def _positions(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
+    return [tuple(int(i) for i in p) for p in np.ndindex(*shape)]
+
+
+def _position_label(position: tuple[int, ...]) -> str:
+    """Return a term's number as the formula counts (1-based): `2`, or `(1, 3)` for a matrix."""
+    if len(position) == 1:
+        return str(position[0] + 1)
+    return "(" + ", ".join(str(i + 1) for i in position) + ")"
+
+
+def _matrix_table(
+    matrix: np.ndarray, *, row_label: str, column_names: Sequence[str] | None = None
+) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)
+    table.add_column(row_label, justify="right", style="dim")
+    columns = _elide(matrix.shape[1], MAX_COLUMNS)
+    for c in columns:
+        if c is None:
+            table.add_column("…", justify="center")
+        else:
+            name = column_names[c] if column_names is not None else str(c)
+            table.add_column(name, justify="right")
+    for r in _elide(matrix.shape[0]):
+        if r is None:
+            table.add_row("…", *["⋮" for _ in columns])
+            continue
+        table.add_row(str(r), *["…" if c is None else num(matrix[r, c]) for c in columns])
+    return table
+
+
+def _inputs(solution: Solution) -> RenderableType:
+    """Return the problem's inputs: vectors inline, matrices as small tables."""
+    details, display = solution.result.details, solution.problem.display
+    items: list[RenderableType] = []
+    classes = display.get("classes")
+    for key, label in (
+        ("y", "y"),
+        ("yhat", "ŷ"),
+        ("logits", "logits"),
+        ("log_probs", "log ŷ"),
+    ):
+        if key not in details:
+            continue
+        value = details[key]
+        if key == "y" and "target" in display and solution.problem.loss in ("nll", "cce"):
+            targets = display["target"]
+            names = [classes[t] if classes else str(t) for t in targets]
+            items.append(Text(f"target = [{', '.join(names)}]"))
+            continue
+        if value.ndim == 1:
+            items.append(Text(f"{label} = {vector(value)}"))
+        else:
+            items.append(Text(f"{label} ({value.shape[0]} × {value.shape[1]}):"))
+            items.append(_indent(_matrix_table(value, row_label="i", column_names=classes),
+                                 (0, 0, 0, 2)))
+    result = solution.result
+    if result.loss == "hinge":
+        extra = f"margin = {num(details['margin'])}"
+        if details["squared"]:
+            extra += ", squared"
+        items.append(Text(extra))
+    if classes and not any(isinstance(i, Padding) for i in items):
+        items.append(Text(f"classes = [{', '.join(classes)}]"))
+    if "y_smoothed" in details:
+        items.append(Text("label smoothing: y ← (1 − ε)·y + ε/C"))
+    return Group(*items)
+
+
+# --- one function a loss: formula lines, term table columns, one row of cells per term ---
+
+
+def _hinge_rows(solution: Solution) -> tuple[list[str], list[str], list[list[str]]]:
+    d = solution.result.details
+    m = num(d["margin"])
+    power = "²" if d["squared"] else ""
+    mean = solution.result.reduction == "mean"
+    formula = [
+        f"L = {'(1/n) ' if mean else ''}Σᵢ max(0, {m} − yᵢ·ŷᵢ){power}",
+        "The lecture's formula is the sum Σₜ max(0, 1 − yₜ·ŷₜ), but its worked",
+        "example averages; both the sum and the mean are shown below.",
+    ]
+    headers = ["i", "y", "ŷ", f"max(0, {m} − y·ŷ){power}", "term"]
+    rows = []
+    for pos in _positions(d["y"].shape):
+        y, yhat, raw = d["y"][pos], d["yhat"][pos], d["raw"][pos]
+        product = f"({num(y)})({num(yhat)})"
+        work = f"max(0, {m} − {product}) = max(0, {num(raw)})"
+        if d["squared"]:
+            work = f"max(0, {m} − {product})² = {paren(max(raw, 0.0))}²"
+        rows.append([_position_label(pos), num(y), num(yhat), work,
+                     num(solution.result.terms[pos])])
+    return formula, headers, rows
+
+
+def _mse_rows(solution: Solution) -> tuple[list[str], list[str], list[list[str]]]:
+    d = solution.result.details
+    mean = solution.result.reduction == "mean"
+    formula = [f"MSE = {'(1/n) ' if mean else ''}Σᵢ (yᵢ − ŷᵢ)²"]
+    headers = ["i", "y", "ŷ", "(y − ŷ)²", "term"]
+    rows = []
+    for pos in _positions(d["y"].shape):
+        y, yhat, diff = d["y"][pos], d["yhat"][pos], d["diff"][pos]
+        work = f"({num(y)} − {paren(yhat)})² = {paren(diff)}²"
+        rows.append([_position_label(pos), num(y), num(yhat), work,
+                     num(solution.result.terms[pos])])
+    return formula, headers, rows
+
+
+def _bce_rows(solution: Solution) -> tuple[list[str], list[str], list[list[str]]]:
+    d, result = solution.result.details, solution.result
+    log = log_name(result.log_base)
+    mean = result.reduction == "mean"
+    formula = [f"BCE = −{'(1/n) ' if mean else ''}Σᵢ [yᵢ·{log} ŷᵢ + (1 − yᵢ)·{log}(1 − ŷᵢ)]"
+               "   (0·log 0 = 0)"]
+    if "logits" in d:
+        formula.append("ŷ = σ(logit) = 1 / (1 + e^(−logit)), the logs taken from the logits "
+                       "directly so nothing rounds to log 0")
+    headers = ["i", "y", "ŷ", "working", "term"]
+    rows = []
+    for pos in _positions(d["y"].shape):
+        y, p = float(d["y"][pos]), float(d["p"][pos])
+        shown_p = num(p) if "logits" not in d else f"σ({num(d['logits'][pos])}) = {num(p)}"
+        if y == 1:
+            work = f"−{log}({num(p)})"
+        elif y == 0:
+            work = f"−{log}(1 − {num(p)})"
+        else:
+            work = f"−[{num(y)}·{log}({num(p)}) + {num(1 - y)}·{log}(1 − {num(p)})]"
+        rows.append([_position_label(pos), num(y), shown_p, work, num(result.terms[pos])])
+    return formula, headers, rows
+
+
+def _cross_entropy_rows(solution: Solution) -> tuple[list[str], list[str], list[list[str]]]:
+    d, result, display = solution.result.details, solution.result, solution.problem.display
+    log = log_name(result.log_base)
+    mean = result.reduction == "mean"
+    name = "NLL" if result.loss == "nll" else "CCE"
+    formula = [f"{name} = −{'(1/n) ' if mean else ''}Σᵢ Σ_c yᵢ,c·{log} ŷᵢ,c"
+               "   (one-hot y: −" + log + " of the target's probability)"]
+    if "logits" in d:
+        formula.append("ŷ = softmax(logits), taken as log-softmax so nothing overflows")
+    weights = d.get("y_smoothed", d["y"])
+    classes = display.get("classes")
+    one_hot = "target" in display and "y_smoothed" not in d
+    headers = ["i", "target", "ŷ[target]", "working", "term"] if one_hot else [
+        "i", "y", "ŷ", "working", "term"]
+    rows = []
+    for i in range(weights.shape[0]):
+        p = d["p"][i]
+        if one_hot:
+            t = display["target"][i]
+            label = classes[t] if classes else str(t)
+            rows.append([str(i + 1), label, num(p[t]), f"−{log}({num(p[t])})",
+                         num(result.terms[i])])
+            continue
+        nonzero = [c for c in range(len(p)) if weights[i, c] != 0]
+        parts = [f"{num(weights[i, c])}·{log}({num(p[c])})" for c in nonzero]
+        if len(parts) > 4:
+            parts = [*parts[:2], "…", parts[-1]]
+        rows.append([str(i + 1), vector(weights[i], 5), vector(p, 5),
+                     f"−({' + '.join(parts)})", num(result.terms[i])])
+    if "y_smoothed" in d:
+        formula.append(f"with label smoothing the targets become (1 − ε)·y + ε/C "
+                       f"over C = {weights.shape[1]} classes")
+    return formula, headers, rows
+
+
+TERM_ROWS: dict[str, Callable[[Solution], tuple[list[str], list[str], list[list[str]]]]] = {
+    "hinge": _hinge_rows,
+    "mse": _mse_rows,
+    "bce": _bce_rows,
+    "nll": _cross_entropy_rows,
+    "cce": _cross_entropy_rows,
+}
+
+
+def _term_table(headers: list[str], rows: list[list[str]]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)
+    for i, header in enumerate(headers):
+        table.add_column(
+            header,
+            justify="left" if header in ("working", "target") or "max" in header or "(" in header
+            else "right",
+            overflow="fold",
+            style="bold" if header == "term" else None,
+        )
+    for r in _elide(len(rows)):
+        if r is None:
+            table.add_row(*["⋮"] * len(headers))
+        else:
+            table.add_row(*rows[r])
+    return table
+
+
+def _totals(solution: Solution) -> list[Text]:
+    result = solution.result
+    flat = np.ravel(result.terms)
+    n = flat.size
+    lines = [
+        Text.assemble(("Sum   ", "bold"), f"Σ = {sum_expression(flat)} = {num(result.sum)}"),
+        Text.assemble(("Mean  ", "bold"), f"{num(result.sum)} / {n} = {num(result.mean)}"),
+    ]
+    return lines
+
+
+def answer_text(solution: Solution) -> Text:
+    """Return the answer line: the loss, its reduction, its value (full precision shown)."""
+    result = solution.result
+    name = NAMES.get(result.loss, result.loss)
+    if result.reduction == "none":
+        return Text.assemble((f"{name} (reduction none): ", "bold"),
+                             f"terms = {vector(np.ravel(result.terms))}")
+    base = f", log base {result.log_base}" if result.log_base not in (None, "e") else ""
+    value = float(result.value)
+    text = Text.assemble((f"{name} ({result.reduction}{base}) = ", "bold"),
+                         (num(value, 6), "bold green"))
+    rounded = num(value, 4)
+    if rounded != num(value, 6):
+        text.append(f"  ≈ {rounded}")
+    return text
+
+
+def check_text(solution: Solution) -> Text | None:
+    """Return the ✓/✗ line against the answer key, or None when there is none."""
+    problem = solution.problem
+    if problem.expected is None:
+        return None
+    key = f"{num(problem.expected, 10)} (± {num(problem.tolerance or 0.0, 3)})"
+    if solution.matches:
+        return Text.assemble(("✓ ", "bold green"), f"matches the answer key {key}")
+    diff = solution.difference
+    off = f": off by {num(abs(diff), 4)}" if diff is not None else ""
+    return Text.assemble(("✗ ", "bold red"), f"does not match the answer key {key}{off}")
+
+
+def working(solution: Solution) -> RenderableType:
+    """Return the whole working of one solved problem as one Rich renderable."""
+    result, problem = solution.result, solution.problem
+    title = problem.title or NAMES.get(result.loss, result.loss)
+    formula, headers, rows = TERM_ROWS[result.loss](solution)
+    parts: list[RenderableType] = [
+        Text(title, style="bold underline"),
+        Text(""),
+        Text("Inputs", style="bold cyan"),
+        _indent(_inputs(solution), (0, 0, 0, 2)),
+        Text(""),
+        Text("Formula", style="bold cyan"),
+        _indent(Group(*[Text(line) for line in formula]), (0, 0, 0, 2)),
+        Text(""),
+        Text("Terms", style="bold cyan"),
+        _term_table(headers, rows),
+        _indent(Group(*_totals(solution)), (0, 0, 0, 2)),
+        Text(""),
+    ]
+    answer_lines: list[RenderableType] = [answer_text(solution)]
+    check = check_text(solution)
+    if check is not None:
+        answer_lines.append(check)
+    border = "green" if solution.matches in (None, True) else "red"
+    parts.append(Panel(Group(*answer_lines), title="Answer", title_align="left",
+                       border_style=border, expand=False))
+    if result.warnings:
+        parts.append(Panel(Group(*[Text(f"• {w}") for w in result.warnings]), title="Warnings",
+                           title_align="left", border_style="yellow"))
+    return Group(*parts)
+
+
+def print_working(console: Console, solution: Solution) -> None:
+    console.print(working(solution))
+
+
+def summary_table(rows: Sequence[dict[str, Any]]) -> Table:
+    """Return the `solve` table: file, title, loss, answer, expected, check."""
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)
+    table.add_column("file", overflow="fold", ratio=3)
+    table.add_column("title", overflow="fold", ratio=3)
+    table.add_column("loss", no_wrap=True)
+    table.add_column("answer", justify="right", no_wrap=True)
+    table.add_column("expected", justify="right", no_wrap=True)
+    table.add_column("check", no_wrap=False, ratio=2)
+    for row in rows:
+        table.add_row(*[row[k] for k in ("file", "title", "loss", "answer", "expected")],
+                      row["check"])
+    return table

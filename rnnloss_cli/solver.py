@@ -1,0 +1,58 @@
+"""Validated problem → core result, and the check against the answer key."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from rnnloss_cli.core import elementwise
+from rnnloss_cli.core.result import LossResult
+from rnnloss_cli.errors import ProblemError
+from rnnloss_cli.problems import Problem
+
+CORE: dict[str, Callable[..., LossResult]] = {
+    "mse": elementwise.mse,
+    "bce": elementwise.bce,
+    "nll": elementwise.categorical_cross_entropy,
+    "cce": elementwise.categorical_cross_entropy,
+    "hinge": elementwise.hinge,
+}
+
+
+@dataclass(frozen=True)
+class Solution:
+    """A problem, its result, and whether the answer matches `expected` (None without one)."""
+
+    problem: Problem
+    result: LossResult
+    matches: bool | None
+
+    @property
+    def difference(self) -> float | None:
+        if self.problem.expected is None or not isinstance(self.result.value, float):
+            return None
+        if math.isinf(self.problem.expected) and self.result.value == self.problem.expected:
+            return 0.0
+        return self.result.value - self.problem.expected
+
+
+def check(value: Any, expected: float | None, tolerance: float | None) -> bool | None:
+    """Return whether `value` lies within `tolerance` of `expected` (None: nothing to check)."""
+    if expected is None or not isinstance(value, float):
+        return None
+    if math.isinf(expected) or math.isinf(value):
+        return value == expected
+    return abs(value - expected) <= (tolerance or 0.0) * (1 + 1e-9)
+
+
+def solve(problem: Problem) -> Solution:
+    """Return the `Solution` of a validated problem."""
+    try:
+        result = CORE[problem.loss](**problem.inputs)
+    except ValueError as exc:  # the validator should have caught it: still one clean line
+        raise ProblemError(str(exc), source=problem.source) from None
+    if problem.warnings:
+        result = replace(result, warnings=problem.warnings + result.warnings)
+    return Solution(problem, result, check(result.value, problem.expected, problem.tolerance))
