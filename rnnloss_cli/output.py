@@ -123,8 +123,8 @@ def run_solve(paths: list[str], *, details: bool, as_json: bool) -> int:
         for e in entries:
             s = e.solution
             if s is None:
-                rows.append({"file": e.file, "title": "—", "loss": "—", "answer": "—",
-                             "expected": "—", "check": f"error: {_message(e.error)}"})
+                rows.append({"file": e.file, "title": _message(e.error), "loss": "—",
+                             "answer": "—", "expected": "—", "check": "error"})
                 continue
             value = s.result.value
             answer = num(value) if isinstance(value, float) else "(terms)"
@@ -133,7 +133,7 @@ def run_solve(paths: list[str], *, details: bool, as_json: bool) -> int:
                      None: "—"}[s.matches]
             rows.append({"file": e.file, "title": s.problem.title or "", "loss": s.result.loss,
                          "answer": answer, "expected": expected, "check": check})
-        emit(console, summary_table(rows))
+        emit(console, summary_table(rows, console.width))
         counts = summary(entries)
         emit(console, Text(
             f"{counts['problems']} problems: {counts['solved']} solved, {counts['matched']} "

@@ -417,7 +417,13 @@ def _parse_classes(r: _Reader) -> list[str] | None:
     elif isinstance(value, list) and value:
         names = []
         for i, v in enumerate(value):
-            if isinstance(v, bool) or v is None or isinstance(v, list | dict):
+            if isinstance(v, bool):
+                raise ProblemError(
+                    f"a class name, got {_shown(v)}: YAML reads a bare yes/no/on/off as true or "
+                    "false, so quote the name ('on')",
+                    key=f"classes[{i}]",
+                )
+            if v is None or isinstance(v, list | dict):
                 raise ProblemError(f"a class name, got {_shown(v)}", key=f"classes[{i}]")
             names.append(str(v))
     else:
@@ -456,6 +462,12 @@ def _parse_targets(r: _Reader, classes: list[str] | None, n_classes: int) -> tup
         if isinstance(item, list):
             raise ProblemError(
                 "expected a class index or name, got a list (one-hot rows go under `y`)", key=key
+            )
+        if isinstance(item, bool) and classes is not None:
+            raise ProblemError(
+                f"got {_shown(item)}: YAML reads a bare yes/no/on/off as true or false, so "
+                "quote the class name ('on')",
+                key=key,
             )
         number = parse_number(item, key)
         if not number.is_integer():

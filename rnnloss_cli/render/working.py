@@ -70,7 +70,7 @@ def _matrix_table(
         if r is None:
             table.add_row("…", *["⋮" for _ in columns])
             continue
-        table.add_row(str(r), *["…" if c is None else num(matrix[r, c]) for c in columns])
+        table.add_row(str(r + 1), *["…" if c is None else num(matrix[r, c]) for c in columns])
     return table
 
 
@@ -315,16 +315,32 @@ def print_working(console: Console, solution: Solution) -> None:
     console.print(working(solution))
 
 
-def summary_table(rows: Sequence[dict[str, Any]]) -> Table:
-    """Return the `solve` table: file, title, loss, answer, expected, check."""
+def summary_table(rows: Sequence[dict[str, Any]], width: int = 80) -> Table:
+    """Return the `solve` table: file, title, loss, answer, expected, check.
+
+    The narrow columns keep their width. When what is left holds the file names and a
+    title column of 20 characters, file and title are columns of their own; otherwise they
+    share one column, the title in a second line under the file name.
+    """
+    narrow = ("loss", "answer", "expected", "check")
+    # Each column costs its text, one blank each side and one separator between columns.
+    fixed = sum(max([len(k)] + [len(row[k]) for row in rows]) + 3 for k in narrow)
+    room = width - fixed - 3
+    longest_file = max([4] + [len(row["file"]) for row in rows])
+    separate = room - longest_file - 3 >= 20
     table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)
-    table.add_column("file", overflow="fold", ratio=3)
-    table.add_column("title", overflow="fold", ratio=3)
+    if separate:
+        table.add_column("file", no_wrap=True)
+        table.add_column("title", overflow="fold", ratio=1)
+    else:
+        table.add_column("file / title", overflow="fold", ratio=1)
     table.add_column("loss", no_wrap=True)
     table.add_column("answer", justify="right", no_wrap=True)
     table.add_column("expected", justify="right", no_wrap=True)
-    table.add_column("check", no_wrap=False, ratio=2)
+    table.add_column("check", no_wrap=True)
     for row in rows:
-        table.add_row(*[row[k] for k in ("file", "title", "loss", "answer", "expected")],
-                      row["check"])
+        style = "red" if row["check"] == "error" else "dim"
+        title = Text(row["title"], style=style)
+        first = [row["file"], title] if separate else [Text.assemble(row["file"], "\n", title)]
+        table.add_row(*first, *[row[k] for k in narrow])
     return table
