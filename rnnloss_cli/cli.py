@@ -26,7 +26,7 @@ EPILOG_SOLVE = (
 class OneLineGroup(TyperGroup):
     """Every usage error ends as one line on standard error and exit status 2."""
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:  # noqa: ARG002
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         try:
             rv = super().main(*args, standalone_mode=False, **kwargs)
         except typer.TyperException as exc:
@@ -68,8 +68,9 @@ def _version(value: bool) -> None:
 def _root(
     version: Annotated[
         bool,
-        typer.Option("--version", help="Print the version and exit.", callback=_version,
-                     is_eager=True),
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_version, is_eager=True
+        ),
     ] = False,
 ) -> None:
     """A calculator for the loss functions used to train recurrent neural networks."""
@@ -79,8 +80,10 @@ def _root(
 
 FileArg = Annotated[
     str | None,
-    typer.Argument(help="A problem file (YAML); - reads standard input. Omit it to give the "
-                        "inputs as flags.", show_default=False),
+    typer.Argument(
+        help="A problem file (YAML); - reads standard input. Omit it to give the inputs as flags.",
+        show_default=False,
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the contract's JSON object only.")]
 TitleOpt = Annotated[str | None, typer.Option("--title", help="A line shown above the working.")]
@@ -89,8 +92,10 @@ ExpectedOpt = Annotated[
 ]
 ToleranceOpt = Annotated[
     str | None,
-    typer.Option("--tolerance", help="Absolute tolerance for --expected (default: half a unit "
-                                     "in its last decimal place)."),
+    typer.Option(
+        "--tolerance",
+        help="Absolute tolerance for --expected (default: half a unit in its last decimal place).",
+    ),
 ]
 ReductionOpt = Annotated[
     str | None, typer.Option("--reduction", help="mean, sum or none.", show_default=False)
@@ -139,8 +144,14 @@ def mse(
     as_json: JsonOpt = False,
 ) -> None:
     """Mean squared error (1/n) Σ (y − ŷ)²; default reduction mean."""
-    _run("mse", file, as_json, dict(y=y, yhat=yhat, reduction=reduction, title=title,
-                                    expected=expected, tolerance=tolerance))
+    _run(
+        "mse",
+        file,
+        as_json,
+        dict(
+            y=y, yhat=yhat, reduction=reduction, title=title, expected=expected, tolerance=tolerance
+        ),
+    )
 
 
 def _bce(
@@ -157,13 +168,29 @@ def _bce(
     as_json: JsonOpt = False,
 ) -> None:
     """Binary cross-entropy −[y log ŷ + (1 − y) log(1 − ŷ)]; default reduction mean."""
-    _run("bce", file, as_json, dict(y=y, yhat=yhat, logits=logits, reduction=reduction,
-                                    log_base=log_base, clip=clip, title=title,
-                                    expected=expected, tolerance=tolerance))
+    _run(
+        "bce",
+        file,
+        as_json,
+        dict(
+            y=y,
+            yhat=yhat,
+            logits=logits,
+            reduction=reduction,
+            log_base=log_base,
+            clip=clip,
+            title=title,
+            expected=expected,
+            tolerance=tolerance,
+        ),
+    )
 
 
-app.command("bce", epilog=_example("bce", "--y 1,0,1 --yhat 0.9,0.2,0.6"),
-            help=f"{_bce.__doc__} Alias: cross-entropy.")(_bce)
+app.command(
+    "bce",
+    epilog=_example("bce", "--y 1,0,1 --yhat 0.9,0.2,0.6"),
+    help=f"{_bce.__doc__} Alias: cross-entropy.",
+)(_bce)
 app.command("cross-entropy", hidden=True, help="Alias of bce.")(_bce)
 
 
@@ -171,11 +198,14 @@ def _classification(loss: str) -> Any:
     def command(
         file: FileArg = None,
         target: TargetOpt = None,
-        y: Annotated[str | None, typer.Option("--y", help="One-hot (or, for cce, soft) rows "
-                                                          "instead of --target.")] = None,
-        yhat: Annotated[str | None, typer.Option("--yhat", help="Probability rows, e.g. "
-                                                                "'0.7,0.2,0.1;0.1,0.8,0.1'.")]
-        = None,
+        y: Annotated[
+            str | None,
+            typer.Option("--y", help="One-hot (or, for cce, soft) rows instead of --target."),
+        ] = None,
+        yhat: Annotated[
+            str | None,
+            typer.Option("--yhat", help="Probability rows, e.g. '0.7,0.2,0.1;0.1,0.8,0.1'."),
+        ] = None,
         logits: LogitsOpt = None,
         log_probs: LogProbsOpt = None,
         classes: ClassesOpt = None,
@@ -190,34 +220,54 @@ def _classification(loss: str) -> Any:
         tolerance: ToleranceOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
-        _run(loss, file, as_json, dict(target=target, y=y, yhat=yhat, logits=logits,
-                                       log_probs=log_probs, classes=classes,
-                                       label_smoothing=label_smoothing, reduction=reduction,
-                                       log_base=log_base, clip=clip, title=title,
-                                       expected=expected, tolerance=tolerance))
+        _run(
+            loss,
+            file,
+            as_json,
+            dict(
+                target=target,
+                y=y,
+                yhat=yhat,
+                logits=logits,
+                log_probs=log_probs,
+                classes=classes,
+                label_smoothing=label_smoothing,
+                reduction=reduction,
+                log_base=log_base,
+                clip=clip,
+                title=title,
+                expected=expected,
+                tolerance=tolerance,
+            ),
+        )
 
     return command
 
 
 _CCE_EXAMPLE = "--target 0,2 --yhat '0.7,0.2,0.1;0.1,0.3,0.6'"
-app.command("nll", epilog=_example("nll", _CCE_EXAMPLE),
-            help="Negative log-likelihood −Σ y log ŷ over one-hot targets; default reduction "
-                 "sum (the lecture's formula).")(_classification("nll"))
-app.command("cce", epilog=_example("cce", _CCE_EXAMPLE),
-            help="Categorical cross-entropy −Σᵢ Σ_c yᵢ,c log ŷᵢ,c (soft labels and label "
-                 "smoothing allowed); default reduction sum. Alias: "
-                 "categorical-cross-entropy.")(_classification("cce"))
-app.command("categorical-cross-entropy", hidden=True, help="Alias of cce.")(
-    _classification("cce"))
+app.command(
+    "nll",
+    epilog=_example("nll", _CCE_EXAMPLE),
+    help="Negative log-likelihood −Σ y log ŷ over one-hot targets; default reduction "
+    "sum (the lecture's formula).",
+)(_classification("nll"))
+app.command(
+    "cce",
+    epilog=_example("cce", _CCE_EXAMPLE),
+    help="Categorical cross-entropy −Σᵢ Σ_c yᵢ,c log ŷᵢ,c (soft labels and label "
+    "smoothing allowed); default reduction sum. Alias: "
+    "categorical-cross-entropy.",
+)(_classification("cce"))
+app.command("categorical-cross-entropy", hidden=True, help="Alias of cce.")(_classification("cce"))
 
 
 def _hinge(
     file: FileArg = None,
     y: Annotated[str | None, typer.Option("--y", help="Labels −1 or +1, e.g. 1,-1,1.")] = None,
-    yhat: Annotated[str | None, typer.Option("--yhat", help="Real scores, e.g. 0.8,-0.5,0.3.")]
-    = None,
-    margin: Annotated[str | None, typer.Option("--margin", help="The margin (default 1).")]
-    = None,
+    yhat: Annotated[
+        str | None, typer.Option("--yhat", help="Real scores, e.g. 0.8,-0.5,0.3.")
+    ] = None,
+    margin: Annotated[str | None, typer.Option("--margin", help="The margin (default 1).")] = None,
     squared: Annotated[bool, typer.Option("--squared", help="Square each term.")] = False,
     reduction: ReductionOpt = None,
     title: TitleOpt = None,
@@ -226,13 +276,28 @@ def _hinge(
     as_json: JsonOpt = False,
 ) -> None:
     """Hinge loss max(0, margin − y·ŷ) per element or time step; default reduction mean."""
-    _run("hinge", file, as_json, dict(y=y, yhat=yhat, margin=margin, squared=squared,
-                                      reduction=reduction, title=title, expected=expected,
-                                      tolerance=tolerance))
+    _run(
+        "hinge",
+        file,
+        as_json,
+        dict(
+            y=y,
+            yhat=yhat,
+            margin=margin,
+            squared=squared,
+            reduction=reduction,
+            title=title,
+            expected=expected,
+            tolerance=tolerance,
+        ),
+    )
 
 
-app.command("hinge", epilog=_example("hinge", "--y 1,-1,1 --yhat 0.8,-0.5,0.3"),
-            help=f"{_hinge.__doc__} Alias: sequence-hinge.")(_hinge)
+app.command(
+    "hinge",
+    epilog=_example("hinge", "--y 1,-1,1 --yhat 0.8,-0.5,0.3"),
+    help=f"{_hinge.__doc__} Alias: sequence-hinge.",
+)(_hinge)
 app.command("sequence-hinge", hidden=True, help="Alias of hinge.")(_hinge)
 
 
@@ -240,11 +305,15 @@ app.command("sequence-hinge", hidden=True, help="Alias of hinge.")(_hinge)
 def solve(
     paths: Annotated[
         list[str],
-        typer.Argument(help="Problem files and folders (searched recursively for *.yaml, "
-                            "*.yml); - reads standard input.", show_default=False),
+        typer.Argument(
+            help="Problem files and folders (searched recursively for *.yaml, "
+            "*.yml); - reads standard input.",
+            show_default=False,
+        ),
     ],
-    details: Annotated[bool, typer.Option("--details", help="Show each problem's working "
-                                                            "too.")] = False,
+    details: Annotated[
+        bool, typer.Option("--details", help="Show each problem's working too.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Solve every problem in files and folders: a summary table and a line of totals."""

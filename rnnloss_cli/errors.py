@@ -33,6 +33,6 @@ class ProblemError(Exception):
 
 
 def inline_key(key: str) -> str:
-    """Write a problem key as the command-line flag that sets it: `log_base[0]` → `--log-base[0]`."""
+    """Write a key as the flag that sets it: `log_base[0]` → `--log-base[0]`."""
     head, sep, rest = key.partition("[")
     return "--" + head.replace("_", "-") + sep + rest

@@ -155,8 +155,9 @@ def parse_problems(text: str, source: str) -> list[RawProblem]:
                 )
             problems = data["problems"]
             if not isinstance(problems, list) or not problems:
-                raise ProblemError("must be a non-empty list of problems", key="problems",
-                                   source=source)
+                raise ProblemError(
+                    "must be a non-empty list of problems", key="problems", source=source
+                )
             child_nodes = None
             for key_node, value_node in node.value:
                 if key_node.value == "problems":

@@ -44,11 +44,11 @@ def _solve_object(entries: list[Entry]) -> dict[str, Any]:
     results = []
     for e in entries:
         if e.solution is not None:
-            results.append({"file": e.file, "index": e.index, "ok": True,
-                            "result": result_object(e.solution)})
+            results.append(
+                {"file": e.file, "index": e.index, "ok": True, "result": result_object(e.solution)}
+            )
         else:
-            results.append({"file": e.file, "index": e.index, "ok": False,
-                            "error": str(e.error)})
+            results.append({"file": e.file, "index": e.index, "ok": False, "error": str(e.error)})
     return {"results": results, "summary": summary(entries)}
 
 
@@ -123,23 +123,43 @@ def run_solve(paths: list[str], *, details: bool, as_json: bool) -> int:
         for e in entries:
             s = e.solution
             if s is None:
-                rows.append({"file": e.file, "title": _message(e.error), "loss": "—",
-                             "answer": "—", "expected": "—", "check": "error"})
+                rows.append(
+                    {
+                        "file": e.file,
+                        "title": _message(e.error),
+                        "loss": "—",
+                        "answer": "—",
+                        "expected": "—",
+                        "check": "error",
+                    }
+                )
                 continue
             value = s.result.value
             answer = num(value) if isinstance(value, float) else "(terms)"
             expected = "—" if s.problem.expected is None else num(s.problem.expected, 10)
-            check = {True: "✓", False: f"✗ off by {num(abs(s.difference or 0.0), 3)}",
-                     None: "—"}[s.matches]
-            rows.append({"file": e.file, "title": s.problem.title or "", "loss": s.result.loss,
-                         "answer": answer, "expected": expected, "check": check})
+            check = {True: "✓", False: f"✗ off by {num(abs(s.difference or 0.0), 3)}", None: "—"}[
+                s.matches
+            ]
+            rows.append(
+                {
+                    "file": e.file,
+                    "title": s.problem.title or "",
+                    "loss": s.result.loss,
+                    "answer": answer,
+                    "expected": expected,
+                    "check": check,
+                }
+            )
         emit(console, summary_table(rows, console.width))
         counts = summary(entries)
-        emit(console, Text(
-            f"{counts['problems']} problems: {counts['solved']} solved, {counts['matched']} "
-            f"matched, {counts['mismatched']} mismatched, {counts['errors']} errors",
-            style="bold",
-        ))
+        emit(
+            console,
+            Text(
+                f"{counts['problems']} problems: {counts['solved']} solved, {counts['matched']} "
+                f"matched, {counts['mismatched']} mismatched, {counts['errors']} errors",
+                style="bold",
+            ),
+        )
     _error_lines(entries)
     return exit_status(entries)
 

@@ -34,7 +34,15 @@ AVAILABLE = ("mse", "bce", "nll", "cce", "hinge")
 
 COMMON_KEYS = ("loss", "title", "expected", "tolerance")
 _CLASSIFICATION_KEYS = (
-    "target", "y", "yhat", "log_probs", "logits", "classes", "reduction", "log_base", "clip",
+    "target",
+    "y",
+    "yhat",
+    "log_probs",
+    "logits",
+    "classes",
+    "reduction",
+    "log_base",
+    "clip",
 )
 LOSS_KEYS: dict[str, tuple[str, ...]] = {
     "mse": ("y", "yhat", "reduction"),
@@ -43,12 +51,42 @@ LOSS_KEYS: dict[str, tuple[str, ...]] = {
     "cce": (*_CLASSIFICATION_KEYS, "label_smoothing"),
     "hinge": ("y", "yhat", "margin", "squared", "reduction"),
     # Keys of the losses still to come, known so that a misspelling is still caught.
-    "sequence": ("target", "yhat", "log_probs", "logits", "classes", "ignore_index",
-                 "reduction", "log_base"),
-    "reinforce": ("rewards", "probs", "log_probs", "gamma", "returns", "baseline", "normalize",
-                  "reduction", "log_base"),
-    "ctc": ("label", "blank", "probabilities", "alignments", "frames", "alphabet", "probs",
-            "log_probs", "logits", "method", "trellis", "grad", "log_base"),
+    "sequence": (
+        "target",
+        "yhat",
+        "log_probs",
+        "logits",
+        "classes",
+        "ignore_index",
+        "reduction",
+        "log_base",
+    ),
+    "reinforce": (
+        "rewards",
+        "probs",
+        "log_probs",
+        "gamma",
+        "returns",
+        "baseline",
+        "normalize",
+        "reduction",
+        "log_base",
+    ),
+    "ctc": (
+        "label",
+        "blank",
+        "probabilities",
+        "alignments",
+        "frames",
+        "alphabet",
+        "probs",
+        "log_probs",
+        "logits",
+        "method",
+        "trellis",
+        "grad",
+        "log_base",
+    ),
     "custom": ("terms",),
 }
 ALL_KEYS = sorted({*COMMON_KEYS, *(k for keys in LOSS_KEYS.values() for k in keys)})
@@ -110,7 +148,9 @@ def _did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def parse_number(value: Any, key: str, *, allow_inf: bool = False, allow_neg_inf: bool = False) -> float:
+def parse_number(
+    value: Any, key: str, *, allow_inf: bool = False, allow_neg_inf: bool = False
+) -> float:
     """Return `value` as a float: an int, a float or a numeric string, never a bool or NaN."""
     if isinstance(value, bool) or value is None or isinstance(value, list | dict):
         raise ProblemError(f"expected a number, got {_shown(value)}", key=key)
@@ -159,8 +199,10 @@ def parse_array(
         text = value.strip()
         if not text:
             raise ProblemError("is empty", key=key)
-        rows = [_split(r, ",", key) for r in _split(text, ";", key)] if ";" in text else _split(
-            text, ",", key
+        rows = (
+            [_split(r, ",", key) for r in _split(text, ";", key)]
+            if ";" in text
+            else _split(text, ",", key)
         )
     elif isinstance(value, int | float) and not isinstance(value, bool):
         rows = [value]
@@ -292,7 +334,9 @@ class _Reader:
         if not self.has(key):
             return default
         value = self.data[key]
-        text = _fmt(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+        text = (
+            _fmt(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+        )
         if isinstance(text, str) and text.strip().lower() in choices:
             return text.strip().lower()
         hint = _did_you_mean(str(text).lower(), choices) if isinstance(text, str) else ""
@@ -329,12 +373,14 @@ def _check_keys(data: Mapping[str, Any], loss: str) -> None:
             raise ProblemError(
                 f"`{loss}` does not take this key (it belongs to {', '.join(owners)})", key=key
             )
-        raise ProblemError(f"unknown key{_did_you_mean(key, allowed) or _did_you_mean(key, ALL_KEYS)}",
-                           key=key)
+        raise ProblemError(
+            f"unknown key{_did_you_mean(key, allowed) or _did_you_mean(key, ALL_KEYS)}", key=key
+        )
 
 
 def _same_shape(a: np.ndarray, a_key: str, b: np.ndarray, b_key: str) -> None:
     if a.shape != b.shape:
+
         def shape(x: np.ndarray) -> str:
             if x.ndim == 1:
                 return f"{x.shape[0]} value{'s' if x.shape[0] != 1 else ''}"
@@ -431,8 +477,9 @@ def _parse_classes(r: _Reader) -> list[str] | None:
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
         if name in seen:
-            raise ProblemError(f"{name!r} is listed twice (also at [{seen[name]}])",
-                               key=f"classes[{i}]")
+            raise ProblemError(
+                f"{name!r} is listed twice (also at [{seen[name]}])", key=f"classes[{i}]"
+            )
         seen[name] = i
     return names
 
@@ -441,8 +488,13 @@ def _parse_targets(r: _Reader, classes: list[str] | None, n_classes: int) -> tup
     """Return the target class indices and whether the file gave a single scalar target."""
     value = r.data["target"]
     scalar = not isinstance(value, list) and not (isinstance(value, str) and "," in value)
-    items = value if isinstance(value, list) else _split(value, ",", "target") if isinstance(
-        value, str) else [value]
+    items = (
+        value
+        if isinstance(value, list)
+        else _split(value, ",", "target")
+        if isinstance(value, str)
+        else [value]
+    )
     if not items:
         raise ProblemError("is empty", key="target")
     out = []
@@ -608,8 +660,9 @@ def _validate(
     elif command_loss is not None:
         loss = command_loss
     else:
-        raise ProblemError(f"missing: every problem names its loss ({', '.join(LOSSES)})",
-                           key="loss")
+        raise ProblemError(
+            f"missing: every problem names its loss ({', '.join(LOSSES)})", key="loss"
+        )
     if loss not in AVAILABLE:
         raise ProblemError(
             f"the `{loss}` loss is not available in this version yet "
@@ -643,8 +696,9 @@ def _validate(
         tolerance = tolerance_from_text(text, expected)
     if r.has("tolerance"):
         if expected is None:
-            raise ProblemError("is given without expected: there is nothing to check",
-                               key="tolerance")
+            raise ProblemError(
+                "is given without expected: there is nothing to check", key="tolerance"
+            )
         tolerance = parse_number(data["tolerance"], "tolerance")
         if tolerance < 0:
             raise ProblemError(f"must not be negative, got {_fmt(tolerance)}", key="tolerance")

@@ -152,12 +152,15 @@ def categorical_cross_entropy(
     if label_smoothing:
         weights = (1.0 - label_smoothing) * y + label_smoothing / y.shape[1]
         details["y_smoothed"] = weights
+        details["label_smoothing"] = label_smoothing
     nats = -np.sum(_xlogy(weights, log_p), axis=1)
     terms = nats / log_divisor(log_base)
     warnings = _infinite_term_warnings(
         terms, "the target puts weight on a class predicted with probability 0, and log 0 = −∞"
     )
-    return reduce_terms(loss, terms, reduction, log_base=log_base, warnings=warnings, details=details)
+    return reduce_terms(
+        loss, terms, reduction, log_base=log_base, warnings=warnings, details=details
+    )
 
 
 def hinge(
@@ -189,6 +192,12 @@ def hinge(
         terms,
         reduction,
         warnings=warnings,
-        details={"y": y, "yhat": yhat, "product": product, "raw": raw, "margin": margin,
-                 "squared": squared},
+        details={
+            "y": y,
+            "yhat": yhat,
+            "product": product,
+            "raw": raw,
+            "margin": margin,
+            "squared": squared,
+        },
     )

@@ -27,6 +27,13 @@ def num(x: Any, digits: int = 6) -> str:
     return text.replace("-", MINUS)
 
 
+def decimal(x: float) -> str:
+    """Return a tolerance as a plain decimal (0.00005, not 5e−05) where that stays short."""
+    if x == 0 or not 1e-9 <= abs(x) < 1e15:
+        return num(x, 3)
+    return f"{x:.10f}".rstrip("0").rstrip(".")
+
+
 def paren(x: Any, digits: int = 6) -> str:
     """Return `x` written for substitution into a formula: negatives in parentheses."""
     text = num(x, digits)

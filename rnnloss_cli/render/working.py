@@ -16,7 +16,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from rnnloss_cli.render.numbers import log_name, num, paren, sum_expression, vector
+from rnnloss_cli.render.numbers import decimal, log_name, num, paren, sum_expression, vector
 from rnnloss_cli.solver import Solution
 
 NAMES = {
@@ -64,8 +64,9 @@ def _matrix_table(
         if c is None:
             table.add_column("…", justify="center")
         else:
+            # Classes keep their 0-based index, as `target` names them.
             name = column_names[c] if column_names is not None else str(c)
-            table.add_column(name, justify="right")
+            table.add_column(Text(name), justify="right")
     for r in _elide(matrix.shape[0]):
         if r is None:
             table.add_row("…", *["⋮" for _ in columns])
@@ -97,8 +98,9 @@ def _inputs(solution: Solution) -> RenderableType:
             items.append(Text(f"{label} = {vector(value)}"))
         else:
             items.append(Text(f"{label} ({value.shape[0]} × {value.shape[1]}):"))
-            items.append(_indent(_matrix_table(value, row_label="i", column_names=classes),
-                                 (0, 0, 0, 2)))
+            items.append(
+                _indent(_matrix_table(value, row_label="i", column_names=classes), (0, 0, 0, 2))
+            )
     result = solution.result
     if result.loss == "hinge":
         extra = f"margin = {num(details['margin'])}"
@@ -108,7 +110,9 @@ def _inputs(solution: Solution) -> RenderableType:
     if classes and not any(isinstance(i, Padding) for i in items):
         items.append(Text(f"classes = [{', '.join(classes)}]"))
     if "y_smoothed" in details:
-        items.append(Text("label smoothing: y ← (1 − ε)·y + ε/C"))
+        items.append(
+            Text(f"label smoothing ε = {num(details['label_smoothing'])}: y ← (1 − ε)·y + ε/C")
+        )
     return Group(*items)
 
 
@@ -133,8 +137,9 @@ def _hinge_rows(solution: Solution) -> tuple[list[str], list[str], list[list[str
         work = f"max(0, {m} − {product}) = max(0, {num(raw)})"
         if d["squared"]:
             work = f"max(0, {m} − {product})² = {paren(max(raw, 0.0))}²"
-        rows.append([_position_label(pos), num(y), num(yhat), work,
-                     num(solution.result.terms[pos])])
+        rows.append(
+            [_position_label(pos), num(y), num(yhat), work, num(solution.result.terms[pos])]
+        )
     return formula, headers, rows
 
 
@@ -147,8 +152,9 @@ def _mse_rows(solution: Solution) -> tuple[list[str], list[str], list[list[str]]
     for pos in _positions(d["y"].shape):
         y, yhat, diff = d["y"][pos], d["yhat"][pos], d["diff"][pos]
         work = f"({num(y)} − {paren(yhat)})² = {paren(diff)}²"
-        rows.append([_position_label(pos), num(y), num(yhat), work,
-                     num(solution.result.terms[pos])])
+        rows.append(
+            [_position_label(pos), num(y), num(yhat), work, num(solution.result.terms[pos])]
+        )
     return formula, headers, rows
 
 
@@ -156,22 +162,33 @@ def _bce_rows(solution: Solution) -> tuple[list[str], list[str], list[list[str]]
     d, result = solution.result.details, solution.result
     log = log_name(result.log_base)
     mean = result.reduction == "mean"
-    formula = [f"BCE = −{'(1/n) ' if mean else ''}Σᵢ [yᵢ·{log} ŷᵢ + (1 − yᵢ)·{log}(1 − ŷᵢ)]"
-               "   (0·log 0 = 0)"]
+    formula = [
+        f"BCE = −{'(1/n) ' if mean else ''}Σᵢ [yᵢ·{log} ŷᵢ + (1 − yᵢ)·{log}(1 − ŷᵢ)]"
+        "   (0·log 0 = 0)"
+    ]
     if "logits" in d:
-        formula.append("ŷ = σ(logit) = 1 / (1 + e^(−logit)), the logs taken from the logits "
-                       "directly so nothing rounds to log 0")
+        formula.append(
+            "ŷ = σ(logit) = 1 / (1 + e^(−logit)), the logs taken from the logits "
+            "directly so nothing rounds to log 0"
+        )
     headers = ["i", "y", "ŷ", "working", "term"]
     rows = []
     for pos in _positions(d["y"].shape):
         y, p = float(d["y"][pos]), float(d["p"][pos])
-        shown_p = num(p) if "logits" not in d else f"σ({num(d['logits'][pos])}) = {num(p)}"
-        if y == 1:
-            work = f"−{log}({num(p)})"
-        elif y == 0:
-            work = f"−{log}(1 − {num(p)})"
+        # With logits the probability is written σ(x): a rounded σ(40) = 1 would make
+        # log(1 − 1) look infinite where the loss, taken from the logit, is finite.
+        if "logits" in d:
+            p_text = f"σ({num(d['logits'][pos])})"
+            shown_p = f"{p_text} = {num(p)}"
         else:
-            work = f"−[{num(y)}·{log}({num(p)}) + {num(1 - y)}·{log}(1 − {num(p)})]"
+            p_text = shown_p = num(p)
+        if y == 1:
+            work = f"−{log} {p_text}" if "logits" in d else f"−{log}({p_text})"
+        elif y == 0:
+            work = f"−{log}(1 − {p_text})"
+        else:
+            first = f"{log} {p_text}" if "logits" in d else f"{log}({p_text})"
+            work = f"−[{num(y)}·{first} + {num(1 - y)}·{log}(1 − {p_text})]"
         rows.append([_position_label(pos), num(y), shown_p, work, num(result.terms[pos])])
     return formula, headers, rows
 
@@ -181,33 +198,48 @@ def _cross_entropy_rows(solution: Solution) -> tuple[list[str], list[str], list[
     log = log_name(result.log_base)
     mean = result.reduction == "mean"
     name = "NLL" if result.loss == "nll" else "CCE"
-    formula = [f"{name} = −{'(1/n) ' if mean else ''}Σᵢ Σ_c yᵢ,c·{log} ŷᵢ,c"
-               "   (one-hot y: −" + log + " of the target's probability)"]
+    formula = [
+        f"{name} = −{'(1/n) ' if mean else ''}Σᵢ Σ_c yᵢ,c·{log} ŷᵢ,c"
+        "   (one-hot y: −" + log + " of the target's probability)"
+    ]
     if "logits" in d:
         formula.append("ŷ = softmax(logits), taken as log-softmax so nothing overflows")
     weights = d.get("y_smoothed", d["y"])
     classes = display.get("classes")
     one_hot = "target" in display and "y_smoothed" not in d
-    headers = ["i", "target", "ŷ[target]", "working", "term"] if one_hot else [
-        "i", "y", "ŷ", "working", "term"]
+    headers = (
+        ["i", "target", "ŷ[target]", "working", "term"]
+        if one_hot
+        else ["i", "y", "ŷ", "working", "term"]
+    )
     rows = []
     for i in range(weights.shape[0]):
         p = d["p"][i]
         if one_hot:
             t = display["target"][i]
             label = classes[t] if classes else str(t)
-            rows.append([str(i + 1), label, num(p[t]), f"−{log}({num(p[t])})",
-                         num(result.terms[i])])
+            rows.append(
+                [str(i + 1), label, num(p[t]), f"−{log}({num(p[t])})", num(result.terms[i])]
+            )
             continue
         nonzero = [c for c in range(len(p)) if weights[i, c] != 0]
         parts = [f"{num(weights[i, c])}·{log}({num(p[c])})" for c in nonzero]
         if len(parts) > 4:
             parts = [*parts[:2], "…", parts[-1]]
-        rows.append([str(i + 1), vector(weights[i], 5), vector(p, 5),
-                     f"−({' + '.join(parts)})", num(result.terms[i])])
+        rows.append(
+            [
+                str(i + 1),
+                vector(weights[i], 5),
+                vector(p, 5),
+                f"−({' + '.join(parts)})",
+                num(result.terms[i]),
+            ]
+        )
     if "y_smoothed" in d:
-        formula.append(f"with label smoothing the targets become (1 − ε)·y + ε/C "
-                       f"over C = {weights.shape[1]} classes")
+        formula.append(
+            f"with label smoothing the targets become (1 − ε)·y + ε/C "
+            f"over C = {weights.shape[1]} classes"
+        )
     return formula, headers, rows
 
 
@@ -222,10 +254,11 @@ TERM_ROWS: dict[str, Callable[[Solution], tuple[list[str], list[str], list[list[
 
 def _term_table(headers: list[str], rows: list[list[str]]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)
-    for i, header in enumerate(headers):
+    for header in headers:
         table.add_column(
-            header,
-            justify="left" if header in ("working", "target") or "max" in header or "(" in header
+            Text(header),
+            justify="left"
+            if header in ("working", "target") or "max" in header or "(" in header
             else "right",
             overflow="fold",
             style="bold" if header == "term" else None,
@@ -234,7 +267,7 @@ def _term_table(headers: list[str], rows: list[list[str]]) -> Table:
         if r is None:
             table.add_row(*["⋮"] * len(headers))
         else:
-            table.add_row(*rows[r])
+            table.add_row(*[Text(cell) for cell in rows[r]])
     return table
 
 
@@ -242,8 +275,9 @@ def _totals(solution: Solution) -> list[Text]:
     result = solution.result
     flat = np.ravel(result.terms)
     n = flat.size
+    expression = f"{sum_expression(flat)} = " if n > 1 else ""
     lines = [
-        Text.assemble(("Sum   ", "bold"), f"Σ = {sum_expression(flat)} = {num(result.sum)}"),
+        Text.assemble(("Sum   ", "bold"), f"Σ = {expression}{num(result.sum)}"),
         Text.assemble(("Mean  ", "bold"), f"{num(result.sum)} / {n} = {num(result.mean)}"),
     ]
     return lines
@@ -254,12 +288,14 @@ def answer_text(solution: Solution) -> Text:
     result = solution.result
     name = NAMES.get(result.loss, result.loss)
     if result.reduction == "none":
-        return Text.assemble((f"{name} (reduction none): ", "bold"),
-                             f"terms = {vector(np.ravel(result.terms))}")
+        return Text.assemble(
+            (f"{name} (reduction none): ", "bold"), f"terms = {vector(np.ravel(result.terms))}"
+        )
     base = f", log base {result.log_base}" if result.log_base not in (None, "e") else ""
     value = float(result.value)
-    text = Text.assemble((f"{name} ({result.reduction}{base}) = ", "bold"),
-                         (num(value, 6), "bold green"))
+    text = Text.assemble(
+        (f"{name} ({result.reduction}{base}) = ", "bold"), (num(value, 6), "bold green")
+    )
     rounded = num(value, 4)
     if rounded != num(value, 6):
         text.append(f"  ≈ {rounded}")
@@ -271,7 +307,7 @@ def check_text(solution: Solution) -> Text | None:
     problem = solution.problem
     if problem.expected is None:
         return None
-    key = f"{num(problem.expected, 10)} (± {num(problem.tolerance or 0.0, 3)})"
+    key = f"{num(problem.expected, 10)} (± {decimal(problem.tolerance or 0.0)})"
     if solution.matches:
         return Text.assemble(("✓ ", "bold green"), f"matches the answer key {key}")
     diff = solution.difference
@@ -303,11 +339,24 @@ def working(solution: Solution) -> RenderableType:
     if check is not None:
         answer_lines.append(check)
     border = "green" if solution.matches in (None, True) else "red"
-    parts.append(Panel(Group(*answer_lines), title="Answer", title_align="left",
-                       border_style=border, expand=False))
+    parts.append(
+        Panel(
+            Group(*answer_lines),
+            title="Answer",
+            title_align="left",
+            border_style=border,
+            expand=False,
+        )
+    )
     if result.warnings:
-        parts.append(Panel(Group(*[Text(f"• {w}") for w in result.warnings]), title="Warnings",
-                           title_align="left", border_style="yellow"))
+        parts.append(
+            Panel(
+                Group(*[Text(f"• {w}") for w in result.warnings]),
+                title="Warnings",
+                title_align="left",
+                border_style="yellow",
+            )
+        )
     return Group(*parts)
 
 
@@ -341,6 +390,8 @@ def summary_table(rows: Sequence[dict[str, Any]], width: int = 80) -> Table:
     for row in rows:
         style = "red" if row["check"] == "error" else "dim"
         title = Text(row["title"], style=style)
-        first = [row["file"], title] if separate else [Text.assemble(row["file"], "\n", title)]
-        table.add_row(*first, *[row[k] for k in narrow])
+        first = (
+            [Text(row["file"]), title] if separate else [Text.assemble(row["file"], "\n", title)]
+        )
+        table.add_row(*first, *[Text(row[k]) for k in narrow])
     return table
