@@ -120,20 +120,36 @@ ClipOpt = Annotated[
 ]
 
 
-def _run(loss: str, file: str | None, as_json: bool, flags: dict[str, Any]) -> None:
+def _flags(parameters: dict[str, Any]) -> dict[str, Any]:
+    """Return a command's parameters; each is named as the problem key it sets."""
+    return {k: v for k, v in parameters.items() if k != "loss"}
+
+
+def _run(loss: str, flags: dict[str, Any]) -> None:
     """Solve one command's problem(s) from a file or from flags, print, and exit."""
     from rnnloss_cli import output
 
+    file, as_json = flags.pop("file"), flags.pop("as_json")
     overrides = {k: v for k, v in flags.items() if v is not None and v is not False}
     raise typer.Exit(output.run_command(loss, file, overrides, as_json=as_json))
 
 
-def _example(command: str, args: str) -> str:
-    return f"Examples:\n\n  rnnloss {command} {args}\n\n  rnnloss {command} problem.yaml --json"
+def _register(
+    name: str, command: Any, *, example: str, short: str, aliases: tuple[str, ...] = ()
+) -> None:
+    """Add a solving command, its help with examples, and its hidden aliases."""
+    alias_note = f" Alias: {', '.join(aliases)}." if aliases else ""
+    app.command(
+        name,
+        help=f"{command.__doc__}{alias_note}",
+        short_help=short,
+        epilog=f"Examples:\n\n  rnnloss {name} {example}\n\n  rnnloss {name} problem.yaml --json",
+    )(command)
+    for alias in aliases:
+        app.command(alias, hidden=True, help=f"Alias of {name}: {command.__doc__}")(command)
 
 
-@app.command(epilog=_example("mse", "--y 3,5,2.5 --yhat 2.5,5,4"))
-def mse(
+def _mse(
     file: FileArg = None,
     y: YOpt = None,
     yhat: YhatOpt = None,
@@ -144,14 +160,7 @@ def mse(
     as_json: JsonOpt = False,
 ) -> None:
     """Mean squared error (1/n) Σ (y − ŷ)²; default reduction mean."""
-    _run(
-        "mse",
-        file,
-        as_json,
-        dict(
-            y=y, yhat=yhat, reduction=reduction, title=title, expected=expected, tolerance=tolerance
-        ),
-    )
+    _run("mse", _flags(locals()))
 
 
 def _bce(
@@ -168,30 +177,15 @@ def _bce(
     as_json: JsonOpt = False,
 ) -> None:
     """Binary cross-entropy −[y log ŷ + (1 − y) log(1 − ŷ)]; default reduction mean."""
-    _run(
-        "bce",
-        file,
-        as_json,
-        dict(
-            y=y,
-            yhat=yhat,
-            logits=logits,
-            reduction=reduction,
-            log_base=log_base,
-            clip=clip,
-            title=title,
-            expected=expected,
-            tolerance=tolerance,
-        ),
-    )
+    _run("bce", _flags(locals()))
 
 
-app.command(
-    "bce",
-    epilog=_example("bce", "--y 1,0,1 --yhat 0.9,0.2,0.6"),
-    help=f"{_bce.__doc__} Alias: cross-entropy.",
-)(_bce)
-app.command("cross-entropy", hidden=True, help="Alias of bce.")(_bce)
+CLASSIFICATION_HELP = {
+    "nll": "Negative log-likelihood −Σ y log ŷ over one-hot targets (class indices or names); "
+    "default reduction sum, the lecture's formula.",
+    "cce": "Categorical cross-entropy −Σᵢ Σ_c yᵢ,c log ŷᵢ,c, with soft labels and label "
+    "smoothing; default reduction sum, the lecture's formula.",
+}
 
 
 def _classification(loss: str) -> Any:
@@ -220,45 +214,10 @@ def _classification(loss: str) -> Any:
         tolerance: ToleranceOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
-        _run(
-            loss,
-            file,
-            as_json,
-            dict(
-                target=target,
-                y=y,
-                yhat=yhat,
-                logits=logits,
-                log_probs=log_probs,
-                classes=classes,
-                label_smoothing=label_smoothing,
-                reduction=reduction,
-                log_base=log_base,
-                clip=clip,
-                title=title,
-                expected=expected,
-                tolerance=tolerance,
-            ),
-        )
+        _run(loss, _flags(locals()))
 
+    command.__doc__ = CLASSIFICATION_HELP[loss]
     return command
-
-
-_CCE_EXAMPLE = "--target 0,2 --yhat '0.7,0.2,0.1;0.1,0.3,0.6'"
-app.command(
-    "nll",
-    epilog=_example("nll", _CCE_EXAMPLE),
-    help="Negative log-likelihood −Σ y log ŷ over one-hot targets; default reduction "
-    "sum (the lecture's formula).",
-)(_classification("nll"))
-app.command(
-    "cce",
-    epilog=_example("cce", _CCE_EXAMPLE),
-    help="Categorical cross-entropy −Σᵢ Σ_c yᵢ,c log ŷᵢ,c (soft labels and label "
-    "smoothing allowed); default reduction sum. Alias: "
-    "categorical-cross-entropy.",
-)(_classification("cce"))
-app.command("categorical-cross-entropy", hidden=True, help="Alias of cce.")(_classification("cce"))
 
 
 def _hinge(
@@ -276,32 +235,36 @@ def _hinge(
     as_json: JsonOpt = False,
 ) -> None:
     """Hinge loss max(0, margin − y·ŷ) per element or time step; default reduction mean."""
-    _run(
-        "hinge",
-        file,
-        as_json,
-        dict(
-            y=y,
-            yhat=yhat,
-            margin=margin,
-            squared=squared,
-            reduction=reduction,
-            title=title,
-            expected=expected,
-            tolerance=tolerance,
-        ),
-    )
+    _run("hinge", _flags(locals()))
 
 
-app.command(
+_register("mse", _mse, example="--y 3,5,2.5 --yhat 2.5,5,4", short="Mean squared error.")
+_register(
+    "bce",
+    _bce,
+    example="--y 1,0,1 --yhat 0.9,0.2,0.6",
+    short="Binary cross-entropy (alias: cross-entropy).",
+    aliases=("cross-entropy",),
+)
+_CLASSES = "--target 0,2 --yhat '0.7,0.2,0.1;0.1,0.3,0.6'"
+_register("nll", _classification("nll"), example=_CLASSES, short="Negative log-likelihood.")
+_register(
+    "cce",
+    _classification("cce"),
+    example=_CLASSES,
+    short="Categorical cross-entropy (alias: categorical-cross-entropy).",
+    aliases=("categorical-cross-entropy",),
+)
+_register(
     "hinge",
-    epilog=_example("hinge", "--y 1,-1,1 --yhat 0.8,-0.5,0.3"),
-    help=f"{_hinge.__doc__} Alias: sequence-hinge.",
-)(_hinge)
-app.command("sequence-hinge", hidden=True, help="Alias of hinge.")(_hinge)
+    _hinge,
+    example="--y 1,-1,1 --yhat 0.8,-0.5,0.3",
+    short="Hinge loss per element or time step (alias: sequence-hinge).",
+    aliases=("sequence-hinge",),
+)
 
 
-@app.command(epilog=EPILOG_SOLVE)
+@app.command(epilog=EPILOG_SOLVE, short_help="Solve every problem in files and folders.")
 def solve(
     paths: Annotated[
         list[str],
