@@ -71,6 +71,7 @@ def _yaml_error(exc: Exception, source: str) -> ProblemError:
         problem = str(getattr(exc, "problem", "") or exc)
         if "tag" in problem:
             tag = problem.split("tag", 1)[1].strip().strip("'\"")
+            tag = tag.replace("tag:yaml.org,2002:", "!!")
             return ProblemError(
                 f"{where}YAML tag {tag} is not allowed: problem files hold plain data",
                 source=source,

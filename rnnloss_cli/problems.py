@@ -158,7 +158,9 @@ def parse_number(
         try:
             number = float(value)
         except OverflowError:
-            raise ProblemError(f"the integer {value} is too large for a float", key=key) from None
+            raise ProblemError(
+                f"an integer of {len(str(abs(value)))} digits is too large for a float", key=key
+            ) from None
     elif isinstance(value, float):
         number = value
     elif isinstance(value, str):
@@ -198,7 +200,7 @@ def parse_array(
     if isinstance(value, str):
         text = value.strip()
         if not text:
-            raise ProblemError("is empty", key=key)
+            raise ProblemError("is empty: give at least one number", key=key)
         rows = (
             [_split(r, ",", key) for r in _split(text, ";", key)]
             if ";" in text
@@ -209,7 +211,7 @@ def parse_array(
     elif not isinstance(value, list):
         raise ProblemError(f"expected a list of numbers, got {_shown(value)}", key=key)
     if not rows:
-        raise ProblemError("is empty", key=key)
+        raise ProblemError("is empty: give at least one number", key=key)
 
     nested = [isinstance(r, list) or (isinstance(r, str) and "," in r) for r in rows]
     if any(nested):

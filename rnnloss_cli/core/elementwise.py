@@ -54,12 +54,9 @@ def mse(y: np.ndarray, yhat: np.ndarray, *, reduction: str = "mean") -> LossResu
     diff = y - yhat
     with np.errstate(over="ignore"):
         terms = diff * diff
-    warnings = []
-    if not np.all(np.isfinite(terms)):
-        warnings = _infinite_term_warnings(terms, "the squared difference overflows float64")
-    return reduce_terms(
-        "mse", terms, reduction, warnings=warnings, details={"y": y, "yhat": yhat, "diff": diff}
-    )
+    warnings = _infinite_term_warnings(terms, "the squared difference overflows float64")
+    details = {"y": y, "yhat": yhat, "diff": diff}
+    return reduce_terms("mse", terms, reduction, warnings=warnings, details=details)
 
 
 def bce(
@@ -184,9 +181,7 @@ def hinge(
     if squared:
         with np.errstate(over="ignore"):
             terms = terms * terms
-    warnings = []
-    if not np.all(np.isfinite(terms)):
-        warnings = _infinite_term_warnings(terms, "the margin overflows float64")
+    warnings = _infinite_term_warnings(terms, "the margin overflows float64")
     return reduce_terms(
         "hinge",
         terms,
