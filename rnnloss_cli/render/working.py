@@ -199,18 +199,16 @@ def _cross_entropy_rows(solution: Solution) -> tuple[list[str], list[str], list[
     mean = result.reduction == "mean"
     name = "NLL" if result.loss == "nll" else "CCE"
     formula = [
-        f"{name} = −{'(1/n) ' if mean else ''}Σᵢ Σ_c yᵢ,c·{log} ŷᵢ,c"
-        "   (one-hot y: −" + log + " of the target's probability)"
+        f"{name} = −{'(1/n) ' if mean else ''}Σᵢ Σ_c yᵢ,c·{log} ŷᵢ,c",
+        f"(one-hot y: a single term, −{log} ŷ[target])",
     ]
     if "logits" in d:
-        formula.append("ŷ = softmax(logits), taken as log-softmax so nothing overflows")
+        formula.append("ŷ = softmax(logits), computed as log-softmax (no overflow)")
     weights = d.get("y_smoothed", d["y"])
     classes = display.get("classes")
     one_hot = "target" in display and "y_smoothed" not in d
     headers = (
-        ["i", "target", "ŷ[target]", "working", "term"]
-        if one_hot
-        else ["i", "y", "ŷ", "working", "term"]
+        ["i", "target", "ŷ[target]", "working", "term"] if one_hot else ["i", "working", "term"]
     )
     rows = []
     for i in range(weights.shape[0]):
@@ -222,19 +220,12 @@ def _cross_entropy_rows(solution: Solution) -> tuple[list[str], list[str], list[
                 [str(i + 1), label, num(p[t]), f"−{log}({num(p[t])})", num(result.terms[i])]
             )
             continue
+        # Soft targets: one line per class that has weight, y_c·log ŷ_c.
         nonzero = [c for c in range(len(p)) if weights[i, c] != 0]
         parts = [f"{num(weights[i, c])}·{log}({num(p[c])})" for c in nonzero]
-        if len(parts) > 4:
-            parts = [*parts[:2], "…", parts[-1]]
-        rows.append(
-            [
-                str(i + 1),
-                vector(weights[i], 5),
-                vector(p, 5),
-                f"−({' + '.join(parts)})",
-                num(result.terms[i]),
-            ]
-        )
+        if len(parts) > 6:
+            parts = [*parts[:3], "…", *parts[-2:]]
+        rows.append([str(i + 1), "−( " + "\n + ".join(parts) + " )", num(result.terms[i])])
     if "y_smoothed" in d:
         formula.append(
             f"with label smoothing the targets become (1 − ε)·y + ε/C "
