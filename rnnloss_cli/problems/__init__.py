@@ -1,0 +1,259 @@
+"""Raw problem mappings → validated `Problem`s, as the contract (problem-format.md) says.
+
+Everything a user can get wrong is caught here, before any number is computed, and
+reported as one `ProblemError` naming the key (`yhat[1]`) and what is wrong with it. The
+validated problem holds float64 arrays ready for the core, plus the warnings that
+validation found (rows that do not sum to 1, …).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from rnnloss_cli.errors import ProblemError
+from rnnloss_cli.problems.elementwise import TAKES_LOG_BASE, VALIDATORS
+from rnnloss_cli.problems.values import (
+    Reader,
+    did_you_mean,
+    fmt,
+    parse_array,
+    parse_number,
+    shown,
+    tolerance_from_text,
+)
+
+__all__ = [
+    "ALIASES",
+    "LOSSES",
+    "Problem",
+    "ProblemError",
+    "canonical_loss",
+    "parse_array",
+    "parse_number",
+    "tolerance_from_text",
+    "validate",
+]
+
+
+# ---------------------------------------------------------------------------------------
+# The vocabulary of the format
+
+LOSSES = ("mse", "bce", "nll", "cce", "hinge", "sequence", "reinforce", "ctc", "custom")
+ALIASES = {
+    "cross-entropy": "bce",
+    "categorical-cross-entropy": "cce",
+    "seq": "sequence",
+    "sequence-hinge": "hinge",
+    "rl": "reinforce",
+}
+AVAILABLE = ("mse", "bce", "nll", "cce", "hinge")
+
+COMMON_KEYS = ("loss", "title", "expected", "tolerance")
+_CLASSIFICATION_KEYS = (
+    "target",
+    "y",
+    "yhat",
+    "log_probs",
+    "logits",
+    "classes",
+    "reduction",
+    "log_base",
+    "clip",
+)
+LOSS_KEYS: dict[str, tuple[str, ...]] = {
+    "mse": ("y", "yhat", "reduction"),
+    "bce": ("y", "yhat", "logits", "reduction", "log_base", "clip"),
+    "nll": _CLASSIFICATION_KEYS,
+    "cce": (*_CLASSIFICATION_KEYS, "label_smoothing"),
+    "hinge": ("y", "yhat", "margin", "squared", "reduction"),
+    # Keys of the losses still to come, known so that a misspelling is still caught.
+    "sequence": (
+        "target",
+        "yhat",
+        "log_probs",
+        "logits",
+        "classes",
+        "ignore_index",
+        "reduction",
+        "log_base",
+    ),
+    "reinforce": (
+        "rewards",
+        "probs",
+        "log_probs",
+        "gamma",
+        "returns",
+        "baseline",
+        "normalize",
+        "reduction",
+        "log_base",
+    ),
+    "ctc": (
+        "label",
+        "blank",
+        "probabilities",
+        "alignments",
+        "frames",
+        "alphabet",
+        "probs",
+        "log_probs",
+        "logits",
+        "method",
+        "trellis",
+        "grad",
+        "log_base",
+    ),
+    "custom": ("terms",),
+}
+ALL_KEYS = sorted({*COMMON_KEYS, *(k for keys in LOSS_KEYS.values() for k in keys)})
+
+DEFAULT_REDUCTION = {"mse": "mean", "bce": "mean", "nll": "sum", "cce": "sum", "hinge": "mean"}
+REDUCTIONS = ("mean", "sum", "none")
+ROW_SUM_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A validated problem: the core's keyword arguments and what the working shows."""
+
+    loss: str
+    inputs: dict[str, Any]
+    title: str | None = None
+    source: str | None = None
+    index: int = 0
+    expected: float | None = None
+    tolerance: float | None = None
+    warnings: tuple[str, ...] = ()
+    display: dict[str, Any] = field(default_factory=dict)
+
+
+def canonical_loss(name: Any, key: str = "loss") -> str:
+    """Return the canonical loss name for `name` or an alias; an error lists the choices."""
+    if not isinstance(name, str):
+        raise ProblemError(f"must be a loss name, got {shown(name)}", key=key)
+    lowered = name.strip().lower()
+    if lowered in LOSSES:
+        return lowered
+    if lowered in ALIASES:
+        return ALIASES[lowered]
+    names = [*LOSSES, *ALIASES]
+    hint = did_you_mean(lowered, names)
+    raise ProblemError(f"unknown loss {name!r}{hint}; choose one of {', '.join(LOSSES)}", key=key)
+
+
+def _check_keys(data: Mapping[str, Any], loss: str) -> None:
+    allowed = (*COMMON_KEYS, *LOSS_KEYS[loss])
+    for key in data:
+        if not isinstance(key, str):
+            raise ProblemError(f"keys are names, got {shown(key)}", key=str(key))
+        if key in allowed:
+            continue
+        owners = [name for name, keys in LOSS_KEYS.items() if key in keys]
+        if owners:
+            raise ProblemError(
+                f"`{loss}` does not take this key (it belongs to {', '.join(owners)})", key=key
+            )
+        raise ProblemError(
+            f"unknown key{did_you_mean(key, allowed) or did_you_mean(key, ALL_KEYS)}", key=key
+        )
+
+
+def validate(
+    data: Any,
+    *,
+    source: str | None = None,
+    index: int = 0,
+    expected_text: str | None = None,
+    default_title: str | None = None,
+    loss: str | None = None,
+) -> Problem:
+    """Return the validated `Problem` for one raw mapping, or raise `ProblemError`.
+
+    `loss` is the command's loss: it fills a missing `loss` key, and a file that names a
+    different loss is an error. `expected_text` is `expected` as written in the file, from
+    which the default tolerance is read.
+    """
+    try:
+        return _validate(data, index, expected_text, default_title, loss, source)
+    except ProblemError as exc:
+        raise exc.with_source(source) from None
+
+
+def _validate(
+    data: Any,
+    index: int,
+    expected_text: str | None,
+    default_title: str | None,
+    command_loss: str | None,
+    source: str | None,
+) -> Problem:
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
+        raise ProblemError(f"a problem is a mapping of keys (loss: …, y: …), got {kind}")
+    r = Reader(data)
+    if "loss" in data:
+        loss = canonical_loss(data["loss"])
+        if command_loss is not None and loss != command_loss:
+            raise ProblemError(
+                f"this is a `{loss}` problem; solve it with `rnnloss {loss}` or `rnnloss solve`",
+                key="loss",
+            )
+    elif command_loss is not None:
+        loss = command_loss
+    else:
+        raise ProblemError(
+            f"missing: every problem names its loss ({', '.join(LOSSES)})", key="loss"
+        )
+    if loss not in AVAILABLE:
+        raise ProblemError(
+            f"the `{loss}` loss is not available in this version yet "
+            f"(available: {', '.join(AVAILABLE)})",
+            key="loss",
+        )
+    _check_keys(data, loss)
+
+    inputs, warnings, display = VALIDATORS[loss](r)
+    inputs = {k: v for k, v in inputs.items() if v is not None}
+    reduction = r.choice("reduction", REDUCTIONS, DEFAULT_REDUCTION[loss])
+    inputs["reduction"] = reduction
+    if loss in TAKES_LOG_BASE:
+        inputs["log_base"] = r.choice("log_base", ("e", "2", "10"), "e")
+
+    title = r.get("title")
+    if title is not None and not isinstance(title, str | int | float):
+        raise ProblemError(f"expected a line of text, got {shown(title)}", key="title")
+    expected = tolerance = None
+    if r.has("expected"):
+        if reduction == "none":
+            raise ProblemError(
+                "there is no single answer to check with reduction none: drop expected "
+                "or choose mean or sum",
+                key="expected",
+            )
+        expected = parse_number(data["expected"], "expected", allow_inf=True)
+        text = expected_text
+        if text is None and isinstance(data["expected"], str):
+            text = data["expected"]
+        tolerance = tolerance_from_text(text, expected)
+    if r.has("tolerance"):
+        if expected is None:
+            raise ProblemError(
+                "is given without expected: there is nothing to check", key="tolerance"
+            )
+        tolerance = parse_number(data["tolerance"], "tolerance")
+        if tolerance < 0:
+            raise ProblemError(f"must not be negative, got {fmt(tolerance)}", key="tolerance")
+
+    return Problem(
+        loss=loss,
+        inputs=inputs,
+        title=str(title) if title is not None else default_title,
+        source=source,
+        index=index,
+        expected=expected,
+        tolerance=tolerance,
+        warnings=tuple(warnings),
+        display=display,
+    )

@@ -1,0 +1,275 @@
+"""Numbers, lists, matrices and choices read from a raw problem, with errors naming the key.
+
+Every reader here turns one raw YAML value (or an inline flag's text) into a checked
+Python or numpy value, or raises a `ProblemError` that says which key and what is wrong.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import numpy as np
+
+from rnnloss_cli.errors import ProblemError
+
+ROW_SUM_TOLERANCE = 1e-6
+
+
+def shown(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return repr(value)
+
+
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def parse_number(
+    value: Any, key: str, *, allow_inf: bool = False, allow_neg_inf: bool = False
+) -> float:
+    """Return `value` as a float: an int, a float or a numeric string, never a bool or NaN."""
+    if isinstance(value, bool) or value is None or isinstance(value, list | dict):
+        raise ProblemError(f"expected a number, got {shown(value)}", key=key)
+    if isinstance(value, int):
+        try:
+            number = float(value)
+        except OverflowError:
+            raise ProblemError(
+                f"an integer of {len(str(abs(value)))} digits is too large for a float", key=key
+            ) from None
+    elif isinstance(value, float):
+        number = value
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            number = float(text)
+        except ValueError:
+            raise ProblemError(f"{value!r} is not a number", key=key) from None
+    else:
+        raise ProblemError(f"expected a number, got {shown(value)}", key=key)
+    if math.isnan(number):
+        raise ProblemError("NaN is not a number this tool accepts", key=key)
+    if math.isinf(number) and not (allow_inf or (allow_neg_inf and number < 0)):
+        raise ProblemError(f"{'−' if number < 0 else ''}infinity is not allowed here", key=key)
+    return number
+
+
+def split_list(text: str, sep: str, key: str) -> list[str]:
+    parts = [part.strip() for part in text.split(sep)]
+    for i, part in enumerate(parts):
+        if not part:
+            raise ProblemError(
+                f"empty value in {text!r} (position {i}, between {sep!r} separators)", key=key
+            )
+    return parts
+
+
+def parse_array(
+    value: Any,
+    key: str,
+    *,
+    ndims: tuple[int, ...] = (1, 2),
+    allow_neg_inf: bool = False,
+) -> np.ndarray:
+    """Return a 1-D or 2-D float64 array from a list, a list of rows, or `"1,2;3,4"` text."""
+    rows: Any = value
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            raise ProblemError("is empty: give at least one number", key=key)
+        rows = (
+            [split_list(r, ",", key) for r in split_list(text, ";", key)]
+            if ";" in text
+            else split_list(text, ",", key)
+        )
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        rows = [value]
+    elif not isinstance(value, list):
+        raise ProblemError(f"expected a list of numbers, got {shown(value)}", key=key)
+    if not rows:
+        raise ProblemError("is empty: give at least one number", key=key)
+
+    nested = [isinstance(r, list) or (isinstance(r, str) and "," in r) for r in rows]
+    if any(nested):
+        if 2 not in ndims:
+            first = nested.index(True)
+            raise ProblemError("expected a number, got a list", key=f"{key}[{first}]")
+        out_rows = []
+        for i, row in enumerate(rows):
+            row_key = f"{key}[{i}]"
+            if isinstance(row, str):
+                row = split_list(row, ",", row_key)
+            elif not isinstance(row, list):
+                raise ProblemError(
+                    f"expected a row (a list of numbers), got {shown(row)}: "
+                    "a matrix has a list in every row",
+                    key=row_key,
+                )
+            if not row:
+                raise ProblemError("is an empty row", key=row_key)
+            out_rows.append(
+                [
+                    parse_number(v, f"{row_key}[{j}]", allow_neg_inf=allow_neg_inf)
+                    if not isinstance(v, list)
+                    else _too_deep(f"{row_key}[{j}]")
+                    for j, v in enumerate(row)
+                ]
+            )
+        widths = [len(r) for r in out_rows]
+        if len(set(widths)) > 1:
+            odd = next(i for i, w in enumerate(widths) if w != widths[0])
+            raise ProblemError(
+                f"ragged matrix: row 0 has {widths[0]} values but row {odd} has {widths[odd]}",
+                key=key,
+            )
+        return np.array(out_rows, dtype=np.float64)
+    if 1 not in ndims:
+        raise ProblemError("expected a matrix (a list of rows)", key=key)
+    return np.array(
+        [parse_number(v, f"{key}[{i}]", allow_neg_inf=allow_neg_inf) for i, v in enumerate(rows)],
+        dtype=np.float64,
+    )
+
+
+def _too_deep(key: str) -> float:
+    raise ProblemError("expected a number, got a list (nested too deeply)", key=key)
+
+
+def positions(mask: np.ndarray) -> list[tuple[int, ...]]:
+    return [tuple(int(i) for i in p) for p in zip(*np.nonzero(mask), strict=True)]
+
+
+def key_at(key: str, position: tuple[int, ...]) -> str:
+    return key + "".join(f"[{i}]" for i in position)
+
+
+def check_range(array: np.ndarray, key: str, what: str, low: float, high: float) -> None:
+    bad = (array < low) | (array > high)
+    if bad.any():
+        position = positions(bad)[0]
+        raise ProblemError(
+            f"{what} {fmt(array[position])} is outside [{fmt(low)}, {fmt(high)}]",
+            key=key_at(key, position),
+        )
+
+
+def fmt(x: float) -> str:
+    x = float(x)
+    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else f"{x:.10g}"
+
+
+def tolerance_from_text(text: str | None, expected: float) -> float:
+    """Return half a unit in the last decimal place of `expected` as written (`0.50` → 0.005)."""
+    if math.isinf(expected):
+        return 0.0
+    if text is not None:
+        try:
+            exponent = Decimal(text.strip().replace("_", "")).as_tuple().exponent
+        except InvalidOperation:
+            exponent = None
+        if isinstance(exponent, int):
+            return 0.5 * 10.0**exponent
+    # Not written as a decimal numeral (inline flags give text too, so this is rare).
+    return 0.5 * 10.0 ** Decimal(repr(expected)).as_tuple().exponent
+
+
+class Reader:
+    """Reads the keys of one raw problem with the parsers above."""
+
+    def __init__(self, data: Mapping[str, Any]):
+        self.data = data
+
+    def has(self, key: str) -> bool:
+        return key in self.data and self.data[key] is not None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self.data.get(key)
+        return default if value is None else value
+
+    def array(self, key: str, **kw: Any) -> np.ndarray:
+        return parse_array(self.data[key], key, **kw)
+
+    def number(self, key: str, default: float, **kw: Any) -> float:
+        return parse_number(self.data[key], key, **kw) if self.has(key) else default
+
+    def flag(self, key: str, default: bool = False) -> bool:
+        if not self.has(key):
+            return default
+        value = self.data[key]
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "yes", "on", "1"):
+            return True
+        if isinstance(value, str) and value.strip().lower() in ("false", "no", "off", "0"):
+            return False
+        raise ProblemError(f"expected true or false, got {shown(value)}", key=key)
+
+    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
+        if not self.has(key):
+            return default
+        value = self.data[key]
+        text = (
+            fmt(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+        )
+        if isinstance(text, str) and text.strip().lower() in choices:
+            return text.strip().lower()
+        hint = did_you_mean(str(text).lower(), choices) if isinstance(text, str) else ""
+        raise ProblemError(
+            f"must be one of {', '.join(choices)}, got {shown(value)}{hint}", key=key
+        )
+
+    def require(self, loss: str, *keys: str) -> None:
+        for key in keys:
+            if not self.has(key):
+                raise ProblemError(f"missing: `{loss}` needs {' and '.join(keys)}", key=key)
+
+    def one_of(self, loss: str, *keys: str) -> str:
+        present = [k for k in keys if self.has(k)]
+        if len(present) > 1:
+            raise ProblemError(
+                f"give one of {', '.join(keys)}, not both {present[0]} and {present[1]}",
+                key=present[1],
+            )
+        if not present:
+            raise ProblemError(f"missing: `{loss}` needs one of {', '.join(keys)}", key=keys[0])
+        return present[0]
+
+
+def same_shape(a: np.ndarray, a_key: str, b: np.ndarray, b_key: str) -> None:
+    if a.shape != b.shape:
+
+        def shape(x: np.ndarray) -> str:
+            if x.ndim == 1:
+                return f"{x.shape[0]} value{'s' if x.shape[0] != 1 else ''}"
+            return f"{x.shape[0]} × {x.shape[1]}"
+
+        raise ProblemError(
+            f"shapes disagree: {a_key} has {shape(a)} but {b_key} has {shape(b)}", key=b_key
+        )
+
+
+def row_sum_warnings(p: np.ndarray, key: str, what: str = "probabilities") -> list[str]:
+    sums = p.sum(axis=-1)
+    out = []
+    for i, s in enumerate(np.atleast_1d(sums)):
+        if abs(s - 1.0) > ROW_SUM_TOLERANCE:
+            where = f"{key}[{i}]" if p.ndim == 2 else key
+            out.append(
+                f"{where}: the {what} sum to {fmt(round(float(s), 10))}, not 1; "
+                "the loss uses them as given"
+            )
+    return out
