@@ -196,3 +196,54 @@ def hinge(
             "squared": squared,
         },
     )
+
+
+def multiclass_hinge(
+    target: np.ndarray,
+    scores: np.ndarray,
+    *,
+    multiclass: str = "crammer-singer",
+    margin: float = 1.0,
+    squared: bool = False,
+    reduction: str = "mean",
+) -> LossResult:
+    """Return the multi-class hinge terms, one per observation, and their reduction.
+
+    `crammer-singer` (scikit-learn's `hinge_loss`): max(0, margin − s_y + max_{j≠y} s_j).
+    `weston-watkins` (PyTorch's `multi_margin_loss`): Σ_{j≠y} max(0, margin − s_y + s_j) / C,
+    PyTorch's division by the number of classes C included. `squared` squares each hinge
+    (PyTorch's p = 2).
+    """
+    n, c = scores.shape
+    if target.shape != (n,):
+        raise ValueError(f"shape mismatch: {target.shape[0]} targets for {n} rows of scores")
+    rows = np.arange(n)
+    true_score = scores[rows, target]
+    others = scores.copy()
+    others[rows, target] = -np.inf
+    if multiclass == "crammer-singer":
+        rival = np.argmax(others, axis=1)
+        hinges = np.maximum(margin - true_score + others[rows, rival], 0.0)
+        terms = hinges * hinges if squared else hinges
+        per_class = None
+    elif multiclass == "weston-watkins":
+        rival = np.argmax(others, axis=1)
+        per_class = np.maximum(margin - true_score[:, None] + scores, 0.0)
+        per_class[rows, target] = 0.0
+        if squared:
+            per_class = per_class * per_class
+        terms = per_class.sum(axis=1) / c
+    else:
+        raise ValueError(f"multiclass must be crammer-singer or weston-watkins, got {multiclass!r}")
+    details = {
+        "target": target,
+        "scores": scores,
+        "true_score": true_score,
+        "rival": rival,
+        "per_class": per_class,
+        "margin": margin,
+        "squared": squared,
+        "multiclass": multiclass,
+    }
+    warnings = _infinite_term_warnings(terms, "the margin overflows float64")
+    return reduce_terms("hinge", terms, reduction, warnings=warnings, details=details)

@@ -59,7 +59,49 @@ def _validate_bce(r: Reader) -> Validated:
     return inputs, [], {}
 
 
+MULTICLASS = ("crammer-singer", "weston-watkins")
+
+
+def _validate_multiclass_hinge(r: Reader) -> Validated:
+    for key in ("y", "yhat"):
+        if r.has(key):
+            raise ProblemError(
+                "binary hinge takes y and yhat; multi-class hinge takes target and scores: "
+                "give one pair",
+                key=key,
+            )
+    r.require("hinge", "target", "scores")
+    scores = r.array("scores")
+    scores2 = scores.reshape(1, -1) if scores.ndim == 1 else scores
+    if scores2.shape[1] < 2:
+        raise ProblemError("multi-class hinge needs at least 2 classes per row", key="scores")
+    classes = _parse_classes(r)
+    if classes is not None and len(classes) != scores2.shape[1]:
+        raise ProblemError(
+            f"names {len(classes)} classes but each row of scores has {scores2.shape[1]} values",
+            key="classes",
+        )
+    indices, _ = _parse_targets(r, classes, scores2.shape[1])
+    if len(indices) != scores2.shape[0]:
+        raise ProblemError(
+            f"gives {len(indices)} targets but scores has {scores2.shape[0]} rows", key="target"
+        )
+    inputs = {
+        "target": np.array(indices, dtype=np.int64),
+        "scores": scores2,
+        "multiclass": r.choice("multiclass", MULTICLASS, "crammer-singer"),
+        "margin": r.number("margin", 1.0),
+        "squared": r.flag("squared"),
+    }
+    display = {"target": indices} | ({"classes": classes} if classes else {})
+    return inputs, [], display
+
+
 def _validate_hinge(r: Reader) -> Validated:
+    if r.has("target") or r.has("scores"):
+        return _validate_multiclass_hinge(r)
+    if r.has("multiclass"):
+        raise ProblemError("applies to multi-class hinge: give target and scores", key="multiclass")
     r.require("hinge", "y", "yhat")
     y, yhat = r.array("y"), r.array("yhat")
     bad = (y != 1.0) & (y != -1.0)
