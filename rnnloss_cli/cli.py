@@ -227,6 +227,17 @@ def _hinge(
         str | None, typer.Option("--yhat", help="Real scores, e.g. 0.8,-0.5,0.3.")
     ] = None,
     margin: Annotated[str | None, typer.Option("--margin", help="The margin (default 1).")] = None,
+    target: Annotated[
+        str | None, typer.Option("--target", help="Multi-class: class indices or names.")
+    ] = None,
+    scores: Annotated[
+        str | None, typer.Option("--scores", help="Multi-class: score rows, split by ;.")
+    ] = None,
+    multiclass: Annotated[
+        str | None,
+        typer.Option("--multiclass", help="crammer-singer (default) or weston-watkins."),
+    ] = None,
+    classes: ClassesOpt = None,
     squared: Annotated[bool, typer.Option("--squared", help="Square each term.")] = False,
     reduction: ReductionOpt = None,
     title: TitleOpt = None,
@@ -261,6 +272,76 @@ _register(
     example="--y 1,-1,1 --yhat 0.8,-0.5,0.3",
     short="Hinge loss per element or time step (alias: sequence-hinge).",
     aliases=("sequence-hinge",),
+)
+
+
+def _ctc(
+    file: FileArg = None,
+    label: Annotated[
+        str | None,
+        typer.Option(
+            "--label", help="The label, e.g. HELLO (or 'th e' for multi-character symbols)."
+        ),
+    ] = None,
+    blank: Annotated[
+        str | None, typer.Option("--blank", help="The blank symbol (default -).")
+    ] = None,
+    probabilities: Annotated[
+        str | None,
+        typer.Option(
+            "--probabilities",
+            help="Lecture mode: per-symbol values, e.g. 'H=0.6,E=0.5,L=0.7,O=0.8,-=0.2'.",
+        ),
+    ] = None,
+    alignments: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--alignment",
+            help="A listed alignment (repeat the "
+            "flag), e.g. H-E-L-L-O, or PATH=f1,f2,… with stated "
+            "factors.",
+        ),
+    ] = None,
+    frames: Annotated[
+        str | None, typer.Option("--frames", help="T for the exact computation.")
+    ] = None,
+    alphabet: Annotated[
+        str | None,
+        typer.Option(
+            "--alphabet", help="Matrix mode: the symbols of the matrix columns, e.g. '-,a,c,t'."
+        ),
+    ] = None,
+    probs: Annotated[
+        str | None,
+        typer.Option("--probs", help="Matrix mode: T × V probabilities, rows split by ;."),
+    ] = None,
+    log_probs: LogProbsOpt = None,
+    logits: LogitsOpt = None,
+    method: Annotated[
+        str | None,
+        typer.Option("--method", help="listed, valid or exact: which loss is the answer."),
+    ] = None,
+    trellis: Annotated[bool, typer.Option("--trellis", help="Show the alpha table.")] = False,
+    grad: Annotated[
+        bool, typer.Option("--grad", help="Matrix mode: the gradient with respect to the logits.")
+    ] = False,
+    log_base: LogBaseOpt = None,
+    title: TitleOpt = None,
+    expected: ExpectedOpt = None,
+    tolerance: ToleranceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Connectionist temporal classification: the lecture's listed alignments beside the exact
+    forward-algorithm sum over every alignment."""
+    _run("ctc", _flags(locals()))
+
+
+_register(
+    "ctc",
+    _ctc,
+    example="--label HELLO --probabilities 'H=0.6,E=0.5,L=0.7,O=0.8,-=0.2' "
+    "--alignment H-E-L-L-O --alignment HE-L-L-O",
+    short="CTC loss: listed alignments and the exact sum.",
 )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from rnnloss_cli.batch import Entry, exit_status, solve_file, solve_paths, summary
 from rnnloss_cli.errors import ProblemError
 
-INPUT_FLAGS = ("y", "yhat", "logits", "log_probs", "target")
+INPUT_FLAGS = ("y", "yhat", "logits", "log_probs", "target", "label", "probs", "probabilities")
 
 
 def _console() -> Any:

@@ -7,17 +7,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from rnnloss_cli.core import elementwise
+from rnnloss_cli.core import ctc_solve, elementwise
 from rnnloss_cli.core.result import LossResult
 from rnnloss_cli.errors import ProblemError
 from rnnloss_cli.problems import Problem
 
-CORE: dict[str, Callable[..., LossResult]] = {
+
+def _hinge(**inputs: Any) -> LossResult:
+    if "scores" in inputs:
+        return elementwise.multiclass_hinge(**inputs)
+    return elementwise.hinge(**inputs)
+
+
+CORE: dict[str, Callable[..., LossResult | ctc_solve.CTCResult]] = {
     "mse": elementwise.mse,
     "bce": elementwise.bce,
     "nll": elementwise.categorical_cross_entropy,
     "cce": elementwise.categorical_cross_entropy,
-    "hinge": elementwise.hinge,
+    "hinge": _hinge,
+    "ctc": ctc_solve.solve,
 }
 
 
@@ -26,7 +34,7 @@ class Solution:
     """A problem, its result, and whether the answer matches `expected` (None without one)."""
 
     problem: Problem
-    result: LossResult
+    result: LossResult | ctc_solve.CTCResult
     matches: bool | None
 
     @property

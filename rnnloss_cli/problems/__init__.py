@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rnnloss_cli.errors import ProblemError
+from rnnloss_cli.problems.ctc import validate_ctc
 from rnnloss_cli.problems.elementwise import TAKES_LOG_BASE, VALIDATORS
 from rnnloss_cli.problems.values import (
     Reader,
@@ -48,7 +49,7 @@ ALIASES = {
     "sequence-hinge": "hinge",
     "rl": "reinforce",
 }
-AVAILABLE = ("mse", "bce", "nll", "cce", "hinge")
+AVAILABLE = ("mse", "bce", "nll", "cce", "hinge", "ctc")
 
 COMMON_KEYS = ("loss", "title", "expected", "tolerance")
 _CLASSIFICATION_KEYS = (
@@ -67,7 +68,17 @@ LOSS_KEYS: dict[str, tuple[str, ...]] = {
     "bce": ("y", "yhat", "logits", "reduction", "log_base", "clip"),
     "nll": _CLASSIFICATION_KEYS,
     "cce": (*_CLASSIFICATION_KEYS, "label_smoothing"),
-    "hinge": ("y", "yhat", "margin", "squared", "reduction"),
+    "hinge": (
+        "y",
+        "yhat",
+        "margin",
+        "squared",
+        "reduction",
+        "target",
+        "scores",
+        "multiclass",
+        "classes",
+    ),
     # Keys of the losses still to come, known so that a misspelling is still caught.
     "sequence": (
         "target",
@@ -111,7 +122,6 @@ ALL_KEYS = sorted({*COMMON_KEYS, *(k for keys in LOSS_KEYS.values() for k in key
 
 DEFAULT_REDUCTION = {"mse": "mean", "bce": "mean", "nll": "sum", "cce": "sum", "hinge": "mean"}
 REDUCTIONS = ("mean", "sum", "none")
-ROW_SUM_TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -190,7 +200,13 @@ def _validate(
     source: str | None,
 ) -> Problem:
     if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
+        kind = {
+            list: "a list",
+            str: "a string",
+            int: "a number",
+            float: "a number",
+            bool: "true or false",
+        }.get(type(data), type(data).__name__)
         raise ProblemError(f"a problem is a mapping of keys (loss: …, y: …), got {kind}")
     r = Reader(data)
     if "loss" in data:
@@ -214,11 +230,14 @@ def _validate(
         )
     _check_keys(data, loss)
 
-    inputs, warnings, display = VALIDATORS[loss](r)
+    validator = validate_ctc if loss == "ctc" else VALIDATORS[loss]
+    inputs, warnings, display = validator(r)
     inputs = {k: v for k, v in inputs.items() if v is not None}
-    reduction = r.choice("reduction", REDUCTIONS, DEFAULT_REDUCTION[loss])
-    inputs["reduction"] = reduction
-    if loss in TAKES_LOG_BASE:
+    reduction = None
+    if loss in DEFAULT_REDUCTION:
+        reduction = r.choice("reduction", REDUCTIONS, DEFAULT_REDUCTION[loss])
+        inputs["reduction"] = reduction
+    if loss in (*TAKES_LOG_BASE, "ctc"):
         inputs["log_base"] = r.choice("log_base", ("e", "2", "10"), "e")
 
     title = r.get("title")

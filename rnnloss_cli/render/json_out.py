@@ -30,9 +30,95 @@ def plain(value: Any) -> Any:
     return value
 
 
+def _check_keys(solution: Solution) -> dict[str, Any]:
+    problem = solution.problem
+    return {
+        "expected": problem.expected,
+        "tolerance": problem.tolerance,
+        "matches": solution.matches,
+    }
+
+
+def _ctc_object(solution: Solution) -> dict[str, Any]:
+    """Return the contract's CTC object (section 3): `naive`, `dp`, `method`."""
+    result = solution.result
+    divisor = result.log_divisor
+    word = result.word if result.label_is_string else list
+
+    def symbols(indices: list[int]) -> Any:
+        return word([result.alphabet[i] for i in indices])
+
+    out: dict[str, Any] = {
+        "loss": "ctc",
+        "title": solution.problem.title,
+        "value": result.value,
+        "method": result.method,
+        "log_base": result.log_base,
+        "label": word(result.label),
+        "blank": result.blank,
+    }
+    if result.naive is not None:
+        naive = result.naive
+        out["naive"] = {
+            "alignments": [
+                {
+                    "path": word(a.path),
+                    "collapsed": word(a.collapsed),
+                    "valid": a.valid,
+                    "factors": a.factors,
+                    "probability": a.probability,
+                    "stated": a.stated,
+                    "symbols_probability": a.symbols_probability,
+                }
+                for a in naive.alignments
+            ],
+            "probability": naive.probability,
+            "loss": naive.loss,
+            "valid_probability": naive.valid_probability,
+            "valid_loss": naive.valid_loss,
+        }
+    dp = result.dp
+    dp_out: dict[str, Any] = {
+        "frames": dp.frames,
+        "paths": dp.paths,
+        "probability": dp.probability,
+        "log_probability": dp.log_probability,
+        "loss": dp.loss / divisor,
+        "min_frames": dp.min_frames,
+    }
+    normalized = getattr(dp, "normalized", None)
+    if normalized is not None:
+        dp_out["normalized"] = {
+            "probability": normalized.probability,
+            "loss": normalized.loss / divisor,
+            "divided_by": normalized.total,
+        }
+    if dp.best_path is not None:
+        path = dp.best_path.path
+        dp_out["best_path"] = {
+            "path": symbols(path) if result.alphabet else word(path),
+            "probability": dp.best_path.probability,
+        }
+    elif result.mode == "matrix" or dp.loss != float("inf"):
+        dp_out["best_path"] = None
+    greedy = getattr(dp, "greedy", None)
+    if greedy is not None and result.alphabet is not None:
+        dp_out["greedy"] = {"path": symbols(greedy.path), "collapsed": symbols(greedy.collapsed)}
+    if dp.alpha is not None:
+        dp_out["alpha"] = dp.alpha
+    if getattr(dp, "grad", None) is not None:
+        dp_out["grad"] = dp.grad
+    out["dp"] = dp_out
+    out.update(_check_keys(solution))
+    out["warnings"] = list(result.warnings)
+    return plain(out)
+
+
 def result_object(solution: Solution) -> dict[str, Any]:
     """Return the result object of one solved problem."""
     result, problem = solution.result, solution.problem
+    if result.loss == "ctc":
+        return _ctc_object(solution)
     out: dict[str, Any] = {
         "loss": result.loss,
         "title": problem.title,
@@ -45,9 +131,7 @@ def result_object(solution: Solution) -> dict[str, Any]:
         terms=result.terms,
         sum=result.sum,
         mean=result.mean,
-        expected=problem.expected,
-        tolerance=problem.tolerance,
-        matches=solution.matches,
+        **_check_keys(solution),
         warnings=list(result.warnings),
     )
     return plain(out)

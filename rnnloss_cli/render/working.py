@@ -85,6 +85,7 @@ def _inputs(solution: Solution) -> RenderableType:
         ("yhat", "ŷ"),
         ("logits", "logits"),
         ("log_probs", "log ŷ"),
+        ("scores", "scores"),
     ):
         if key not in details:
             continue
@@ -102,8 +103,13 @@ def _inputs(solution: Solution) -> RenderableType:
                 _indent(_matrix_table(value, row_label="i", column_names=classes), (0, 0, 0, 2))
             )
     result = solution.result
+    if "scores" in details:
+        names = [classes[t] if classes else str(t) for t in display["target"]]
+        items.insert(0, Text(f"target = [{', '.join(names)}]"))
     if result.loss == "hinge":
         extra = f"margin = {num(details['margin'])}"
+        if "multiclass" in details:
+            extra += f", multi-class rule: {details['multiclass']}"
         if details["squared"]:
             extra += ", squared"
         items.append(Text(extra))
@@ -119,8 +125,52 @@ def _inputs(solution: Solution) -> RenderableType:
 # --- one function a loss: formula lines, term table columns, one row of cells per term ---
 
 
+def _multiclass_hinge_rows(solution: Solution) -> tuple[list[str], list[str], list[list[str]]]:
+    d, display = solution.result.details, solution.problem.display
+    classes = display.get("classes")
+    m = num(d["margin"])
+    power = "²" if d["squared"] else ""
+    mean = "(1/n) " if solution.result.reduction == "mean" else ""
+
+    def name(c: int) -> str:
+        return classes[c] if classes else str(c)
+
+    if d["multiclass"] == "crammer-singer":
+        formula = [
+            f"L = {mean}Σᵢ max(0, {m} − s[yᵢ] + max_(j≠yᵢ) s[j]){power}   (Crammer–Singer,",
+            "as scikit-learn's hinge_loss): only the strongest competing class counts",
+        ]
+        headers = ["i", "target", "rival", "working", "term"]
+    else:
+        formula = [
+            f"L = {mean}Σᵢ (1/C) Σ_(j≠yᵢ) max(0, {m} − s[yᵢ] + s[j]){power}   (Weston–Watkins,",
+            "as PyTorch's multi_margin_loss, which also divides by the C classes)",
+        ]
+        headers = ["i", "target", "worst rival", "working", "term"]
+    rows = []
+    for i, t in enumerate(d["target"]):
+        t = int(t)
+        s_y = num(d["true_score"][i])
+        rival = int(d["rival"][i])
+        if d["multiclass"] == "crammer-singer":
+            work = f"max(0, {m} − {paren(s_y)} + {paren(d['scores'][i, rival])}){power}"
+        else:
+            parts = [
+                f"max(0, {m} − {paren(s_y)} + {paren(d['scores'][i, j])}){power}"
+                for j in range(d["scores"].shape[1])
+                if j != t
+            ]
+            if len(parts) > 4:
+                parts = [*parts[:2], "…", parts[-1]]
+            work = "(" + "\n + ".join(parts) + f") / {d['scores'].shape[1]}"
+        rows.append([str(i + 1), name(t), name(rival), work, num(solution.result.terms[i])])
+    return formula, headers, rows
+
+
 def _hinge_rows(solution: Solution) -> tuple[list[str], list[str], list[list[str]]]:
     d = solution.result.details
+    if "scores" in d:
+        return _multiclass_hinge_rows(solution)
     m = num(d["margin"])
     power = "²" if d["squared"] else ""
     mean = solution.result.reduction == "mean"
@@ -249,7 +299,9 @@ def _term_table(headers: list[str], rows: list[list[str]]) -> Table:
         table.add_column(
             Text(header),
             justify="left"
-            if header in ("working", "target") or "max" in header or "(" in header
+            if header in ("working", "target", "rival", "worst rival")
+            or "max" in header
+            or "(" in header
             else "right",
             overflow="fold",
             style="bold" if header == "term" else None,
@@ -309,6 +361,10 @@ def check_text(solution: Solution) -> Text | None:
 def working(solution: Solution) -> RenderableType:
     """Return the whole working of one solved problem as one Rich renderable."""
     result, problem = solution.result, solution.problem
+    if result.loss == "ctc":
+        from rnnloss_cli.render import ctc
+
+        return ctc.working(solution, check_text(solution))
     title = problem.title or NAMES.get(result.loss, result.loss)
     formula, headers, rows = TERM_ROWS[result.loss](solution)
     parts: list[RenderableType] = [

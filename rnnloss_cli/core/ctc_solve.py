@@ -1,0 +1,294 @@
+"""CTC problems solved both ways: the lecture's listed alignments and the exact forward sum.
+
+The lecture computes a CTC loss by multiplying out a few listed alignments and summing
+them. That is not the CTC loss, which sums over *every* alignment of the label; this
+module computes both, side by side, and turns every inconsistency of the listed
+method into a warning with the numbers that show it (contract section 3, "Lecture checks").
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from rnnloss_cli.core import ctc
+from rnnloss_cli.core.result import log_divisor
+
+DISTRIBUTION_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class ListedAlignment:
+    """One listed alignment: its path, what it collapses to, and its probability."""
+
+    path: list[str]
+    collapsed: list[str]
+    valid: bool
+    factors: list[float]  # the stated factors, or the path's symbols' probabilities
+    stated: bool  # whether the factors were stated in the problem
+    probability: float  # product of `factors`
+    symbols_probability: float  # product of the probabilities of the path's symbols
+
+
+@dataclass(frozen=True)
+class Listed:
+    """The lecture's method: sum the listed alignments' probabilities, take −log."""
+
+    alignments: list[ListedAlignment]
+    probability: float
+    loss: float
+    valid_probability: float
+    valid_loss: float
+
+
+@dataclass(frozen=True)
+class CTCResult:
+    """A CTC problem solved: the listed sum (lecture mode), the exact DP, and the headline."""
+
+    loss: str
+    mode: str  # "lecture" or "matrix"
+    method: str  # "listed", "valid" or "exact": which loss is `value`
+    value: float
+    label: list[str]
+    label_is_string: bool
+    blank: str
+    naive: Listed | None
+    dp: ctc.LectureDP | ctc.MatrixDP
+    log_base: str
+    warnings: tuple[str, ...]
+    alphabet: list[str] | None = None
+    probabilities: Mapping[str, float] | None = None
+
+    @property
+    def log_divisor(self) -> float:
+        """ln(log base): the DP's natural-log losses divided by it are in the problem's base."""
+        return log_divisor(self.log_base)
+
+    def word(self, symbols: Sequence[str]) -> str:
+        """Return a path or label written as the label was: `H-E-L-L-O`, or `th e` for lists."""
+        return "".join(symbols) if self.label_is_string else " ".join(symbols)
+
+
+def _neg_log(p: float, divisor: float) -> float:
+    return math.inf if p <= 0.0 else -math.log(p) / divisor
+
+
+def _word(symbols: Sequence[str], as_string: bool) -> str:
+    if not symbols:
+        return "∅ (empty)"
+    return "".join(symbols) if as_string else " ".join(symbols)
+
+
+def _product_text(factors: Sequence[float]) -> str:
+    return " × ".join(f"{f:.6g}" for f in factors)
+
+
+def _listed(
+    label: list[str],
+    label_is_string: bool,
+    blank: str,
+    probabilities: Mapping[str, float],
+    alignments: Sequence[Mapping[str, Any]],
+    divisor: float,
+    warnings: list[str],
+) -> Listed:
+    out = []
+    for i, alignment in enumerate(alignments):
+        path = list(alignment["path"])
+        symbol_factors = [probabilities[s] for s in path]
+        stated = alignment.get("factors") is not None
+        factors = [float(f) for f in alignment["factors"]] if stated else symbol_factors
+        probability = math.prod(factors)
+        symbols_probability = math.prod(symbol_factors)
+        collapsed = ctc.collapse(path, blank)
+        valid = collapsed == label
+        where = f"alignments[{i}] ({_word(path, label_is_string)})"
+        if not valid:
+            warnings.append(
+                f"{where} collapses to {_word(collapsed, label_is_string)}, not "
+                f"{_word(label, label_is_string)}: it is not an alignment of the label, yet the "
+                "listed method counts it (method valid leaves it out)"
+            )
+        if stated and not np.allclose(factors, symbol_factors, rtol=1e-12, atol=0.0):
+            first = next(
+                j
+                for j, (a, b) in enumerate(zip(factors, symbol_factors, strict=True))
+                if not math.isclose(a, b, rel_tol=1e-12)
+            )
+            warnings.append(
+                f"{where}: the stated factors {_product_text(factors)} = {probability:.3g} are "
+                f"not the probabilities of the path's symbols, "
+                f"{_product_text(symbol_factors)} = {symbols_probability:.3g} (the first to "
+                f"differ is factor {first + 1}: {factors[first]:.6g} stated, but symbol "
+                f"{path[first]!r} has P = {symbol_factors[first]:.6g})"
+            )
+        out.append(
+            ListedAlignment(
+                path, collapsed, valid, factors, stated, probability, symbols_probability
+            )
+        )
+    total = math.fsum(a.probability for a in out)
+    valid_total = math.fsum(a.probability for a in out if a.valid)
+    return Listed(out, total, _neg_log(total, divisor), valid_total, _neg_log(valid_total, divisor))
+
+
+def _length_warnings(
+    alignments: Sequence[Mapping[str, Any]], frames: int | None, label_is_string: bool
+) -> list[str]:
+    lengths = [len(a["path"]) for a in alignments]
+    out = []
+    if len(set(lengths)) > 1:
+        listing = "; ".join(
+            f"{_word(a['path'], label_is_string)}: {n}"
+            for a, n in zip(alignments, lengths, strict=True)
+        )
+        distinct = sorted(set(lengths), reverse=True)
+        out.append(
+            f"the listed alignments have {' and '.join(map(str, distinct))} frames ({listing}), "
+            f"but one input has one length T: alignments of different lengths cannot all be "
+            f"alignments of the same input; the exact computation uses T = "
+            f"{frames if frames is not None else max(lengths)}"
+        )
+    if frames is not None:
+        for i, n in enumerate(lengths):
+            if n != frames:
+                out.append(f"alignments[{i}] has {n} frames, not frames = {frames}")
+    return out
+
+
+def solve_lecture(
+    *,
+    label: list[str],
+    label_is_string: bool,
+    blank: str,
+    probabilities: Mapping[str, float],
+    alignments: Sequence[Mapping[str, Any]] = (),
+    frames: int | None = None,
+    method: str | None = None,
+    trellis: bool = False,
+    log_base: str = "e",
+) -> CTCResult:
+    """Return the listed-alignment sum (as the lecture) and the exact CTC sum for one T."""
+    divisor = log_divisor(log_base)
+    warnings: list[str] = []
+    naive = None
+    if alignments:
+        naive = _listed(label, label_is_string, blank, probabilities, alignments, divisor, warnings)
+        warnings += _length_warnings(alignments, frames, label_is_string)
+    if frames is None:
+        frames = max(len(a["path"]) for a in alignments)
+    total = math.fsum(probabilities.values())
+    if abs(total - 1.0) > DISTRIBUTION_TOLERANCE:
+        terms = " + ".join(f"P({s}) {p:.6g}" for s, p in probabilities.items())
+        warnings.append(
+            f"the probabilities sum to {total:.6g}, not 1 ({terms}): they are not one per-frame "
+            f"distribution, so no model could emit them; dp.normalized divides each by "
+            f"{total:.6g}"
+        )
+    dp = ctc.lecture_forward(label, probabilities, blank, frames, trellis=trellis)
+    warnings += _impossible(label, label_is_string, dp.min_frames, frames)
+    if dp.probability > 1.0:
+        warnings.append(
+            f"the exact sum over all {dp.paths:,} alignments is {dp.probability:.6g} > 1, which "
+            f"no probability can be, so its −log is negative; the normalised loss "
+            f"{dp.normalized.loss / divisor if dp.normalized else math.nan:.6g} is the "
+            "meaningful exact answer"
+        )
+    if method is None:
+        method = "listed" if naive is not None else "exact"
+    value = {
+        "listed": naive.loss if naive else math.nan,
+        "valid": naive.valid_loss if naive else math.nan,
+        "exact": dp.loss / divisor,
+    }[method]
+    return CTCResult(
+        "ctc",
+        "lecture",
+        method,
+        value,
+        label,
+        label_is_string,
+        blank,
+        naive,
+        dp,
+        log_base,
+        tuple(warnings),
+        probabilities=probabilities,
+    )
+
+
+def _impossible(label: list[str], label_is_string: bool, needed: int, frames: int) -> list[str]:
+    if frames >= needed:
+        return []
+    repeats = needed - len(label)
+    return [
+        f"{_word(label, label_is_string)} cannot fit in T = {frames} frames: it needs at least "
+        f"{needed} ({len(label)} symbols + {repeats} blank{'s' if repeats != 1 else ''} between "
+        f"adjacent repeats), so its probability is 0 and the loss is infinite"
+    ]
+
+
+def solve_matrix(
+    *,
+    label: list[str],
+    label_is_string: bool,
+    blank: str,
+    alphabet: list[str],
+    log_probs: np.ndarray,
+    trellis: bool = False,
+    grad: bool = False,
+    log_base: str = "e",
+) -> CTCResult:
+    """Return the exact CTC loss of a T × V matrix, with best path, greedy path and extras."""
+    index = {s: i for i, s in enumerate(alphabet)}
+    dp = ctc.ctc_matrix(
+        [index[s] for s in label], log_probs, index[blank], trellis=trellis, grad=grad
+    )
+    warnings = _impossible(label, label_is_string, dp.min_frames, dp.frames)
+    return CTCResult(
+        "ctc",
+        "matrix",
+        "exact",
+        dp.loss / log_divisor(log_base),
+        label,
+        label_is_string,
+        blank,
+        None,
+        dp,
+        log_base,
+        tuple(warnings),
+        alphabet=alphabet,
+    )
+
+
+def solve(mode: str, **inputs: Any) -> CTCResult:
+    """Return the `CTCResult` of a validated CTC problem in either mode."""
+    return solve_lecture(**inputs) if mode == "lecture" else solve_matrix(**inputs)
+
+
+def alignment_states(path: Sequence[Any], states: Sequence[Any]) -> list[int] | None:
+    """Return the trellis column (state) of each frame of a valid alignment, else None.
+
+    `states` is the blank-extended label (ε l₁ ε l₂ … ε). A valid alignment visits the
+    states left to right, each frame staying, moving one state, or skipping a blank
+    between two different symbols; that walk is unique, so it can be read off the path.
+    """
+    walk: list[int] = []
+    for t, symbol in enumerate(path):
+        if t == 0:
+            candidates = [0, 1]
+        else:
+            s = walk[-1]
+            candidates = [s, s + 1]
+            # Skipping is only from one symbol over a blank to a different symbol.
+            if s % 2 == 1 and s + 2 < len(states) and states[s + 2] != states[s]:
+                candidates.append(s + 2)
+        found = next((c for c in candidates if c < len(states) and states[c] == symbol), None)
+        if found is None:
+            return None
+        walk.append(found)
+    return walk if walk and walk[-1] >= len(states) - 2 else None

@@ -1,0 +1,364 @@
+"""Validation of CTC problems: lecture mode (per-symbol values, listed alignments) and
+matrix mode (an alphabet and a T × V matrix), as contract section 3 describes them."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from rnnloss_cli.errors import ProblemError
+from rnnloss_cli.problems.values import (
+    Reader,
+    check_range,
+    did_you_mean,
+    fmt,
+    parse_array,
+    parse_number,
+    row_sum_warnings,
+    shown,
+    split_list,
+)
+
+Validated = tuple[dict[str, Any], list[str], dict[str, Any]]
+
+# Sizes that keep every problem within seconds (the forward pass is O(T·L), and the exact
+# path count is a Python integer of up to O(T) digits in each of the 2L + 1 states).
+MAX_FRAMES = 20_000
+MAX_LABEL = 1_000
+MAX_ALPHABET = 1_000
+MAX_ALIGNMENTS = 1_000
+MATRIX_KEYS = ("probs", "log_probs", "logits")
+METHODS = ("listed", "valid", "exact")
+ALIGNMENT_KEYS = ("path", "factors")
+
+
+def _symbol(value: Any, key: str) -> str:
+    """Return one symbol as text: strings as they are, YAML ints (label [1, 2, 3]) as digits."""
+    if isinstance(value, bool) or value is None or isinstance(value, list | dict | float):
+        raise ProblemError(f"expected a symbol, got {shown(value)}", key=key)
+    text = str(value)
+    if not text:
+        raise ProblemError("a symbol cannot be empty", key=key)
+    return text
+
+
+def _sequence(value: Any, key: str, *, one_char: bool) -> tuple[list[str], bool]:
+    """Return a label or path as symbols, and whether it was written as a string.
+
+    A string is split into characters when every symbol is one character (`one_char`),
+    else on whitespace (`"th e"`); a list gives its items.
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        if not one_char or " " in text:
+            return text.split(), True
+        return list(text), True
+    if isinstance(value, int) and not isinstance(value, bool):
+        return list(str(value)), True  # label: 123 (YAML reads it as a number)
+    if isinstance(value, list):
+        return [_symbol(v, f"{key}[{i}]") for i, v in enumerate(value)], False
+    raise ProblemError(
+        f"expected a string of symbols or a list of symbols, got {shown(value)}", key=key
+    )
+
+
+def _positive_int(r: Reader, key: str, cap: int) -> int | None:
+    if not r.has(key):
+        return None
+    value = r.data[key]
+    number = parse_number(value, key)
+    if not number.is_integer():
+        raise ProblemError(f"a number of frames is a whole number, got {fmt(number)}", key=key)
+    if number < 1:
+        raise ProblemError(f"must be at least 1, got {fmt(number)}", key=key)
+    if number > cap:
+        raise ProblemError(f"{fmt(number)} is over the limit of {cap:,} frames", key=key)
+    return int(number)
+
+
+def _probabilities(r: Reader) -> dict[str, float]:
+    value = r.data["probabilities"]
+    items: list[tuple[Any, Any]]
+    if isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, str):  # inline: "H=0.6,E=0.5,-=0.2"
+        items = []
+        for part in split_list(value, ",", "probabilities"):
+            symbol, sep, number = part.rpartition("=")
+            if not sep or not symbol:
+                raise ProblemError(
+                    f"{part!r} is not SYMBOL=PROBABILITY (write H=0.6,E=0.5,-=0.2)",
+                    key="probabilities",
+                )
+            items.append((symbol, number))
+    else:
+        raise ProblemError(
+            f"expected a mapping of symbol: probability, got {shown(value)}", key="probabilities"
+        )
+    if not items:
+        raise ProblemError("is empty: give each symbol's probability", key="probabilities")
+    if len(items) > MAX_ALPHABET:
+        raise ProblemError(
+            f"{len(items)} symbols is over the limit of {MAX_ALPHABET}", key="probabilities"
+        )
+    out: dict[str, float] = {}
+    for symbol, number in items:
+        name = _symbol(symbol, "probabilities")
+        key = f"probabilities.{name}"
+        if name in out:
+            raise ProblemError("is given twice", key=key)
+        p = parse_number(number, key)
+        if not 0.0 <= p <= 1.0:
+            raise ProblemError(f"probability {fmt(p)} is outside [0, 1]", key=key)
+        out[name] = p
+    return out
+
+
+def _label(r: Reader, one_char: bool) -> tuple[list[str], bool]:
+    r.require("ctc", "label")
+    value = r.data["label"]
+    label, as_string = _sequence(value, "label", one_char=one_char)
+    if len(label) > MAX_LABEL:
+        raise ProblemError(f"{len(label)} symbols is over the limit of {MAX_LABEL}", key="label")
+    # A label written as a string of one-character symbols keeps that form in the output.
+    return label, as_string and all(len(s) == 1 for s in label)
+
+
+def _check_label(
+    label: list[str], blank: str, known: list[str] | dict[str, float], where: str
+) -> None:
+    for i, symbol in enumerate(label):
+        if symbol == blank:
+            raise ProblemError(
+                f"the label contains the blank {blank!r}: the blank separates symbols in "
+                "alignments and is never part of a label",
+                key=f"label[{i}]",
+            )
+        if symbol not in known:
+            hint = did_you_mean(symbol, list(known))
+            raise ProblemError(f"symbol {symbol!r} has no {where}{hint}", key=f"label[{i}]")
+
+
+def _alignments(r: Reader, probabilities: dict[str, float], one_char: bool) -> list[dict]:
+    value = r.data["alignments"]
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise ProblemError("expected a list of alignments (paths)", key="alignments")
+    if len(value) > MAX_ALIGNMENTS:
+        raise ProblemError(
+            f"{len(value)} alignments is over the limit of {MAX_ALIGNMENTS}", key="alignments"
+        )
+    out = []
+    for i, item in enumerate(value):
+        key = f"alignments[{i}]"
+        factors = None
+        if isinstance(item, dict):
+            for k in item:
+                if k not in ALIGNMENT_KEYS:
+                    hint = did_you_mean(str(k), ALIGNMENT_KEYS)
+                    raise ProblemError(
+                        f"unknown key{hint}; an alignment has path and factors", key=f"{key}.{k}"
+                    )
+            if item.get("path") is None:
+                raise ProblemError(
+                    "missing: an alignment written as a mapping needs a path", key=f"{key}.path"
+                )
+            path_value = item["path"]
+            if item.get("factors") is not None:
+                factors = parse_array(item["factors"], f"{key}.factors", ndims=(1,))
+        elif isinstance(item, str) and "=" in item:  # inline: PATH=f1,f2,...
+            path_value, _, factor_text = item.partition("=")
+            factors = parse_array(factor_text, f"{key}.factors", ndims=(1,))
+        else:
+            path_value = item
+        path, _ = _sequence(path_value, f"{key}.path", one_char=one_char)
+        if not path:
+            raise ProblemError("is an empty path", key=f"{key}.path")
+        if len(path) > MAX_FRAMES:
+            raise ProblemError(
+                f"{len(path)} frames is over the limit of {MAX_FRAMES:,}", key=f"{key}.path"
+            )
+        for j, symbol in enumerate(path):
+            if symbol not in probabilities:
+                hint = did_you_mean(symbol, list(probabilities))
+                raise ProblemError(
+                    f"symbol {symbol!r} has no probability{hint}", key=f"{key}.path[{j}]"
+                )
+        if factors is not None:
+            if factors.size != len(path):
+                raise ProblemError(
+                    f"{factors.size} factors for a path of {len(path)} symbols: one factor "
+                    "per frame",
+                    key=f"{key}.factors",
+                )
+            check_range(factors, f"{key}.factors", "factor", 0.0, 1.0)
+        out.append({"path": path, "factors": factors})
+    return out
+
+
+def _flag_value(r: Reader, key: str) -> bool:
+    return r.flag(key)
+
+
+def validate_ctc(r: Reader) -> Validated:
+    """Return the CTC core's inputs (lecture or matrix mode), warnings, and display data."""
+    matrix_keys = [k for k in MATRIX_KEYS if r.has(k)]
+    lecture = r.has("probabilities")
+    if lecture and matrix_keys:
+        raise ProblemError(
+            f"give per-symbol probabilities (lecture mode) or a {matrix_keys[0]} matrix, not both",
+            key=matrix_keys[0],
+        )
+    if len(matrix_keys) > 1:
+        raise ProblemError(
+            f"give one of {', '.join(MATRIX_KEYS)}, not both {matrix_keys[0]} and {matrix_keys[1]}",
+            key=matrix_keys[1],
+        )
+    method = r.choice("method", METHODS, "") or None
+    trellis = _flag_value(r, "trellis")
+    if lecture:
+        return _validate_lecture(r, method, trellis)
+    if matrix_keys:
+        return _validate_matrix(r, matrix_keys[0], method, trellis)
+    if r.has("alignments") or r.has("frames"):
+        raise ProblemError(
+            "missing: lecture mode needs each symbol's probability (probabilities: {H: 0.6, ...})",
+            key="probabilities",
+        )
+    raise ProblemError(
+        "missing: give probabilities with alignments or frames (lecture mode), or an "
+        "alphabet with a probs, log_probs or logits matrix (matrix mode)",
+        key="probabilities",
+    )
+
+
+def _validate_lecture(r: Reader, method: str | None, trellis: bool) -> Validated:
+    for key in ("alphabet", "grad"):
+        if r.has(key):
+            raise ProblemError(
+                "belongs to matrix mode (an alphabet and a matrix), not to "
+                "per-symbol probabilities",
+                key=key,
+            )
+    probabilities = _probabilities(r)
+    blank = _symbol(r.get("blank", "-"), "blank")
+    one_char = all(len(s) == 1 for s in probabilities)
+    label, label_is_string = _label(r, one_char)
+    if blank not in probabilities:
+        raise ProblemError(
+            f"no probability for the blank {blank!r} (set blank: if the blank is another symbol)",
+            key="probabilities",
+        )
+    _check_label(label, blank, probabilities, "probability")
+    alignments = _alignments(r, probabilities, one_char) if r.has("alignments") else []
+    frames = _positive_int(r, "frames", MAX_FRAMES)
+    if not alignments and frames is None:
+        raise ProblemError(
+            "missing: list the alignments, or give frames for the exact computation",
+            key="alignments",
+        )
+    if method in ("listed", "valid") and not alignments:
+        raise ProblemError(
+            f"method {method} sums listed alignments, and none are listed", key="method"
+        )
+    inputs = {
+        "mode": "lecture",
+        "label": label,
+        "label_is_string": label_is_string,
+        "blank": blank,
+        "probabilities": probabilities,
+        "alignments": alignments,
+        "frames": frames,
+        "method": method,
+        "trellis": trellis,
+    }
+    return inputs, [], {}
+
+
+def _validate_matrix(r: Reader, matrix_key: str, method: str | None, trellis: bool) -> Validated:
+    for key in ("alignments", "frames"):
+        if r.has(key):
+            what = (
+                "listed alignments belong to lecture mode (per-symbol probabilities)"
+                if key == "alignments"
+                else "in matrix mode T is the number of rows"
+            )
+            raise ProblemError(what, key=key)
+    if method in ("listed", "valid"):
+        raise ProblemError(
+            f"method {method} needs listed alignments; matrix mode is exact", key="method"
+        )
+    r.require("ctc", "alphabet")
+    raw_alphabet = r.data["alphabet"]
+    if isinstance(raw_alphabet, str):
+        raw_alphabet = (
+            split_list(raw_alphabet, ",", "alphabet") if "," in raw_alphabet else list(raw_alphabet)
+        )
+    if not isinstance(raw_alphabet, list) or not raw_alphabet:
+        raise ProblemError(f"expected a list of symbols, got {shown(raw_alphabet)}", key="alphabet")
+    if len(raw_alphabet) > MAX_ALPHABET:
+        raise ProblemError(
+            f"{len(raw_alphabet)} symbols is over the limit of {MAX_ALPHABET}", key="alphabet"
+        )
+    alphabet = [_symbol(s, f"alphabet[{i}]") for i, s in enumerate(raw_alphabet)]
+    seen: dict[str, int] = {}
+    for i, symbol in enumerate(alphabet):
+        if symbol in seen:
+            raise ProblemError(
+                f"{symbol!r} is listed twice (also at [{seen[symbol]}])", key=f"alphabet[{i}]"
+            )
+        seen[symbol] = i
+    default_blank = "-" if "-" in alphabet else alphabet[0]
+    blank = _symbol(r.get("blank", default_blank), "blank")
+    if blank not in alphabet:
+        raise ProblemError(f"the blank {blank!r} is not in the alphabet", key="blank")
+    one_char = all(len(s) == 1 for s in alphabet)
+    label, label_is_string = _label(r, one_char)
+    _check_label(label, blank, alphabet, "place in the alphabet")
+
+    matrix = parse_array(
+        r.data[matrix_key], matrix_key, ndims=(2, 1), allow_neg_inf=matrix_key == "log_probs"
+    )
+    if matrix.ndim == 1:
+        matrix = matrix.reshape(1, -1)
+    frames, width = matrix.shape
+    if width != len(alphabet):
+        raise ProblemError(
+            f"rows have {width} values but the alphabet has {len(alphabet)} symbols",
+            key=matrix_key,
+        )
+    if frames > MAX_FRAMES:
+        raise ProblemError(
+            f"{frames:,} rows is over the limit of {MAX_FRAMES:,} frames", key=matrix_key
+        )
+    if frames * width > 5_000_000:
+        raise ProblemError(
+            f"{frames:,} × {width:,} is over the limit of 5,000,000 values", key=matrix_key
+        )
+    warnings: list[str] = []
+    if matrix_key == "probs":
+        check_range(matrix, "probs", "probability", 0.0, 1.0)
+        warnings += row_sum_warnings(matrix, "probs")
+        with np.errstate(divide="ignore"):
+            log_probs = np.log(matrix)
+    elif matrix_key == "log_probs":
+        check_range(matrix, "log_probs", "log-probability", -math.inf, 1e-9)
+        warnings += row_sum_warnings(np.exp(matrix), "log_probs", "probabilities exp(log_probs)")
+        log_probs = matrix
+    else:
+        shifted = matrix - matrix.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    inputs = {
+        "mode": "matrix",
+        "label": label,
+        "label_is_string": label_is_string,
+        "blank": blank,
+        "alphabet": alphabet,
+        "log_probs": log_probs,
+        "trellis": trellis,
+        "grad": _flag_value(r, "grad"),
+    }
+    return inputs, warnings, {"matrix_key": matrix_key, "matrix": matrix}

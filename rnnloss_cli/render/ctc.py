@@ -1,0 +1,280 @@
+"""The CTC working: the listed alignments as the lecture multiplies them, the exact answer
+beside them, the trellis, the best and greedy paths, and the gradient."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from rich import box
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from rnnloss_cli.core.ctc_solve import CTCResult, alignment_states
+from rnnloss_cli.render.numbers import log_name, num
+from rnnloss_cli.solver import Solution
+
+MAX_FACTORS = 12  # factors written out in a product before the middle is elided
+MAX_FRAMES_SHOWN = 24  # trellis / matrix rows shown before the middle is elided
+
+
+def _indent(renderable: RenderableType) -> Padding:
+    return Padding(renderable, (0, 0, 0, 2), expand=False)
+
+
+def _heading(text: str) -> Text:
+    return Text(text, style="bold cyan")
+
+
+def _product(factors: Sequence[float]) -> str:
+    items = [num(f) for f in factors]
+    if len(items) > MAX_FACTORS:
+        items = [*items[:5], "…", *items[-3:]]
+    return " × ".join(items)
+
+
+def _word(result: CTCResult, symbols: Sequence[str]) -> str:
+    return result.word(symbols) if symbols else "∅"
+
+
+def _rows_shown(count: int, limit: int = MAX_FRAMES_SHOWN) -> list[int | None]:
+    if count <= limit:
+        return list(range(count))
+    return [*range(limit - 4), None, *range(count - 3, count)]
+
+
+def _inputs(result: CTCResult, solution: Solution) -> RenderableType:
+    lines: list[RenderableType] = [
+        Text(
+            f"label = {_word(result, result.label)}   ({len(result.label)} symbols)"
+            f"   blank = {result.blank}"
+        )
+    ]
+    if result.probabilities is not None:
+        values = "   ".join(f"P({s}) = {num(p)}" for s, p in result.probabilities.items())
+        total = math.fsum(result.probabilities.values())
+        lines.append(Text(f"{values}   (sum {num(total)})"))
+    else:
+        assert result.alphabet is not None
+        display = solution.problem.display
+        key = display.get("matrix_key", "log_probs")
+        lines.append(Text(f"alphabet = [{', '.join(result.alphabet)}]"))
+        lines.append(Text(f"{key} (T × V = {result.dp.frames} × {len(result.alphabet)}):"))
+        lines.append(_indent(_frame_table(display["matrix"], result.alphabet)))
+    return Group(*lines)
+
+
+def _frame_table(
+    matrix: np.ndarray, columns: Sequence[str], marks: Sequence[int | None] | None = None
+) -> Table:
+    """Return a T × V (or T × states) table, frames down, eliding the middle frames."""
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)
+    table.add_column("t", justify="right", style="dim")
+    for name in columns:
+        table.add_column(Text(name), justify="right")
+    for t in _rows_shown(matrix.shape[0]):
+        if t is None:
+            table.add_row("⋮", *["⋮"] * len(columns))
+            continue
+        cells = []
+        for c in range(matrix.shape[1]):
+            text = num(matrix[t, c], 3)
+            if marks is not None and marks[t] == c:
+                cells.append(Text(text + "*", style="bold reverse"))
+            else:
+                cells.append(Text(text))
+        table.add_row(str(t + 1), *cells)
+    return table
+
+
+def _listed(result: CTCResult) -> list[RenderableType]:
+    naive = result.naive
+    assert naive is not None
+    log = log_name(result.log_base)
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)
+    table.add_column("#", justify="right")
+    table.add_column("path", overflow="fold")
+    table.add_column("collapses to", overflow="fold")
+    table.add_column("valid")
+    table.add_column("product of its factors = probability", overflow="fold", ratio=1)
+    for i, a in enumerate(naive.alignments):
+        mark = "stated: " if a.stated else ""
+        table.add_row(
+            str(i + 1),
+            Text(_word(result, a.path)),
+            Text(_word(result, a.collapsed)),
+            Text("✓" if a.valid else "✗", style="green" if a.valid else "red"),
+            Text.assemble(f"{mark}{_product(a.factors)} = ", (num(a.probability, 6), "bold")),
+        )
+    probabilities = [a.probability for a in naive.alignments]
+    sum_text = (
+        " + ".join(num(p) for p in probabilities)
+        if len(probabilities) <= 6
+        else (f"the {len(probabilities)} products above")
+    )
+    lines: list[RenderableType] = [
+        _heading("Listed alignments (the lecture's method: multiply each, then add)"),
+        _indent(
+            Text(f"collapse rule: merge repeated symbols, then remove the blank {result.blank!r}")
+        ),
+        table,
+        _indent(
+            Group(
+                Text.assemble(("Sum   ", "bold"), f"P = {sum_text} = {num(naive.probability)}"),
+                Text.assemble(
+                    ("Loss  ", "bold"), f"−{log} {num(naive.probability)} = {num(naive.loss)}"
+                ),
+                Text(
+                    f"valid alignments only: P = {num(naive.valid_probability)}, "
+                    f"−{log} P = {num(naive.valid_loss)}",
+                    style="dim",
+                ),
+            )
+        ),
+    ]
+    return lines
+
+
+def _exact(result: CTCResult) -> list[RenderableType]:
+    dp = result.dp
+    log = log_name(result.log_base)
+    divisor = result.log_divisor
+    label = _word(result, result.label)
+    lines: list[RenderableType] = [
+        _heading("Exact CTC (the forward algorithm sums every alignment)"),
+    ]
+    body = [
+        Text(
+            f"T = {dp.frames} frames; {dp.paths:,} paths of length {dp.frames} collapse to "
+            f"{label} (at least {dp.min_frames} frames are needed)"
+        ),
+        Text(
+            f"p({label} | x) = Σ over those paths of their products = {num(dp.probability)}"
+            + (
+                f"  (ln p = {num(dp.log_probability)})"
+                if dp.probability == 0.0 and math.isfinite(dp.log_probability)
+                else ""
+            )
+        ),
+        Text.assemble(("Loss  ", "bold"), f"−{log} p = {num(dp.loss / divisor)}"),
+    ]
+    normalized = getattr(dp, "normalized", None)
+    if normalized is not None:
+        body.append(
+            Text(
+                f"normalised (each value ÷ {num(normalized.total)}, so a frame is a distribution): "
+                f"p = {num(normalized.probability)}, loss = {num(normalized.loss / divisor)}"
+            )
+        )
+    if dp.best_path is not None:
+        path = dp.best_path.path
+        symbols = [result.alphabet[i] for i in path] if result.alphabet else path
+        body.append(
+            Text(
+                f"best path (Viterbi): {_word(result, symbols)}   "
+                f"p = {num(dp.best_path.probability)}"
+            )
+        )
+    greedy = getattr(dp, "greedy", None)
+    if greedy is not None and result.alphabet is not None:
+        path = [result.alphabet[i] for i in greedy.path]
+        collapsed = [result.alphabet[i] for i in greedy.collapsed]
+        body.append(
+            Text(f"greedy (arg-max per frame): {_word(result, path)} → {_word(result, collapsed)}")
+        )
+    lines.append(_indent(Group(*body)))
+    return lines
+
+
+def _trellis(result: CTCResult) -> list[RenderableType]:
+    dp = result.dp
+    if dp.alpha is None:
+        return []
+    states = [result.alphabet[i] for i in dp.states] if result.alphabet else list(dp.states)
+    columns = ["ε" if s == result.blank else s for s in states]
+    marks: list[int | None] | None = None
+    if dp.best_path is not None:
+        best = dp.best_path.path
+        symbols = [result.alphabet[i] for i in best] if result.alphabet else best
+        marks = alignment_states(symbols, states)  # type: ignore[assignment]
+    note = "α(t, s): probability of the label prefix up to state s after t frames"
+    if marks is not None:
+        note += "; * marks the best path"
+    return [
+        _heading("Trellis (forward probabilities α, frames down, extended label across)"),
+        _indent(Text(note, style="dim")),
+        _frame_table(dp.alpha, columns, marks),
+    ]
+
+
+def _gradient(result: CTCResult) -> list[RenderableType]:
+    grad = getattr(result.dp, "grad", None)
+    if grad is None or result.alphabet is None:
+        return []
+    return [
+        _heading("Gradient ∂loss/∂logits (softmax − occupancy), frames down"),
+        _frame_table(grad, result.alphabet),
+    ]
+
+
+def answer_text(solution: Solution) -> Text:
+    result = solution.result
+    assert isinstance(result, CTCResult)
+    what = {
+        "listed": "listed alignments, as the lecture",
+        "valid": "valid listed alignments",
+        "exact": "exact",
+    }[result.method]
+    base = f", log base {result.log_base}" if result.log_base != "e" else ""
+    text = Text.assemble(
+        (f"CTC loss ({what}{base}) = ", "bold"), (num(result.value, 6), "bold green")
+    )
+    if num(result.value, 4) != num(result.value, 6):
+        text.append(f"  ≈ {num(result.value, 4)}")
+    if result.method != "exact":
+        text.append(
+            f"\nexact CTC loss for T = {result.dp.frames}: "
+            f"{num(result.dp.loss / result.log_divisor)}"
+        )
+    return text
+
+
+def working(solution: Solution, check: Text | None) -> RenderableType:
+    """Return the whole CTC working of one solved problem."""
+    result = solution.result
+    assert isinstance(result, CTCResult)
+    title = solution.problem.title or "CTC loss"
+    parts: list[RenderableType] = [
+        Text(title, style="bold underline"),
+        Text(""),
+        _heading("Inputs"),
+        _indent(_inputs(result, solution)),
+        Text(""),
+    ]
+    if result.naive is not None:
+        parts += [*_listed(result), Text("")]
+    parts += [*_exact(result), Text("")]
+    for extra in (_trellis(result), _gradient(result)):
+        if extra:
+            parts += [*extra, Text("")]
+    answer: list[RenderableType] = [answer_text(solution)]
+    if check is not None:
+        answer.append(check)
+    border = "green" if solution.matches in (None, True) else "red"
+    parts.append(
+        Panel(Group(*answer), title="Answer", title_align="left", border_style=border, expand=False)
+    )
+    if result.warnings:
+        parts.append(
+            Panel(
+                Group(*[Text(f"• {w}") for w in result.warnings]),
+                title="Lecture checks and warnings",
+                title_align="left",
+                border_style="yellow",
+            )
+        )
+    return Group(*parts)
