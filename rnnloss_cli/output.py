@@ -96,7 +96,7 @@ def run_command(loss: str, file: str | None, flags: dict[str, Any], *, as_json: 
         for i, solution in enumerate(solved):
             if i:
                 emit(console, Rule(style="dim"))
-            emit(console, working(solution))
+            emit(console, working(solution, console.width))
     _error_lines(entries)
     return exit_status(entries)
 
@@ -117,7 +117,7 @@ def run_solve(paths: list[str], *, details: bool, as_json: bool) -> int:
         if details:
             for entry in entries:
                 if entry.solution is not None:
-                    emit(console, working(entry.solution))
+                    emit(console, working(entry.solution, console.width))
                     emit(console, Rule(style="dim"))
         rows = []
         for e in entries:

@@ -3,6 +3,7 @@ beside them, the trellis, the best and greedy paths, and the gradient."""
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Sequence
 
@@ -47,7 +48,7 @@ def _rows_shown(count: int, limit: int = MAX_FRAMES_SHOWN) -> list[int | None]:
     return [*range(limit - 4), None, *range(count - 3, count)]
 
 
-def _inputs(result: CTCResult, solution: Solution) -> RenderableType:
+def _inputs(result: CTCResult, solution: Solution, width: int) -> RenderableType:
     lines: list[RenderableType] = [
         Text(
             f"label = {_word(result, result.label)}   ({len(result.label)} symbols)"
@@ -64,31 +65,103 @@ def _inputs(result: CTCResult, solution: Solution) -> RenderableType:
         key = display.get("matrix_key", "log_probs")
         lines.append(Text(f"alphabet = [{', '.join(result.alphabet)}]"))
         lines.append(Text(f"{key} (T × V = {result.dp.frames} × {len(result.alphabet)}):"))
-        lines.append(_indent(_frame_table(display["matrix"], result.alphabet)))
+        table, note = _frame_table(display["matrix"], result.alphabet, width=width - 2)
+        lines.append(_indent(table))
+        if note:
+            lines.append(_indent(Text(note, style="dim")))
     return Group(*lines)
 
 
+def _shade(value: float, top: float) -> str:
+    """Return a style for a trellis cell: brighter the closer it is to the table's largest."""
+    if value <= 0.0 or top <= 0.0:
+        return "grey37"
+    ratio = math.log10(value / top)
+    if ratio > -0.3:
+        return "bold yellow"
+    if ratio > -1:
+        return "yellow"
+    if ratio > -2:
+        return "default"
+    return "grey62" if ratio > -4 else "grey42"
+
+
+def _cell(value: float) -> str:
+    """Return a trellis cell: 3 significant digits, a short exponent (6.4e−5)."""
+    text = num(value, 3)
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        sign = exponent[0]
+        text = f"{mantissa}e{sign if sign == '−' else ''}{exponent[1:].lstrip('0')}"
+    return text
+
+
+def _natural_width(table: Table) -> int:
+    """Return the width `table` takes when nothing constrains it."""
+    from rich.console import Console
+
+    console = Console(width=10_000, file=io.StringIO(), color_system=None)
+    with console.capture() as capture:
+        console.print(table)
+    return max((len(line.rstrip()) for line in capture.get().splitlines()), default=0)
+
+
 def _frame_table(
-    matrix: np.ndarray, columns: Sequence[str], marks: Sequence[int | None] | None = None
-) -> Table:
-    """Return a T × V (or T × states) table, frames down, eliding the middle frames."""
-    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)
-    table.add_column("t", justify="right", style="dim")
-    for name in columns:
-        table.add_column(Text(name), justify="right")
-    for t in _rows_shown(matrix.shape[0]):
-        if t is None:
-            table.add_row("⋮", *["⋮"] * len(columns))
-            continue
-        cells = []
-        for c in range(matrix.shape[1]):
-            text = num(matrix[t, c], 3)
-            if marks is not None and marks[t] == c:
-                cells.append(Text(text + "*", style="bold reverse"))
+    matrix: np.ndarray,
+    columns: Sequence[str],
+    marks: Sequence[int | None] | None = None,
+    *,
+    width: int = 80,
+    shade: bool = False,
+) -> tuple[Table, str | None]:
+    """Return a T × columns table (frames down) that fits `width`, and a note if it had to
+    be turned or elided: as it is when it fits; else transposed (frames across) when that
+    fits; else with the middle columns left out."""
+    cells = [[_cell(v) for v in row] for row in matrix]
+    top = float(np.max(matrix)) if matrix.size else 0.0
+    frames, count = matrix.shape
+
+    def text(t: int, c: int) -> Text:
+        style = _shade(float(matrix[t, c]), top) if shade else ""
+        if marks is not None and marks[t] == c:
+            return Text(cells[t][c] + "*", style=f"{style} reverse".strip())
+        return Text(cells[t][c], style=style)
+
+    def upright(shown: list[int | None]) -> Table:
+        table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)
+        table.add_column("t", justify="right", style="dim")
+        for c in shown:
+            table.add_column("…" if c is None else Text(columns[c]), justify="right")
+        for t in _rows_shown(frames):
+            if t is None:
+                table.add_row("⋮", *["⋮"] * len(shown))
             else:
-                cells.append(Text(text))
-        table.add_row(str(t + 1), *cells)
-    return table
+                table.add_row(str(t + 1), *[Text("…") if c is None else text(t, c) for c in shown])
+        return table
+
+    table = upright(list(range(count)))
+    if _natural_width(table) <= width:
+        return table, None
+    if frames <= MAX_FRAMES_SHOWN:
+        turned = Table(box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)
+        turned.add_column("", style="dim")
+        for t in range(frames):
+            turned.add_column(f"t={t + 1}", justify="right")
+        for c, name in enumerate(columns):
+            turned.add_row(Text(name), *[text(t, c) for t in range(frames)])
+        if _natural_width(turned) <= width:
+            return turned, "turned on its side to fit: frames across, one row per column"
+    for keep in range(count - 1, 1, -1):
+        head = keep - keep // 2
+        shown = [*range(head), None, *range(count - keep // 2, count)]
+        table = upright(shown)
+        if _natural_width(table) <= width or keep == 2:
+            note = (
+                f"columns {head + 1}–{count - keep // 2} of {count} are left out to fit "
+                f"{width} columns (--json gives the whole table)"
+            )
+            return table, note
+    return table, None
 
 
 def _listed(result: CTCResult) -> list[RenderableType]:
@@ -190,7 +263,7 @@ def _exact(result: CTCResult) -> list[RenderableType]:
     return lines
 
 
-def _trellis(result: CTCResult) -> list[RenderableType]:
+def _trellis(result: CTCResult, width: int) -> list[RenderableType]:
     dp = result.dp
     if dp.alpha is None:
         return []
@@ -204,21 +277,29 @@ def _trellis(result: CTCResult) -> list[RenderableType]:
     note = "α(t, s): probability of the label prefix up to state s after t frames"
     if marks is not None:
         note += "; * marks the best path"
-    return [
+    table, fitted = _frame_table(dp.alpha, columns, marks, width=width, shade=True)
+    lines: list[RenderableType] = [
         _heading("Trellis (forward probabilities α, frames down, extended label across)"),
         _indent(Text(note, style="dim")),
-        _frame_table(dp.alpha, columns, marks),
+        table,
     ]
+    if fitted:
+        lines.append(_indent(Text(fitted, style="dim")))
+    return lines
 
 
-def _gradient(result: CTCResult) -> list[RenderableType]:
+def _gradient(result: CTCResult, width: int) -> list[RenderableType]:
     grad = getattr(result.dp, "grad", None)
     if grad is None or result.alphabet is None:
         return []
-    return [
+    table, fitted = _frame_table(grad, result.alphabet, width=width)
+    lines: list[RenderableType] = [
         _heading("Gradient ∂loss/∂logits (softmax − occupancy), frames down"),
-        _frame_table(grad, result.alphabet),
+        table,
     ]
+    if fitted:
+        lines.append(_indent(Text(fitted, style="dim")))
+    return lines
 
 
 def answer_text(solution: Solution) -> Text:
@@ -243,7 +324,7 @@ def answer_text(solution: Solution) -> Text:
     return text
 
 
-def working(solution: Solution, check: Text | None) -> RenderableType:
+def working(solution: Solution, check: Text | None, width: int = 80) -> RenderableType:
     """Return the whole CTC working of one solved problem."""
     result = solution.result
     assert isinstance(result, CTCResult)
@@ -252,13 +333,13 @@ def working(solution: Solution, check: Text | None) -> RenderableType:
         Text(title, style="bold underline"),
         Text(""),
         _heading("Inputs"),
-        _indent(_inputs(result, solution)),
+        _indent(_inputs(result, solution, width)),
         Text(""),
     ]
     if result.naive is not None:
         parts += [*_listed(result), Text("")]
     parts += [*_exact(result), Text("")]
-    for extra in (_trellis(result), _gradient(result)):
+    for extra in (_trellis(result, width), _gradient(result, width)):
         if extra:
             parts += [*extra, Text("")]
     answer: list[RenderableType] = [answer_text(solution)]

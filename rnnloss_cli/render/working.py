@@ -358,13 +358,13 @@ def check_text(solution: Solution) -> Text | None:
     return Text.assemble(("✗ ", "bold red"), f"does not match the answer key {key}{off}")
 
 
-def working(solution: Solution) -> RenderableType:
-    """Return the whole working of one solved problem as one Rich renderable."""
+def working(solution: Solution, width: int = 80) -> RenderableType:
+    """Return the whole working of one solved problem as one Rich renderable `width` wide."""
     result, problem = solution.result, solution.problem
     if result.loss == "ctc":
         from rnnloss_cli.render import ctc
 
-        return ctc.working(solution, check_text(solution))
+        return ctc.working(solution, check_text(solution), width)
     title = problem.title or NAMES.get(result.loss, result.loss)
     formula, headers, rows = TERM_ROWS[result.loss](solution)
     parts: list[RenderableType] = [
