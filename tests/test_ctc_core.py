@@ -314,7 +314,8 @@ def test_two_thousand_frames(label, seed, scale):
     assert math.isfinite(dp.loss) and dp.loss > 700
     assert dp.loss == pytest.approx(-reference_log_alpha(label, lp, 0), rel=1e-10)
     assert math.isfinite(dp.best_path.log_probability)
-    assert dp.best_path.log_probability <= dp.log_probability
+    # One path (an empty label) is the whole sum: equal up to rounding, never above it.
+    assert dp.best_path.log_probability <= dp.log_probability + 1e-12 * abs(dp.log_probability)
     np.testing.assert_allclose(dp.grad.sum(axis=1), 0.0, atol=1e-10)
 
 
@@ -359,7 +360,10 @@ def test_scaled_and_log_kernels_agree(seed, scale):
     np.testing.assert_allclose(auto.grad, ref.grad, rtol=1e-8, atol=1e-12)
     finite = np.isfinite(ref.log_alpha)
     assert (finite == np.isfinite(auto.log_alpha)).all()
-    np.testing.assert_allclose(auto.log_alpha[finite], ref.log_alpha[finite], rtol=1e-10)
+    # Log-alphas near 0 carry absolute, not relative, rounding error.
+    np.testing.assert_allclose(
+        auto.log_alpha[finite], ref.log_alpha[finite], rtol=1e-10, atol=1e-12
+    )
 
 
 # ------------------------------------------------------------------------------------------

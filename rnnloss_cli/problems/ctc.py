@@ -12,6 +12,7 @@ from rnnloss_cli.errors import ProblemError
 from rnnloss_cli.problems.values import (
     Reader,
     check_range,
+    check_unique,
     did_you_mean,
     fmt,
     parse_array,
@@ -304,13 +305,7 @@ def _validate_matrix(r: Reader, matrix_key: str, method: str | None, trellis: bo
             f"{len(raw_alphabet)} symbols is over the limit of {MAX_ALPHABET}", key="alphabet"
         )
     alphabet = [_symbol(s, f"alphabet[{i}]") for i, s in enumerate(raw_alphabet)]
-    seen: dict[str, int] = {}
-    for i, symbol in enumerate(alphabet):
-        if symbol in seen:
-            raise ProblemError(
-                f"{symbol!r} is listed twice (also at [{seen[symbol]}])", key=f"alphabet[{i}]"
-            )
-        seen[symbol] = i
+    check_unique(alphabet, "alphabet")
     default_blank = "-" if "-" in alphabet else alphabet[0]
     blank = _symbol(r.get("blank", default_blank), "blank")
     if blank not in alphabet:

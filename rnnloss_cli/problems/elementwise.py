@@ -12,6 +12,7 @@ from rnnloss_cli.errors import ProblemError
 from rnnloss_cli.problems.values import (
     Reader,
     check_range,
+    check_unique,
     did_you_mean,
     fmt,
     key_at,
@@ -138,13 +139,7 @@ def _parse_classes(r: Reader) -> list[str] | None:
             names.append(str(v))
     else:
         raise ProblemError(f"expected a list of class names, got {shown(value)}", key="classes")
-    seen: dict[str, int] = {}
-    for i, name in enumerate(names):
-        if name in seen:
-            raise ProblemError(
-                f"{name!r} is listed twice (also at [{seen[name]}])", key=f"classes[{i}]"
-            )
-        seen[name] = i
+    check_unique(names, "classes")
     return names
 
 

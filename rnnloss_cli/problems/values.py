@@ -273,3 +273,14 @@ def row_sum_warnings(p: np.ndarray, key: str, what: str = "probabilities") -> li
                 "the loss uses them as given"
             )
     return out
+
+
+def check_unique(names: list[str], key: str) -> None:
+    """Reject a name listed twice in `key` (class names, an alphabet's symbols)."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in seen:
+            raise ProblemError(
+                f"{name!r} is listed twice (also at [{seen[name]}])", key=f"{key}[{i}]"
+            )
+        seen[name] = i

@@ -11,7 +11,6 @@ import numpy as np
 from rich import box
 from rich.console import Group, RenderableType
 from rich.padding import Padding
-from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
@@ -342,20 +341,7 @@ def working(solution: Solution, check: Text | None, width: int = 80) -> Renderab
     for extra in (_trellis(result, width), _gradient(result, width)):
         if extra:
             parts += [*extra, Text("")]
-    answer: list[RenderableType] = [answer_text(solution)]
-    if check is not None:
-        answer.append(check)
-    border = "green" if solution.matches in (None, True) else "red"
-    parts.append(
-        Panel(Group(*answer), title="Answer", title_align="left", border_style=border, expand=False)
-    )
-    if result.warnings:
-        parts.append(
-            Panel(
-                Group(*[Text(f"• {w}") for w in result.warnings]),
-                title="Lecture checks and warnings",
-                title_align="left",
-                border_style="yellow",
-            )
-        )
+    from rnnloss_cli.render.working import closing_panels
+
+    parts += closing_panels(solution, [answer_text(solution)], check, "Lecture checks and warnings")
     return Group(*parts)

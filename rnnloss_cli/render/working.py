@@ -381,30 +381,29 @@ def working(solution: Solution, width: int = 80) -> RenderableType:
         _indent(Group(*_totals(solution)), (0, 0, 0, 2)),
         Text(""),
     ]
-    answer_lines: list[RenderableType] = [answer_text(solution)]
-    check = check_text(solution)
-    if check is not None:
-        answer_lines.append(check)
-    border = "green" if solution.matches in (None, True) else "red"
-    parts.append(
-        Panel(
-            Group(*answer_lines),
-            title="Answer",
-            title_align="left",
-            border_style=border,
-            expand=False,
-        )
-    )
-    if result.warnings:
-        parts.append(
-            Panel(
-                Group(*[Text(f"• {w}") for w in result.warnings]),
-                title="Warnings",
-                title_align="left",
-                border_style="yellow",
-            )
-        )
+    parts += closing_panels(solution, [answer_text(solution)], check_text(solution))
     return Group(*parts)
+
+
+def closing_panels(
+    solution: Solution,
+    answer: list[RenderableType],
+    check: Text | None,
+    warnings_title: str = "Warnings",
+) -> list[RenderableType]:
+    """Return the answer panel (with the ✓/✗ line) and, if any, the warnings panel."""
+    if check is not None:
+        answer = [*answer, check]
+    border = "green" if solution.matches in (None, True) else "red"
+    panels: list[RenderableType] = [
+        Panel(Group(*answer), title="Answer", title_align="left", border_style=border, expand=False)
+    ]
+    if solution.result.warnings:
+        bullets = [Text(f"• {w}") for w in solution.result.warnings]
+        panels.append(
+            Panel(Group(*bullets), title=warnings_title, title_align="left", border_style="yellow")
+        )
+    return panels
 
 
 def print_working(console: Console, solution: Solution) -> None:
