@@ -130,8 +130,9 @@ def _run(loss: str, flags: dict[str, Any]) -> None:
     from rnnloss_cli import output
 
     file, as_json = flags.pop("file"), flags.pop("as_json")
+    details = bool(flags.pop("details", False))
     overrides = {k: v for k, v in flags.items() if v is not None and v is not False}
-    raise typer.Exit(output.run_command(loss, file, overrides, as_json=as_json))
+    raise typer.Exit(output.run_command(loss, file, overrides, as_json=as_json, details=details))
 
 
 def _register(
@@ -343,6 +344,105 @@ _register(
     "--alignment H-E-L-L-O --alignment HE-L-L-O",
     short="CTC loss: listed alignments and the exact sum.",
 )
+
+
+def _sequence(
+    file: FileArg = None,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target", help="Target class per time step (indices or names); sequences split by ;."
+        ),
+    ] = None,
+    yhat: Annotated[
+        str | None,
+        typer.Option("--yhat", help="Probability rows per step, split by ; (sequences by |)."),
+    ] = None,
+    log_probs: LogProbsOpt = None,
+    logits: LogitsOpt = None,
+    classes: ClassesOpt = None,
+    ignore_index: Annotated[
+        str | None, typer.Option("--ignore-index", help="The padding index, left out.")
+    ] = None,
+    reduction: ReductionOpt = None,
+    log_base: LogBaseOpt = None,
+    title: TitleOpt = None,
+    expected: ExpectedOpt = None,
+    tolerance: ToleranceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sequence cross-entropy −Σₜ log ŷ[t, targetₜ] over the unpadded steps, with
+    perplexity; default reduction sum (the lecture's formula)."""
+    _run("sequence", _flags(locals()))
+
+
+def _reinforce(
+    file: FileArg = None,
+    rewards: Annotated[str | None, typer.Option("--rewards", help="Rewards per step.")] = None,
+    probs: Annotated[
+        str | None, typer.Option("--probs", help="π of each action taken, per step.")
+    ] = None,
+    log_probs: LogProbsOpt = None,
+    gamma: Annotated[str | None, typer.Option("--gamma", help="Discount (default 1).")] = None,
+    returns: Annotated[
+        str | None, typer.Option("--returns", help="as-given (default) or reward-to-go.")
+    ] = None,
+    baseline: Annotated[str | None, typer.Option("--baseline", help="A number, or mean.")] = None,
+    normalize: Annotated[
+        bool, typer.Option("--normalize", help="Standardise the returns as PyTorch's example.")
+    ] = False,
+    reduction: ReductionOpt = None,
+    log_base: LogBaseOpt = None,
+    title: TitleOpt = None,
+    expected: ExpectedOpt = None,
+    tolerance: ToleranceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """REINFORCE loss −Σₜ Aₜ log π(yₜ | sₜ): the negative of the lecture's objective
+    Σₜ Rₜ log π, to minimise; default reduction sum."""
+    _run("reinforce", _flags(locals()))
+
+
+def _custom(
+    file: Annotated[
+        str,
+        typer.Argument(
+            help="A problem file (YAML) with terms; - reads standard input.", show_default=False
+        ),
+    ],
+    details: Annotated[
+        bool, typer.Option("--details", help="Show each term's own working too.")
+    ] = False,
+    title: TitleOpt = None,
+    expected: ExpectedOpt = None,
+    tolerance: ToleranceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Custom loss Σᵢ wᵢ·Lᵢ: weighted terms, each a complete problem of any loss."""
+    _run("custom", _flags(locals()))
+
+
+_register(
+    "sequence",
+    _sequence,
+    example="--target 1,2,0 --yhat '0.1,0.7,0.2;0.2,0.2,0.6;0.5,0.3,0.2'",
+    short="Sequence cross-entropy with padding and perplexity (alias: seq).",
+    aliases=("seq",),
+)
+_register(
+    "reinforce",
+    _reinforce,
+    example="--rewards 0,0,1 --probs 0.5,0.4,0.9 --returns reward-to-go --gamma 0.9",
+    short="REINFORCE policy-gradient loss (alias: rl).",
+    aliases=("rl",),
+)
+app.command(
+    "custom",
+    help=_custom.__doc__,
+    short_help="Weighted sum of losses, each a complete problem.",
+    epilog="Examples:\n\n  rnnloss custom problems/custom_ctc_sequence.yaml --details\n\n"
+    "  rnnloss custom problem.yaml --json",
+)(_custom)
 
 
 @app.command(epilog=EPILOG_SOLVE, short_help="Solve every problem in files and folders.")

@@ -12,7 +12,18 @@ from typing import Any
 from rnnloss_cli.batch import Entry, exit_status, solve_file, solve_paths, summary
 from rnnloss_cli.errors import ProblemError
 
-INPUT_FLAGS = ("y", "yhat", "logits", "log_probs", "target", "label", "probs", "probabilities")
+INPUT_FLAGS = (
+    "y",
+    "yhat",
+    "logits",
+    "log_probs",
+    "target",
+    "label",
+    "probs",
+    "probabilities",
+    "rewards",
+    "scores",
+)
 
 
 def _console() -> Any:
@@ -58,7 +69,9 @@ def _print_json(data: Any) -> None:
     sys.stdout.write(dumps(data) + "\n")
 
 
-def run_command(loss: str, file: str | None, flags: dict[str, Any], *, as_json: bool) -> int:
+def run_command(
+    loss: str, file: str | None, flags: dict[str, Any], *, as_json: bool, details: bool = False
+) -> int:
     """Solve a single-loss command's file (or its flags) and print it; return the exit status."""
     if file is None:
         from rnnloss_cli.problems import validate
@@ -96,7 +109,7 @@ def run_command(loss: str, file: str | None, flags: dict[str, Any], *, as_json: 
         for i, solution in enumerate(solved):
             if i:
                 emit(console, Rule(style="dim"))
-            emit(console, working(solution, console.width))
+            emit(console, working(solution, console.width, details=details))
     _error_lines(entries)
     return exit_status(entries)
 
@@ -117,7 +130,7 @@ def run_solve(paths: list[str], *, details: bool, as_json: bool) -> int:
         if details:
             for entry in entries:
                 if entry.solution is not None:
-                    emit(console, working(entry.solution, console.width))
+                    emit(console, working(entry.solution, console.width, details=True))
                     emit(console, Rule(style="dim"))
         rows = []
         for e in entries:

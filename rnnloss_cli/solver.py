@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from rnnloss_cli.core import ctc_solve, elementwise
+from rnnloss_cli.core import ctc_solve, elementwise, sequence
 from rnnloss_cli.core.result import LossResult
 from rnnloss_cli.errors import ProblemError
 from rnnloss_cli.problems import Problem
@@ -26,6 +26,8 @@ CORE: dict[str, Callable[..., LossResult | ctc_solve.CTCResult]] = {
     "cce": elementwise.categorical_cross_entropy,
     "hinge": _hinge,
     "ctc": ctc_solve.solve,
+    "sequence": sequence.sequence_cross_entropy,
+    "reinforce": sequence.reinforce,
 }
 
 
@@ -55,10 +57,30 @@ def check(value: Any, expected: float | None, tolerance: float | None) -> bool |
     return abs(value - expected) <= (tolerance or 0.0) * (1 + 1e-9)
 
 
+def _custom(problem: Problem) -> LossResult:
+    """Solve each component, then weigh and add their values in the core."""
+    components = []
+    for component in problem.inputs["components"]:
+        solution = solve(component["problem"])
+        components.append({**component, "solution": solution})
+    values = [float(c["solution"].result.value) for c in components]
+    result = sequence.weighted_sum(values, [c["weight"] for c in components])
+    named = [
+        f"term {i + 1} ({c['name']}): {w}"
+        for i, c in enumerate(components)
+        for w in c["solution"].result.warnings
+    ]
+    warnings = [*named, *result.warnings]
+    return replace(result, warnings=tuple(warnings), details={"components": components})
+
+
 def solve(problem: Problem) -> Solution:
     """Return the `Solution` of a validated problem."""
     try:
-        result = CORE[problem.loss](**problem.inputs)
+        if problem.loss == "custom":
+            result = _custom(problem)
+        else:
+            result = CORE[problem.loss](**problem.inputs)
     except ValueError as exc:  # the validator should have caught it: still one clean line
         raise ProblemError(str(exc), source=problem.source) from None
     if problem.warnings:

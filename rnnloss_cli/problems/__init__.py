@@ -14,7 +14,8 @@ from typing import Any
 
 from rnnloss_cli.errors import ProblemError
 from rnnloss_cli.problems.ctc import validate_ctc
-from rnnloss_cli.problems.elementwise import TAKES_LOG_BASE, VALIDATORS
+from rnnloss_cli.problems.elementwise import VALIDATORS
+from rnnloss_cli.problems.sequence import validate_reinforce, validate_sequence
 from rnnloss_cli.problems.values import (
     Reader,
     did_you_mean,
@@ -49,7 +50,7 @@ ALIASES = {
     "sequence-hinge": "hinge",
     "rl": "reinforce",
 }
-AVAILABLE = ("mse", "bce", "nll", "cce", "hinge", "ctc")
+AVAILABLE = LOSSES
 
 COMMON_KEYS = ("loss", "title", "expected", "tolerance")
 _CLASSIFICATION_KEYS = (
@@ -120,7 +121,18 @@ LOSS_KEYS: dict[str, tuple[str, ...]] = {
 }
 ALL_KEYS = sorted({*COMMON_KEYS, *(k for keys in LOSS_KEYS.values() for k in keys)})
 
-DEFAULT_REDUCTION = {"mse": "mean", "bce": "mean", "nll": "sum", "cce": "sum", "hinge": "mean"}
+DEFAULT_REDUCTION = {
+    "mse": "mean",
+    "bce": "mean",
+    "nll": "sum",
+    "cce": "sum",
+    "hinge": "mean",
+    "sequence": "sum",
+    "reinforce": "sum",
+}
+LOG_BASE_LOSSES = ("bce", "nll", "cce", "sequence", "reinforce", "ctc")
+MAX_CUSTOM_DEPTH = 3  # custom inside custom inside custom, and no deeper
+MAX_CUSTOM_TERMS = 100
 REDUCTIONS = ("mean", "sum", "none")
 
 
@@ -170,6 +182,60 @@ def _check_keys(data: Mapping[str, Any], loss: str) -> None:
         )
 
 
+def _validate_custom(
+    r: Reader, source: str | None, depth: int
+) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
+    """Return the validated components of a custom loss: each a problem with a weight."""
+    r.require("custom", "terms")
+    terms = r.data["terms"]
+    if not isinstance(terms, list) or not terms:
+        raise ProblemError(
+            "expected a list of problems, each with its loss and a weight", key="terms"
+        )
+    if len(terms) > MAX_CUSTOM_TERMS:
+        raise ProblemError(
+            f"{len(terms)} terms is over the limit of {MAX_CUSTOM_TERMS}", key="terms"
+        )
+    components = []
+    for i, term in enumerate(terms):
+        prefix = f"terms[{i}]"
+        if not isinstance(term, dict):
+            raise ProblemError(
+                f"a term is a problem (a mapping with its loss), got {shown(term)}", key=prefix
+            )
+        for key in ("expected", "tolerance"):
+            if key in term:
+                raise ProblemError(
+                    "a term has no answer key of its own: put expected on the custom loss",
+                    key=f"{prefix}.{key}",
+                )
+        weight = parse_number(term.get("weight", 1.0), f"{prefix}.weight")
+        name = term.get("name")
+        if name is not None and not isinstance(name, str | int | float):
+            raise ProblemError(f"expected a short name, got {shown(name)}", key=f"{prefix}.name")
+        if "loss" not in term:
+            raise ProblemError("missing: each term names its loss", key=f"{prefix}.loss")
+        if canonical_loss(term["loss"], f"{prefix}.loss") == "custom" and (
+            depth + 1 >= MAX_CUSTOM_DEPTH
+        ):
+            raise ProblemError(
+                f"custom losses nest at most {MAX_CUSTOM_DEPTH} deep", key=f"{prefix}.loss"
+            )
+        sub = {k: v for k, v in term.items() if k not in ("weight", "name")}
+        try:
+            problem = _validate(sub, i, None, None, None, source, depth + 1)
+        except ProblemError as exc:
+            exc.key = f"{prefix}.{exc.key}" if exc.key else prefix
+            raise
+        if problem.inputs.get("reduction") == "none":
+            raise ProblemError(
+                "a term needs a single value: choose mean or sum", key=f"{prefix}.reduction"
+            )
+        label = str(name) if name is not None else f"{problem.loss} #{i + 1}"
+        components.append({"name": label, "weight": weight, "problem": problem})
+    return {"components": components}, [], {}
+
+
 def validate(
     data: Any,
     *,
@@ -186,7 +252,7 @@ def validate(
     which the default tolerance is read.
     """
     try:
-        return _validate(data, index, expected_text, default_title, loss, source)
+        return _validate(data, index, expected_text, default_title, loss, source, 0)
     except ProblemError as exc:
         raise exc.with_source(source) from None
 
@@ -198,6 +264,7 @@ def _validate(
     default_title: str | None,
     command_loss: str | None,
     source: str | None,
+    depth: int,
 ) -> Problem:
     if not isinstance(data, dict):
         kind = {
@@ -230,14 +297,21 @@ def _validate(
         )
     _check_keys(data, loss)
 
-    validator = validate_ctc if loss == "ctc" else VALIDATORS[loss]
-    inputs, warnings, display = validator(r)
+    if loss == "custom":
+        inputs, warnings, display = _validate_custom(r, source, depth)
+    else:
+        validator = {
+            "ctc": validate_ctc,
+            "sequence": validate_sequence,
+            "reinforce": validate_reinforce,
+        }.get(loss) or VALIDATORS[loss]
+        inputs, warnings, display = validator(r)
     inputs = {k: v for k, v in inputs.items() if v is not None}
     reduction = None
     if loss in DEFAULT_REDUCTION:
         reduction = r.choice("reduction", REDUCTIONS, DEFAULT_REDUCTION[loss])
         inputs["reduction"] = reduction
-    if loss in (*TAKES_LOG_BASE, "ctc"):
+    if loss in LOG_BASE_LOSSES:
         inputs["log_base"] = r.choice("log_base", ("e", "2", "10"), "e")
 
     title = r.get("title")

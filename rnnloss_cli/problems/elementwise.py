@@ -271,4 +271,3 @@ VALIDATORS: dict[str, Callable[..., Validated]] = {
     "cce": lambda r: _validate_classification(r, "cce"),
     "hinge": _validate_hinge,
 }
-TAKES_LOG_BASE = ("bce", "nll", "cce")

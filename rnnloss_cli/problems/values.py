@@ -284,3 +284,29 @@ def check_unique(names: list[str], key: str) -> None:
                 f"{name!r} is listed twice (also at [{seen[name]}])", key=f"{key}[{i}]"
             )
         seen[name] = i
+
+
+def parse_array3(value: Any, key: str, *, allow_neg_inf: bool = False) -> np.ndarray:
+    """Return a 2-D or 3-D array: a matrix, or a list of matrices (inline, split by `|`)."""
+    if isinstance(value, str) and "|" in value:
+        value = split_list(value, "|", key)
+    is_batch = isinstance(value, list) and any(
+        (isinstance(item, list) and any(isinstance(row, list) for row in item))
+        or (isinstance(item, str) and ";" in item)
+        for item in value
+    )
+    if not is_batch:
+        return parse_array(value, key, ndims=(2,), allow_neg_inf=allow_neg_inf)
+    matrices = [
+        parse_array(item, f"{key}[{b}]", ndims=(2,), allow_neg_inf=allow_neg_inf)
+        for b, item in enumerate(value)
+    ]
+    for b, matrix in enumerate(matrices):
+        if matrix.shape != matrices[0].shape:
+            raise ProblemError(
+                f"sequence {b} is {matrix.shape[0]} × {matrix.shape[1]} but sequence 0 is "
+                f"{matrices[0].shape[0]} × {matrices[0].shape[1]}: pad every sequence to one "
+                "length (and mark the padding with ignore_index)",
+                key=key,
+            )
+    return np.stack(matrices)

@@ -127,13 +127,32 @@ def result_object(solution: Solution) -> dict[str, Any]:
     }
     if result.log_base is not None:
         out["log_base"] = result.log_base
-    out.update(
-        terms=result.terms,
-        sum=result.sum,
-        mean=result.mean,
-        **_check_keys(solution),
-        warnings=list(result.warnings),
-    )
+    terms: Any = result.terms
+    details = result.details
+    if result.loss == "sequence" and not problem.display.get("single"):
+        terms = details["per_sequence"]  # one list per sequence, padding left out
+    out.update(terms=terms, sum=result.sum, mean=result.mean)
+    if result.loss == "sequence":
+        out["perplexity"] = details["perplexity"]
+        out["subtotals"] = details["subtotals"]
+    elif result.loss == "reinforce":
+        out["objective"] = details["objective"]
+        out["returns"] = details["advantages"]
+        out["gamma"] = details["gamma"]
+        out["returns_rule"] = details["returns"]
+        out["baseline"] = details["baseline"]
+        out["normalize"] = details["normalize"]
+    elif result.loss == "custom":
+        out["components"] = [
+            {
+                **result_object(c["solution"]),
+                "name": c["name"],
+                "weight": c["weight"],
+                "contribution": contribution,
+            }
+            for c, contribution in zip(details["components"], result.terms, strict=True)
+        ]
+    out.update(**_check_keys(solution), warnings=list(result.warnings))
     return plain(out)
 
 

@@ -13,9 +13,11 @@ from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
 from rich.panel import Panel
+from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from rnnloss_cli.render import sequence as seq
 from rnnloss_cli.render.numbers import decimal, log_name, num, paren, sum_expression, vector
 from rnnloss_cli.solver import Solution
 
@@ -25,6 +27,9 @@ NAMES = {
     "nll": "Negative log-likelihood",
     "cce": "Categorical cross-entropy",
     "hinge": "Hinge loss",
+    "sequence": "Sequence cross-entropy",
+    "reinforce": "REINFORCE loss",
+    "custom": "Custom loss",
 }
 MAX_ROWS = 12  # term rows shown before the middle is elided
 MAX_COLUMNS = 8  # matrix columns shown before the middle is elided
@@ -284,12 +289,22 @@ def _cross_entropy_rows(solution: Solution) -> tuple[list[str], list[str], list[
     return formula, headers, rows
 
 
+EXTRA_INPUTS = {
+    "sequence": seq.sequence_inputs,
+    "reinforce": seq.reinforce_inputs,
+    "custom": seq.custom_inputs,
+}
+EXTRA_TOTALS = {"sequence": seq.sequence_totals, "reinforce": seq.reinforce_totals}
+
 TERM_ROWS: dict[str, Callable[[Solution], tuple[list[str], list[str], list[list[str]]]]] = {
     "hinge": _hinge_rows,
     "mse": _mse_rows,
     "bce": _bce_rows,
     "nll": _cross_entropy_rows,
     "cce": _cross_entropy_rows,
+    "sequence": seq.sequence_rows,
+    "reinforce": seq.reinforce_rows,
+    "custom": seq.custom_rows,
 }
 
 
@@ -299,7 +314,7 @@ def _term_table(headers: list[str], rows: list[list[str]]) -> Table:
         table.add_column(
             Text(header),
             justify="left"
-            if header in ("working", "target", "rival", "worst rival")
+            if header in ("working", "target", "rival", "worst rival", "token", "name", "loss")
             or "max" in header
             or "(" in header
             else "right",
@@ -319,10 +334,13 @@ def _totals(solution: Solution) -> list[Text]:
     flat = np.ravel(result.terms)
     n = flat.size
     expression = f"{sum_expression(flat)} = " if n > 1 else ""
-    lines = [
-        Text.assemble(("Sum   ", "bold"), f"Σ = {expression}{num(result.sum)}"),
-        Text.assemble(("Mean  ", "bold"), f"{num(result.sum)} / {n} = {num(result.mean)}"),
-    ]
+    lines = [Text.assemble(("Sum   ", "bold"), f"Σ = {expression}{num(result.sum)}")]
+    if result.loss != "custom":  # a custom loss is a weighted sum: no mean to speak of
+        lines.append(
+            Text.assemble(("Mean  ", "bold"), f"{num(result.sum)} / {n} = {num(result.mean)}")
+        )
+    if result.loss in EXTRA_TOTALS:
+        lines += EXTRA_TOTALS[result.loss](solution)
     return lines
 
 
@@ -358,8 +376,11 @@ def check_text(solution: Solution) -> Text | None:
     return Text.assemble(("✗ ", "bold red"), f"does not match the answer key {key}{off}")
 
 
-def working(solution: Solution, width: int = 80) -> RenderableType:
-    """Return the whole working of one solved problem as one Rich renderable `width` wide."""
+def working(solution: Solution, width: int = 80, details: bool = False) -> RenderableType:
+    """Return the whole working of one solved problem as one Rich renderable `width` wide.
+
+    With `details`, a custom loss is followed by the working of each of its terms.
+    """
     result, problem = solution.result, solution.problem
     if result.loss == "ctc":
         from rnnloss_cli.render import ctc
@@ -371,7 +392,12 @@ def working(solution: Solution, width: int = 80) -> RenderableType:
         Text(title, style="bold underline"),
         Text(""),
         Text("Inputs", style="bold cyan"),
-        _indent(_inputs(solution), (0, 0, 0, 2)),
+        _indent(
+            EXTRA_INPUTS[result.loss](solution)
+            if result.loss in EXTRA_INPUTS
+            else _inputs(solution),
+            (0, 0, 0, 2),
+        ),
         Text(""),
         Text("Formula", style="bold cyan"),
         _indent(Group(*[Text(line) for line in formula]), (0, 0, 0, 2)),
@@ -382,6 +408,12 @@ def working(solution: Solution, width: int = 80) -> RenderableType:
         Text(""),
     ]
     parts += closing_panels(solution, [answer_text(solution)], check_text(solution))
+    if details and result.loss == "custom":
+        for i, component in enumerate(seq.custom_components(solution)):
+            parts += [
+                Rule(f"term {i + 1} of {title}", style="dim"),
+                working(component, width, details),
+            ]
     return Group(*parts)
 
 

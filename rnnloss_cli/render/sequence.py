@@ -1,0 +1,217 @@
+"""The working of the sequence-level losses: sequence cross-entropy, REINFORCE, custom.
+
+Each function returns what the common working layout needs: the inputs, the formula
+lines, the term table (headers and rows) and extra lines under the sum and mean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from rnnloss_cli.render.numbers import log_name, num, paren, vector
+from rnnloss_cli.solver import Solution
+
+Rows = tuple[list[str], list[str], list[list[str]]]
+
+
+def _token(index: int, classes: Sequence[str] | None) -> str:
+    return classes[index] if classes else str(index)
+
+
+# --- sequence cross-entropy --------------------------------------------------------------
+
+
+def sequence_inputs(solution: Solution) -> RenderableType:
+    d, display = solution.result.details, solution.problem.display
+    classes = display.get("classes")
+    ignore = display.get("ignore_index")
+    lines: list[RenderableType] = []
+    target, mask = d["target"], d["mask"]
+    for b in range(target.shape[0]):
+        words = [
+            _token(int(t), classes) if m else "·" for t, m in zip(target[b], mask[b], strict=True)
+        ]
+        label = "target" if target.shape[0] == 1 else f"target, sequence {b + 1}"
+        lines.append(Text(f"{label} = [{', '.join(words)}]"))
+    batch, steps = target.shape
+    shape = f"{steps} × C" if batch == 1 else f"{batch} × {steps} × C"
+    lines.append(
+        Text(
+            f"{display['pred_key']}: {shape} (each step's row; the target's entry "
+            "is in the table below)"
+        )
+    )
+    if ignore is not None:
+        padded = int((~mask).sum())
+        lines.append(
+            Text(
+                f"ignore_index = {ignore}: {padded} padded position"
+                f"{'s' if padded != 1 else ''} (·) left out"
+            )
+        )
+    if classes:
+        lines.append(Text(f"classes = [{', '.join(classes)}]"))
+    return Group(*lines)
+
+
+def sequence_rows(solution: Solution) -> Rows:
+    result, display = solution.result, solution.problem.display
+    d = result.details
+    log = log_name(result.log_base)
+    classes = display.get("classes")
+    mean = result.reduction == "mean"
+    formula = [
+        f"L = −{'(1/N) ' if mean else ''}Σₜ {log} ŷ[t, targetₜ]   over the real (unpadded) steps",
+        f"(the lecture's −Σₜ Σ_c yₜ,c·{log} ŷₜ,c with one-hot y keeps one term per step)",
+        "perplexity = exp(mean loss per token, in nats)",
+    ]
+    batch = d["target"].shape[0]
+    headers = ["t" if batch == 1 else "(seq, t)", "token", "ŷ[token]", "working", "term"]
+    rows = []
+    k = 0
+    for b in range(batch):
+        for t in range(d["target"].shape[1]):
+            if not d["mask"][b, t]:
+                continue
+            p = d["p"][b, t]
+            position = str(t + 1) if batch == 1 else f"({b + 1}, {t + 1})"
+            token = _token(int(d["target"][b, t]), classes)
+            rows.append([position, token, num(p), f"−{log}({num(p)})", num(result.terms[k])])
+            k += 1
+    return formula, headers, rows
+
+
+def sequence_totals(solution: Solution) -> list[Text]:
+    d = solution.result.details
+    lines = []
+    if len(d["subtotals"]) > 1:
+        for b, (subtotal, terms) in enumerate(zip(d["subtotals"], d["per_sequence"], strict=True)):
+            lines.append(
+                Text(
+                    f"      sequence {b + 1}: Σ = {num(subtotal)} over {terms.size} "
+                    f"token{'s' if terms.size != 1 else ''}"
+                )
+            )
+    lines.append(
+        Text.assemble(("Perplexity  ", "bold"), f"exp(mean in nats) = {num(d['perplexity'])}")
+    )
+    return lines
+
+
+# --- REINFORCE ------------------------------------------------------------------------------
+
+
+def reinforce_inputs(solution: Solution) -> RenderableType:
+    d = solution.result.details
+    lines: list[RenderableType] = [
+        Text(f"rewards R = {vector(d['rewards'])}"),
+        Text(f"π(yₜ | sₜ) = {vector(d['p'])}   (the probability of each action taken)"),
+    ]
+    options = [f"returns: {d['returns']}"]
+    if d["returns"] == "reward-to-go":
+        options.append(f"γ = {num(d['gamma'])}")
+    if d["baseline"] is not None:
+        rule = "mean of the returns" if d["baseline_rule"] == "mean" else "given"
+        options.append(f"baseline b = {num(d['baseline'])} ({rule})")
+    if d["normalize"]:
+        options.append("normalize: (A − mean) / (std + ε)")
+    lines.append(Text(", ".join(options)))
+    return Group(*lines)
+
+
+def reinforce_rows(solution: Solution) -> Rows:
+    result = solution.result
+    d = result.details
+    log = log_name(result.log_base)
+    mean = "(1/T) " if result.reduction == "mean" else ""
+    formula = [
+        f"the lecture: J = Σₜ Rₜ·{log} π(yₜ | sₜ), an objective to MAXIMISE;",
+        f"the loss minimised is its negative: L = −{mean}Σₜ Aₜ·{log} π(yₜ | sₜ)",
+    ]
+    if d["returns"] == "reward-to-go":
+        formula.append("Gₜ = Σ_(k≥t) γ^(k−t)·r_k, computed backwards: Gₜ = rₜ + γ·Gₜ₊₁")
+    source = "Gₜ" if d["returns"] == "reward-to-go" else "Rₜ"
+    advantage = source
+    if d["baseline"] is not None:
+        advantage += f" − {num(d['baseline'])}"
+    if d["normalize"]:
+        advantage = (
+            f"({advantage} − mean) / (std + ε), std with Bessel's correction = {num(d['std'])}"
+        )
+    formula.append(f"Aₜ = {advantage}")
+    headers = [
+        "t",
+        "r",
+        "G" if d["returns"] == "reward-to-go" else "R",
+        "A",
+        "π",
+        "−A·log π",
+        "term",
+    ]
+    rows = []
+    for t in range(d["rewards"].size):
+        a, p = d["advantages"][t], d["p"][t]
+        rows.append(
+            [
+                str(t + 1),
+                num(d["rewards"][t]),
+                num(d["returns_before_baseline"][t]),
+                num(a),
+                num(p),
+                f"−{paren(a)}·{log}({num(p)})",
+                num(result.terms[t]),
+            ]
+        )
+    return formula, headers, rows
+
+
+def reinforce_totals(solution: Solution) -> list[Text]:
+    d = solution.result.details
+    return [
+        Text.assemble(
+            ("Objective  ", "bold"),
+            f"J = Σₜ Aₜ·log πₜ = −(sum) = {num(d['objective'])}  (to maximise)",
+        )
+    ]
+
+
+# --- custom ---------------------------------------------------------------------------------
+
+
+def custom_inputs(solution: Solution) -> RenderableType:
+    count = len(solution.result.details["components"])
+    return Text(
+        f"{count} weighted term{'s' if count != 1 else ''}, each a complete problem "
+        "(its working: --details)"
+    )
+
+
+def custom_rows(solution: Solution) -> Rows:
+    result = solution.result
+    formula = ["L = Σᵢ wᵢ·Lᵢ   (each Lᵢ is its own problem's answer)"]
+    headers = ["i", "name", "loss", "Lᵢ", "wᵢ", "wᵢ·Lᵢ", "term"]
+    rows = []
+    for i, c in enumerate(result.details["components"]):
+        sub = c["solution"].result
+        value = float(sub.value)
+        rows.append(
+            [
+                str(i + 1),
+                c["name"],
+                sub.loss,
+                num(value),
+                num(c["weight"]),
+                f"{paren(c['weight'])} × {paren(value)}",
+                num(result.terms[i]),
+            ]
+        )
+    return formula, headers, rows
+
+
+def custom_components(solution: Solution) -> list[Any]:
+    """Return the components' solutions, in order, for `--details`."""
+    return [c["solution"] for c in solution.result.details["components"]]
