@@ -2,33 +2,39 @@
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rnnloss_cli.core import ctc_solve, elementwise, sequence
 from rnnloss_cli.core.result import LossResult
 from rnnloss_cli.errors import ProblemError
 from rnnloss_cli.problems import Problem
 
+if TYPE_CHECKING:
+    from rnnloss_cli.core.ctc_solve import CTCResult
 
-def _hinge(**inputs: Any) -> LossResult:
-    if "scores" in inputs:
-        return elementwise.multiclass_hinge(**inputs)
-    return elementwise.hinge(**inputs)
-
-
-CORE: dict[str, Callable[..., LossResult | ctc_solve.CTCResult]] = {
-    "mse": elementwise.mse,
-    "bce": elementwise.bce,
-    "nll": elementwise.categorical_cross_entropy,
-    "cce": elementwise.categorical_cross_entropy,
-    "hinge": _hinge,
-    "ctc": ctc_solve.solve,
-    "sequence": sequence.sequence_cross_entropy,
-    "reinforce": sequence.reinforce,
+# Each loss's core function, imported only when a problem of that loss is solved (an
+# inline hinge never pays for the CTC kernels).
+CORE: dict[str, tuple[str, str]] = {
+    "mse": ("elementwise", "mse"),
+    "bce": ("elementwise", "bce"),
+    "nll": ("elementwise", "categorical_cross_entropy"),
+    "cce": ("elementwise", "categorical_cross_entropy"),
+    "hinge": ("elementwise", "hinge"),
+    "ctc": ("ctc_solve", "solve"),
+    "sequence": ("sequence", "sequence_cross_entropy"),
+    "reinforce": ("sequence", "reinforce"),
 }
+
+
+def core_function(loss: str, inputs: dict[str, Any]) -> Callable[..., Any]:
+    """Return the core function that computes `loss` from these validated inputs."""
+    module, name = CORE[loss]
+    if loss == "hinge" and "scores" in inputs:
+        name = "multiclass_hinge"
+    return getattr(importlib.import_module(f"rnnloss_cli.core.{module}"), name)
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,7 @@ class Solution:
     """A problem, its result, and whether the answer matches `expected` (None without one)."""
 
     problem: Problem
-    result: LossResult | ctc_solve.CTCResult
+    result: LossResult | CTCResult
     matches: bool | None
 
     @property
@@ -64,7 +70,9 @@ def _custom(problem: Problem) -> LossResult:
         solution = solve(component["problem"])
         components.append({**component, "solution": solution})
     values = [float(c["solution"].result.value) for c in components]
-    result = sequence.weighted_sum(values, [c["weight"] for c in components])
+    from rnnloss_cli.core.sequence import weighted_sum
+
+    result = weighted_sum(values, [c["weight"] for c in components])
     named = [
         f"term {i + 1} ({c['name']}): {w}"
         for i, c in enumerate(components)
@@ -80,7 +88,7 @@ def solve(problem: Problem) -> Solution:
         if problem.loss == "custom":
             result = _custom(problem)
         else:
-            result = CORE[problem.loss](**problem.inputs)
+            result = core_function(problem.loss, problem.inputs)(**problem.inputs)
     except ValueError as exc:  # the validator should have caught it: still one clean line
         raise ProblemError(str(exc), source=problem.source) from None
     if problem.warnings:

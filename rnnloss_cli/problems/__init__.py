@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rnnloss_cli.errors import ProblemError
-from rnnloss_cli.problems.ctc import validate_ctc
 from rnnloss_cli.problems.elementwise import VALIDATORS
-from rnnloss_cli.problems.sequence import validate_reinforce, validate_sequence
 from rnnloss_cli.problems.values import (
     Reader,
     did_you_mean,
@@ -182,6 +180,17 @@ def _check_keys(data: Mapping[str, Any], loss: str) -> None:
         )
 
 
+def _sequence_level_validator(loss: str) -> Any:
+    """Return the validator of ctc, sequence or reinforce, imported when first needed."""
+    if loss == "ctc":
+        from rnnloss_cli.problems.ctc import validate_ctc
+
+        return validate_ctc
+    from rnnloss_cli.problems import sequence
+
+    return sequence.validate_sequence if loss == "sequence" else sequence.validate_reinforce
+
+
 def _validate_custom(
     r: Reader, source: str | None, depth: int
 ) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
@@ -300,11 +309,7 @@ def _validate(
     if loss == "custom":
         inputs, warnings, display = _validate_custom(r, source, depth)
     else:
-        validator = {
-            "ctc": validate_ctc,
-            "sequence": validate_sequence,
-            "reinforce": validate_reinforce,
-        }.get(loss) or VALIDATORS[loss]
+        validator = VALIDATORS.get(loss) or _sequence_level_validator(loss)
         inputs, warnings, display = validator(r)
     inputs = {k: v for k, v in inputs.items() if v is not None}
     reduction = None
