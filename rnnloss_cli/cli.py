@@ -32,9 +32,9 @@ class OneLineGroup(TyperGroup):
         except typer.TyperException as exc:
             typer.echo(f"rnnloss: {exc.format_message()}", err=True)
             sys.exit(2)
-        except typer.Abort:
-            typer.echo("rnnloss: aborted", err=True)
-            sys.exit(1)
+        except (typer.Abort, KeyboardInterrupt):
+            typer.echo("rnnloss: interrupted", err=True)
+            sys.exit(130)
         except BrokenPipeError:
             # The reader went away (`rnnloss … | head`): not an error of ours.
             sys.stderr.close()

@@ -6,6 +6,7 @@ Solving happens in `batch`; this module only decides what goes to standard outpu
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -29,18 +30,38 @@ INPUT_FLAGS = (
 def _console() -> Any:
     from rich.console import Console
 
-    return Console(highlight=False)
+    # NO_COLOR asks for plain text: no colour, and no bold or underline codes either.
+    plain = bool(os.environ.get("NO_COLOR"))
+    return Console(highlight=False, color_system=None if plain else "auto")
+
+
+def write(text: str) -> None:
+    """Write to standard output; if the reader has gone (`| head`), write nothing more.
+
+    A closed pipe is not the user's error nor an answer-key mismatch: the rest of the run
+    goes on silently and ends with the exit status it would have had.
+    """
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def emit(console: Any, renderable: Any) -> None:
     """Print to a terminal as Rich does; to a pipe or file, without trailing blanks."""
     if console.is_terminal:
-        console.print(renderable)
+        try:
+            console.print(renderable)
+        except BrokenPipeError:
+            write("")
         return
     with console.capture() as capture:
         console.print(renderable)
     text = capture.get()
-    sys.stdout.write("".join(line.rstrip() + "\n" for line in text.splitlines()))
+    write("".join(line.rstrip() + "\n" for line in text.splitlines()))
 
 
 def _error_lines(entries: list[Entry]) -> None:
@@ -66,7 +87,7 @@ def _solve_object(entries: list[Entry]) -> dict[str, Any]:
 def _print_json(data: Any) -> None:
     from rnnloss_cli.render.json_out import dumps
 
-    sys.stdout.write(dumps(data) + "\n")
+    write(dumps(data) + "\n")
 
 
 def run_command(

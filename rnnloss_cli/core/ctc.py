@@ -127,30 +127,19 @@ def _skip_allowed(label: Sequence[Hashable]) -> np.ndarray:
 def count_alignments(label: Sequence[Hashable], frames: int) -> int:
     """Return the exact number of length-`frames` paths that collapse to `label` (a Python int).
 
-    Paths and monotone walks through the extended label are in one-to-one correspondence,
-    so this is the alpha recursion with every emission equal to 1, over Python integers
-    (numpy object arrays), which never overflow. It grows combinatorially: C(T+L, 2L) for
-    a label without adjacent repeats.
+    An alignment is L runs of the label's symbols (each at least one frame) and L + 1 runs
+    of blanks around them (each at least zero frames, but at least one between two equal
+    adjacent symbols, r of them). Counting the compositions of T into those 2L + 1 runs
+    gives C(T − r + L, 2L): C(T + L, 2L) for a label without adjacent repeats, and 0 when
+    T < L + r. Python integers never overflow.
     """
     frames = int(frames)
-    if frames < 1:
-        return 1 if len(label) == 0 else 0
-    size = 2 * len(label) + 1
-    skip = _skip_allowed(label)
-    count = np.zeros(size, dtype=object)
-    count[:] = 0
-    count[0] = 1
-    if size > 1:
-        count[1] = 1
-    skip_index = np.nonzero(skip)[0]
-    for _ in range(1, frames):
-        new = count.copy()
-        new[1:] += count[:-1]
-        if skip_index.size:
-            new[skip_index] += count[skip_index - 2]
-        count = new
-    total = count[size - 1] + (count[size - 2] if size > 1 else 0)
-    return int(total)
+    length = len(label)
+    repeats = sum(1 for a, b in itertools.pairwise(label) if a == b)
+    top = frames - repeats + length
+    if frames < 0 or top < 2 * length:
+        return 0
+    return math.comb(top, 2 * length)
 
 
 # ---------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from rnnloss_cli.core import ctc
+from rnnloss_cli.core.elementwise import as_log_probs
 from rnnloss_cli.core.result import log_divisor
 
 DISTRIBUTION_TOLERANCE = 1e-9
@@ -70,7 +71,7 @@ class CTCResult:
 
     def word(self, symbols: Sequence[str]) -> str:
         """Return a path or label written as the label was: `H-E-L-L-O`, or `th e` for lists."""
-        return "".join(symbols) if self.label_is_string else " ".join(symbols)
+        return _word(symbols, self.label_is_string)
 
 
 def _neg_log(p: float, divisor: float) -> float:
@@ -79,7 +80,7 @@ def _neg_log(p: float, divisor: float) -> float:
 
 def _word(symbols: Sequence[str], as_string: bool) -> str:
     if not symbols:
-        return "∅ (empty)"
+        return "∅"
     return "".join(symbols) if as_string else " ".join(symbols)
 
 
@@ -238,12 +239,17 @@ def solve_matrix(
     label_is_string: bool,
     blank: str,
     alphabet: list[str],
-    log_probs: np.ndarray,
+    prediction: np.ndarray,
+    kind: str = "log_probs",
     trellis: bool = False,
     grad: bool = False,
     log_base: str = "e",
 ) -> CTCResult:
-    """Return the exact CTC loss of a T × V matrix, with best path, greedy path and extras."""
+    """Return the exact CTC loss of a T × V matrix, with best path, greedy path and extras.
+
+    `prediction` holds per-frame probabilities (`kind` "probs"), log-probabilities or logits.
+    """
+    log_probs = as_log_probs(prediction, kind)
     index = {s: i for i, s in enumerate(alphabet)}
     dp = ctc.ctc_matrix(
         [index[s] for s in label], log_probs, index[blank], trellis=trellis, grad=grad

@@ -43,16 +43,31 @@ def _softplus(x: np.ndarray) -> np.ndarray:
 
 
 def log_softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Return log softmax(logits) along `axis`, shifted by the maximum so nothing overflows."""
-    shifted = logits - np.max(logits, axis=axis, keepdims=True)
+    """Return log softmax(logits) along `axis`, shifted by the maximum so nothing overflows.
+
+    Logits a float64 apart (1e308 and −1e308) shift to −∞, whose softmax is exactly 0.
+    """
+    with np.errstate(over="ignore"):
+        shifted = logits - np.max(logits, axis=axis, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def as_log_probs(values: np.ndarray, kind: str) -> np.ndarray:
+    """Return log-probabilities from probabilities (`probs`/`yhat`), `log_probs` or `logits`."""
+    if kind == "logits":
+        return log_softmax(values)
+    if kind == "log_probs":
+        return values
+    if kind in ("probs", "yhat"):
+        return _log(values)
+    raise ValueError(f"unknown kind of prediction {kind!r}")
 
 
 def mse(y: np.ndarray, yhat: np.ndarray, *, reduction: str = "mean") -> LossResult:
     """Return the squared errors (y − ŷ)² and their mean (the lecture's 1/n Σ) or sum."""
     _same_shape(y, yhat)
-    diff = y - yhat
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported as a warning
+        diff = y - yhat
         terms = diff * diff
     warnings = _infinite_term_warnings(terms, "the squared difference overflows float64")
     details = {"y": y, "yhat": yhat, "diff": diff}
@@ -175,11 +190,11 @@ def hinge(
     the working always shows both.
     """
     _same_shape(y, yhat)
-    product = y * yhat
-    raw = margin - product
-    terms = np.maximum(raw, 0.0)
-    if squared:
-        with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported as a warning
+        product = y * yhat
+        raw = margin - product
+        terms = np.maximum(raw, 0.0)
+        if squared:
             terms = terms * terms
     warnings = _infinite_term_warnings(terms, "the margin overflows float64")
     return reduce_terms(

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rnnloss_cli.core.elementwise import _infinite_term_warnings, _xlogy
+from rnnloss_cli.core.elementwise import _infinite_term_warnings, _xlogy, as_log_probs
 from rnnloss_cli.core.result import LossResult, log_divisor, reduce_terms
 
 FLOAT32_EPS = float(np.finfo(np.float32).eps)  # PyTorch's REINFORCE example adds this
@@ -20,6 +20,7 @@ def sequence_cross_entropy(
     log_probs: np.ndarray,
     mask: np.ndarray,
     *,
+    kind: str = "log_probs",
     reduction: str = "sum",
     log_base: str = "e",
 ) -> LossResult:
@@ -33,6 +34,7 @@ def sequence_cross_entropy(
     """
     if not mask.any():
         raise ValueError("every position is padding: there is no token to score")
+    log_probs = as_log_probs(log_probs, kind)  # `kind`: yhat, log_probs or logits
     batch, _steps = target.shape
     safe = np.where(mask, target, 0)
     picked = np.take_along_axis(log_probs, safe[:, :, None], axis=2)[:, :, 0]
@@ -77,6 +79,7 @@ def reinforce(
     rewards: np.ndarray,
     log_probs: np.ndarray,
     *,
+    kind: str = "log_probs",
     gamma: float = 1.0,
     returns: str = "as-given",
     baseline: float | str | None = None,
@@ -94,6 +97,7 @@ def reinforce(
     """
     if rewards.shape != log_probs.shape:
         raise ValueError(f"{rewards.size} rewards for {log_probs.size} action probabilities")
+    log_probs = as_log_probs(log_probs, kind)  # `kind`: probs or log_probs
     g = reward_to_go(rewards, gamma) if returns == "reward-to-go" else rewards.copy()
     advantages = g.copy()
     baseline_value = None

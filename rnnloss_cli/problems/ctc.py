@@ -337,22 +337,17 @@ def _validate_matrix(r: Reader, matrix_key: str, method: str | None, trellis: bo
     if matrix_key == "probs":
         check_range(matrix, "probs", "probability", 0.0, 1.0)
         warnings += row_sum_warnings(matrix, "probs")
-        with np.errstate(divide="ignore"):
-            log_probs = np.log(matrix)
     elif matrix_key == "log_probs":
         check_range(matrix, "log_probs", "log-probability", -math.inf, 1e-9)
         warnings += row_sum_warnings(np.exp(matrix), "log_probs", "probabilities exp(log_probs)")
-        log_probs = matrix
-    else:
-        shifted = matrix - matrix.max(axis=1, keepdims=True)
-        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     inputs = {
         "mode": "matrix",
         "label": label,
         "label_is_string": label_is_string,
         "blank": blank,
         "alphabet": alphabet,
-        "log_probs": log_probs,
+        "prediction": matrix,
+        "kind": matrix_key,
         "trellis": trellis,
         "grad": _flag_value(r, "grad"),
     }

@@ -26,11 +26,6 @@ Validated = tuple[dict[str, Any], list[str], dict[str, Any]]
 RETURNS = ("as-given", "reward-to-go")
 
 
-def _log_softmax(x: np.ndarray) -> np.ndarray:
-    shifted = x - x.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-
-
 def _targets(r: Reader, classes: list[str] | None, ignore: int | None) -> list[list[Any]]:
     """Return the targets as rows (one per sequence) of raw items, names resolved later."""
     value = r.data["target"]
@@ -133,19 +128,14 @@ def validate_sequence(r: Reader) -> Validated:
     warnings: list[str] = []
     if pred_key == "yhat":
         check_range(pred, "yhat", "probability", 0.0, 1.0)
-        with np.errstate(divide="ignore"):
-            log_probs = np.log(pred3)
         warnings += _step_sums(pred3, single, "yhat", "probabilities")
     elif pred_key == "log_probs":
         check_range(pred, "log_probs", "log-probability", -math.inf, 1e-9)
-        log_probs = pred3
         warnings += _step_sums(np.exp(pred3), single, "log_probs", "probabilities exp(log_probs)")
-    else:
-        log_probs = _log_softmax(pred3)
     for b in range(batch):
         if not mask[b].any() and batch > 1:
             warnings.append(f"target[{b}] is all padding: that sequence adds nothing")
-    inputs = {"target": target, "log_probs": log_probs, "mask": mask}
+    inputs = {"target": target, "log_probs": pred3, "kind": pred_key, "mask": mask}
     display = {"classes": classes, "pred_key": pred_key, "ignore_index": ignore, "single": single}
     return inputs, warnings, display
 
@@ -173,11 +163,8 @@ def validate_reinforce(r: Reader) -> Validated:
         )
     if pred_key == "probs":
         check_range(pred, "probs", "probability", 0.0, 1.0)
-        with np.errstate(divide="ignore"):
-            log_probs = np.log(pred)
     else:
         check_range(pred, "log_probs", "log-probability", -math.inf, 1e-9)
-        log_probs = pred
     gamma = r.number("gamma", 1.0)
     if not 0.0 <= gamma <= 1.0:
         raise ProblemError(f"a discount lies in [0, 1], got {fmt(gamma)}", key="gamma")
@@ -207,7 +194,8 @@ def validate_reinforce(r: Reader) -> Validated:
         )
     inputs = {
         "rewards": rewards,
-        "log_probs": log_probs,
+        "log_probs": pred,
+        "kind": pred_key,
         "gamma": gamma,
         "returns": returns,
         "baseline": baseline,

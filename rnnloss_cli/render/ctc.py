@@ -3,7 +3,6 @@ beside them, the trellis, the best and greedy paths, and the gradient."""
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Sequence
 
@@ -37,8 +36,15 @@ def _product(factors: Sequence[float]) -> str:
     return " × ".join(items)
 
 
+MAX_PATH_SHOWN = 60  # symbols of a path written out before the middle is elided
+
+
 def _word(result: CTCResult, symbols: Sequence[str]) -> str:
-    return result.word(symbols) if symbols else "∅"
+    """Return a path or label as the label was written, eliding the middle of long paths."""
+    if len(symbols) > MAX_PATH_SHOWN:
+        head, tail = list(symbols[:40]), list(symbols[-15:])
+        return f"{result.word(head)} … {result.word(tail)} ({len(symbols)} symbols)"
+    return result.word(symbols)
 
 
 def _rows_shown(count: int, limit: int = MAX_FRAMES_SHOWN) -> list[int | None]:
@@ -95,14 +101,11 @@ def _cell(value: float) -> str:
     return text
 
 
-def _natural_width(table: Table) -> int:
-    """Return the width `table` takes when nothing constrains it."""
-    from rich.console import Console
-
-    console = Console(width=10_000, file=io.StringIO(), color_system=None)
-    with console.capture() as capture:
-        console.print(table)
-    return max((len(line.rstrip()) for line in capture.get().splitlines()), default=0)
+def _table_width(columns: Sequence[int], label: int) -> int:
+    """Return the width of a frame table: each column its text and a blank each side, one
+    separator between columns (box SIMPLE_HEAD without edges)."""
+    widths = [label, *columns]
+    return sum(w + 2 for w in widths) + len(widths) - 1
 
 
 def _frame_table(
@@ -126,6 +129,15 @@ def _frame_table(
             return Text(cells[t][c] + "*", style=f"{style} reverse".strip())
         return Text(cells[t][c], style=style)
 
+    rows = [t for t in _rows_shown(frames) if t is not None]
+
+    def column_width(c: int) -> int:
+        marked = 1 if marks is not None and any(marks[t] == c for t in rows) else 0
+        return max([len(columns[c])] + [len(cells[t][c]) + marked for t in rows])
+
+    widths = [column_width(c) for c in range(count)]
+    label = max(len("t"), len(str(frames)))
+
     def upright(shown: list[int | None]) -> Table:
         table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)
         table.add_column("t", justify="right", style="dim")
@@ -138,29 +150,35 @@ def _frame_table(
                 table.add_row(str(t + 1), *[Text("…") if c is None else text(t, c) for c in shown])
         return table
 
-    table = upright(list(range(count)))
-    if _natural_width(table) <= width:
-        return table, None
+    if _table_width(widths, label) <= width:
+        return upright(list(range(count))), None
     if frames <= MAX_FRAMES_SHOWN:
-        turned = Table(box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)
-        turned.add_column("", style="dim")
-        for t in range(frames):
-            turned.add_column(f"t={t + 1}", justify="right")
-        for c, name in enumerate(columns):
-            turned.add_row(Text(name), *[text(t, c) for t in range(frames)])
-        if _natural_width(turned) <= width:
+        # Turned: one row per column, frames across.
+        turned_widths = [
+            max([len(f"t={t + 1}")] + [len(cells[t][c]) + 1 for c in range(count)])
+            for t in range(frames)
+        ]
+        if _table_width(turned_widths, max(len(c) for c in columns)) <= width:
+            turned = Table(box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)
+            turned.add_column("", style="dim")
+            for t in range(frames):
+                turned.add_column(f"t={t + 1}", justify="right")
+            for c, name in enumerate(columns):
+                turned.add_row(Text(name), *[text(t, c) for t in range(frames)])
             return turned, "turned on its side to fit: frames across, one row per column"
-    for keep in range(count - 1, 1, -1):
-        head = keep - keep // 2
-        shown = [*range(head), None, *range(count - keep // 2, count)]
-        table = upright(shown)
-        if _natural_width(table) <= width or keep == 2:
-            note = (
-                f"columns {head + 1}–{count - keep // 2} of {count} are left out to fit "
-                f"{width} columns (--json gives the whole table)"
-            )
-            return table, note
-    return table, None
+    keep = count - 1
+    while keep > 2:
+        kept = [*range(keep - keep // 2), *range(count - keep // 2, count)]
+        if _table_width([widths[c] for c in kept] + [1], label) <= width:
+            break
+        keep -= 1
+    head = keep - keep // 2
+    shown = [*range(head), None, *range(count - keep // 2, count)]
+    note = (
+        f"columns {head + 1}–{count - keep // 2} of {count} are left out to fit "
+        f"{width} columns (--json gives the whole table)"
+    )
+    return upright(shown), note
 
 
 def _listed(result: CTCResult) -> list[RenderableType]:
