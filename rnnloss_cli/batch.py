@@ -36,7 +36,12 @@ class Entry:
 def find_files(paths: Iterable[str]) -> list[tuple[str, ProblemError | None]]:
     """Return each problem file under `paths` (folders recursively, sorted), or its error."""
     found: list[tuple[str, ProblemError | None]] = []
+    stdin_seen = False
     for path in paths:
+        if path == "-":
+            if stdin_seen:
+                continue  # standard input can be read once
+            stdin_seen = True
         if path == "-" or not Path(path).is_dir():
             if path != "-" and not Path(path).exists():
                 found.append((path, ProblemError("no such file or folder", source=path)))
@@ -47,7 +52,7 @@ def find_files(paths: Iterable[str]) -> list[tuple[str, ProblemError | None]]:
             os.path.join(folder, name)
             for folder, _, names in os.walk(path)
             for name in names
-            if name.endswith(EXTENSIONS)
+            if name.lower().endswith(EXTENSIONS)
         )
         if not inside:
             found.append(

@@ -35,4 +35,5 @@ class ProblemError(Exception):
 def inline_key(key: str) -> str:
     """Write a key as the flag that sets it: `log_base[0]` → `--log-base[0]`."""
     head, sep, rest = key.partition("[")
-    return "--" + head.replace("_", "-") + sep + rest
+    flag = {"alignments": "alignment"}.get(head, head)  # the one flag named in the singular
+    return "--" + flag.replace("_", "-") + sep + rest

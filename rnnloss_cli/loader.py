@@ -168,6 +168,13 @@ def parse_problems(text: str, source: str) -> list[RawProblem]:
         else:
             items.append((node, data))
 
+    for node, data in items:
+        # YAML 1.1 reads `label: 0123` as the octal number 83 and `1_000` as 1000: a label
+        # is symbols, so keep the digits as written.
+        if isinstance(data, dict) and isinstance(data.get("label"), int):
+            text = _scalar_text(node, "label")
+            if text is not None:
+                data["label"] = text
     count = len(items)
     return [
         RawProblem(

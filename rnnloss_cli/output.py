@@ -189,8 +189,9 @@ def run_solve(paths: list[str], *, details: bool, as_json: bool) -> int:
         emit(
             console,
             Text(
-                f"{counts['problems']} problems: {counts['solved']} solved, {counts['matched']} "
-                f"matched, {counts['mismatched']} mismatched, {counts['errors']} errors",
+                f"{_count(counts['problems'], 'problem')}: {counts['solved']} solved, "
+                f"{counts['matched']} matched, {counts['mismatched']} mismatched, "
+                f"{_count(counts['errors'], 'error')}",
                 style="bold",
             ),
         )
@@ -203,3 +204,7 @@ def _message(error: ProblemError | None) -> str:
     if error is None:
         return ""
     return ": ".join(p for p in (error.key, error.message) if p)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -44,6 +44,8 @@ from typing import Any
 
 import numpy as np
 
+from rnnloss_cli.core.result import DISTRIBUTION_TOLERANCE
+
 __all__ = [
     "BestPath",
     "Greedy",
@@ -75,7 +77,7 @@ _LOG_EM_HIGH = 1.0
 # dead sequence, whose loss is infinite anyway) ever reaches it.
 _FLOOR = 1e-300
 # Tolerance for "the per-symbol values sum to 1" in lecture mode.
-_SUM_TOLERANCE = 1e-9
+_SUM_TOLERANCE = DISTRIBUTION_TOLERANCE
 
 
 # ---------------------------------------------------------------------------------------
@@ -702,7 +704,7 @@ class LectureDP:
     log_probability: float
     loss: float  # -log probability (natural log), +inf when the probability is 0
     min_frames: int
-    normalized: NormalizedDP | None  # None when the values sum to 1 within 1e-9
+    normalized: NormalizedDP | None  # None when the values sum to 1 within 1e-6
     best_path: BestPath | None  # symbols of one most probable path, None if impossible
     alpha: np.ndarray | None  # T × (2L+1) alpha as probabilities (trellis=True)
 
@@ -834,7 +836,7 @@ def lecture_forward(
     """Return the exact CTC result (LectureDP) when every frame emits each symbol with its value.
 
     The alphabet is the keys of `probabilities` (it must contain `blank` and every label
-    symbol); values lie in [0, 1] and need not sum to 1. When they do not (within 1e-9),
+    symbol); values lie in [0, 1] and need not sum to 1. When they do not (within 1e-6),
     `normalized` repeats the computation with each value divided by their sum.
     """
     symbols = list(probabilities)

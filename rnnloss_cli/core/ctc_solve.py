@@ -17,9 +17,7 @@ import numpy as np
 
 from rnnloss_cli.core import ctc
 from rnnloss_cli.core.elementwise import as_log_probs
-from rnnloss_cli.core.result import log_divisor
-
-DISTRIBUTION_TOLERANCE = 1e-9
+from rnnloss_cli.core.result import DISTRIBUTION_TOLERANCE, log_divisor
 
 
 @dataclass(frozen=True)
@@ -192,6 +190,7 @@ def solve_lecture(
         )
     dp = ctc.lecture_forward(label, probabilities, blank, frames, trellis=trellis)
     warnings += _impossible(label, label_is_string, dp.min_frames, frames)
+    warnings += _zero_probability(dp)
     if dp.probability > 1.0:
         warnings.append(
             f"the exact sum over all {dp.paths:,} alignments is {dp.probability:.6g} > 1, which "
@@ -220,6 +219,16 @@ def solve_lecture(
         tuple(warnings),
         probabilities=probabilities,
     )
+
+
+def _zero_probability(dp: ctc.LectureDP | ctc.MatrixDP) -> list[str]:
+    """Explain an infinite loss whose label does fit: every alignment meets a 0 somewhere."""
+    if math.isfinite(dp.loss) or dp.frames < dp.min_frames:
+        return []
+    return [
+        f"the loss is infinite: each of the {dp.paths:,} alignments of the label passes "
+        "through a probability of 0 (a symbol it needs has probability 0 in some frame)"
+    ]
 
 
 def _impossible(label: list[str], label_is_string: bool, needed: int, frames: int) -> list[str]:
@@ -255,6 +264,7 @@ def solve_matrix(
         [index[s] for s in label], log_probs, index[blank], trellis=trellis, grad=grad
     )
     warnings = _impossible(label, label_is_string, dp.min_frames, dp.frames)
+    warnings += _zero_probability(dp)
     return CTCResult(
         "ctc",
         "matrix",

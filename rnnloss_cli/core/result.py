@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 
 REDUCTIONS = ("mean", "sum", "none")
+# Probabilities that sum to 1 within this are a distribution (the contract's 1e-6).
+DISTRIBUTION_TOLERANCE = 1e-6
 LOG_BASES = ("e", "2", "10")
 
 
@@ -54,8 +56,14 @@ def reduce_terms(
         raise ValueError(f"reduction must be one of {', '.join(REDUCTIONS)}, got {reduction!r}")
     if terms.size == 0:
         raise ValueError("there are no terms to reduce")
-    total = float(np.sum(terms))
+    warnings = list(warnings)
+    with np.errstate(over="ignore"):  # an overflowing sum is reported below, not printed
+        total = float(np.sum(terms))
     mean = total / terms.size
+    if math.isinf(total) and np.isfinite(terms).all():
+        # Finite terms whose sum overflows: the mean still exists, so take it term by term.
+        mean = float(np.sum(terms / terms.size))
+        warnings.append(f"the sum of the terms overflows float64 (the mean is {mean:.6g})")
     value: float | np.ndarray
     if reduction == "mean":
         value = mean

@@ -20,6 +20,7 @@ from rnnloss_cli.problems.values import (
     fmt,
     parse_array,
     parse_number,
+    printable,
     shown,
     tolerance_from_text,
 )
@@ -48,7 +49,6 @@ ALIASES = {
     "sequence-hinge": "hinge",
     "rl": "reinforce",
 }
-AVAILABLE = LOSSES
 
 COMMON_KEYS = ("loss", "title", "expected", "tolerance")
 _CLASSIFICATION_KEYS = (
@@ -298,12 +298,6 @@ def _validate(
         raise ProblemError(
             f"missing: every problem names its loss ({', '.join(LOSSES)})", key="loss"
         )
-    if loss not in AVAILABLE:
-        raise ProblemError(
-            f"the `{loss}` loss is not available in this version yet "
-            f"(available: {', '.join(AVAILABLE)})",
-            key="loss",
-        )
     _check_keys(data, loss)
 
     if loss == "custom":
@@ -347,7 +341,7 @@ def _validate(
     return Problem(
         loss=loss,
         inputs=inputs,
-        title=str(title) if title is not None else default_title,
+        title=printable(str(title)) if title is not None else default_title,
         source=source,
         index=index,
         expected=expected,

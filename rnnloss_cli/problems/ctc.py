@@ -17,6 +17,7 @@ from rnnloss_cli.problems.values import (
     fmt,
     parse_array,
     parse_number,
+    printable,
     row_sum_warnings,
     shown,
     split_list,
@@ -37,25 +38,34 @@ ALIGNMENT_KEYS = ("path", "factors")
 
 def _symbol(value: Any, key: str) -> str:
     """Return one symbol as text: strings as they are, YAML ints (label [1, 2, 3]) as digits."""
-    if isinstance(value, bool) or value is None or isinstance(value, list | dict | float):
+    if isinstance(value, bool):
+        raise ProblemError(
+            f"expected a symbol, got {shown(value)}: YAML reads a bare yes/no/on/off as true or "
+            "false, so quote the symbol ('on')",
+            key=key,
+        )
+    if value is None or isinstance(value, list | dict | float):
         raise ProblemError(f"expected a symbol, got {shown(value)}", key=key)
-    text = str(value)
+    text = printable(str(value))
     if not text:
         raise ProblemError("a symbol cannot be empty", key=key)
     return text
 
 
-def _sequence(value: Any, key: str, *, one_char: bool) -> tuple[list[str], bool]:
+def _sequence(value: Any, key: str, *, one_char: bool, known: Any = ()) -> tuple[list[str], bool]:
     """Return a label or path as symbols, and whether it was written as a string.
 
-    A string is split into characters when every symbol is one character (`one_char`),
-    else on whitespace (`"th e"`); a list gives its items.
+    A string is split into characters when every symbol is one character (`one_char`), or
+    when it has no spaces and each of its characters is a known symbol; otherwise on
+    whitespace (`"th e"`). A list gives its items.
     """
     if isinstance(value, str):
         text = value.strip()
-        if not one_char or " " in text:
+        if " " in text:
             return text.split(), True
-        return list(text), True
+        if one_char or (text not in known and all(c in known for c in text)):
+            return list(text), True
+        return [text] if text else [], True
     if isinstance(value, int) and not isinstance(value, bool):
         return list(str(value)), True  # label: 123 (YAML reads it as a number)
     if isinstance(value, list):
@@ -114,13 +124,17 @@ def _probabilities(r: Reader) -> dict[str, float]:
         if not 0.0 <= p <= 1.0:
             raise ProblemError(f"probability {fmt(p)} is outside [0, 1]", key=key)
         out[name] = p
+    if not any(out.values()):
+        raise ProblemError(
+            "every value is 0: no path could have any probability", key="probabilities"
+        )
     return out
 
 
-def _label(r: Reader, one_char: bool) -> tuple[list[str], bool]:
+def _label(r: Reader, one_char: bool, known: Any) -> tuple[list[str], bool]:
     r.require("ctc", "label")
     value = r.data["label"]
-    label, as_string = _sequence(value, "label", one_char=one_char)
+    label, as_string = _sequence(value, "label", one_char=one_char, known=known)
     if len(label) > MAX_LABEL:
         raise ProblemError(f"{len(label)} symbols is over the limit of {MAX_LABEL}", key="label")
     # A label written as a string of one-character symbols keeps that form in the output.
@@ -175,7 +189,7 @@ def _alignments(r: Reader, probabilities: dict[str, float], one_char: bool) -> l
             factors = parse_array(factor_text, f"{key}.factors", ndims=(1,))
         else:
             path_value = item
-        path, _ = _sequence(path_value, f"{key}.path", one_char=one_char)
+        path, _ = _sequence(path_value, f"{key}.path", one_char=one_char, known=probabilities)
         if not path:
             raise ProblemError("is an empty path", key=f"{key}.path")
         if len(path) > MAX_FRAMES:
@@ -200,10 +214,6 @@ def _alignments(r: Reader, probabilities: dict[str, float], one_char: bool) -> l
     return out
 
 
-def _flag_value(r: Reader, key: str) -> bool:
-    return r.flag(key)
-
-
 def validate_ctc(r: Reader) -> Validated:
     """Return the CTC core's inputs (lecture or matrix mode), warnings, and display data."""
     matrix_keys = [k for k in MATRIX_KEYS if r.has(k)]
@@ -219,7 +229,7 @@ def validate_ctc(r: Reader) -> Validated:
             key=matrix_keys[1],
         )
     method = r.choice("method", METHODS, "") or None
-    trellis = _flag_value(r, "trellis")
+    trellis = r.flag("trellis")
     if lecture:
         return _validate_lecture(r, method, trellis)
     if matrix_keys:
@@ -247,7 +257,7 @@ def _validate_lecture(r: Reader, method: str | None, trellis: bool) -> Validated
     probabilities = _probabilities(r)
     blank = _symbol(r.get("blank", "-"), "blank")
     one_char = all(len(s) == 1 for s in probabilities)
-    label, label_is_string = _label(r, one_char)
+    label, label_is_string = _label(r, one_char, probabilities)
     if blank not in probabilities:
         raise ProblemError(
             f"no probability for the blank {blank!r} (set blank: if the blank is another symbol)",
@@ -311,7 +321,7 @@ def _validate_matrix(r: Reader, matrix_key: str, method: str | None, trellis: bo
     if blank not in alphabet:
         raise ProblemError(f"the blank {blank!r} is not in the alphabet", key="blank")
     one_char = all(len(s) == 1 for s in alphabet)
-    label, label_is_string = _label(r, one_char)
+    label, label_is_string = _label(r, one_char, alphabet)
     _check_label(label, blank, alphabet, "place in the alphabet")
 
     matrix = parse_array(
@@ -349,6 +359,6 @@ def _validate_matrix(r: Reader, matrix_key: str, method: str | None, trellis: bo
         "prediction": matrix,
         "kind": matrix_key,
         "trellis": trellis,
-        "grad": _flag_value(r, "grad"),
+        "grad": r.flag("grad"),
     }
     return inputs, warnings, {"matrix_key": matrix_key, "matrix": matrix}

@@ -18,6 +18,7 @@ from rnnloss_cli.problems.values import (
     key_at,
     parse_number,
     positions,
+    printable,
     row_sum_warnings,
     same_shape,
     shown,
@@ -136,7 +137,7 @@ def _parse_classes(r: Reader) -> list[str] | None:
                 )
             if v is None or isinstance(v, list | dict):
                 raise ProblemError(f"a class name, got {shown(v)}", key=f"classes[{i}]")
-            names.append(str(v))
+            names.append(printable(str(v)))
     else:
         raise ProblemError(f"expected a list of class names, got {shown(value)}", key="classes")
     check_unique(names, "classes")

@@ -14,9 +14,15 @@ from typing import Any
 
 import numpy as np
 
+from rnnloss_cli.core.result import DISTRIBUTION_TOLERANCE as ROW_SUM_TOLERANCE
 from rnnloss_cli.errors import ProblemError
 
-ROW_SUM_TOLERANCE = 1e-6
+
+def printable(text: str) -> str:
+    """Return `text` with control characters (a terminal escape, say) written as `\\x1b`."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
 def shown(value: Any) -> str:
@@ -30,7 +36,11 @@ def shown(value: Any) -> str:
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
-    return repr(value)
+    if isinstance(value, bytes):
+        return "binary data"
+    if isinstance(value, int | float):
+        return repr(value)
+    return f"{printable(str(value))} (a {type(value).__name__})"
 
 
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:

@@ -22,7 +22,7 @@ def plain(value: Any) -> Any:
             return "inf" if value > 0 else "-inf"
         if math.isnan(value):  # never produced by the core; null rather than invalid JSON
             return None
-        return value
+        return value + 0.0  # no −0.0 in the output: 0·log 0 is 0
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -82,7 +82,7 @@ def _ctc_object(solution: Solution) -> dict[str, Any]:
         "frames": dp.frames,
         "paths": dp.paths,
         "probability": dp.probability,
-        "log_probability": dp.log_probability,
+        "log_probability": dp.log_probability / divisor,
         "loss": dp.loss / divisor,
         "min_frames": dp.min_frames,
     }
@@ -93,14 +93,13 @@ def _ctc_object(solution: Solution) -> dict[str, Any]:
             "loss": normalized.loss / divisor,
             "divided_by": normalized.total,
         }
+    dp_out["best_path"] = None
     if dp.best_path is not None:
         path = dp.best_path.path
         dp_out["best_path"] = {
             "path": symbols(path) if result.alphabet else word(path),
             "probability": dp.best_path.probability,
         }
-    elif result.mode == "matrix" or dp.loss != float("inf"):
-        dp_out["best_path"] = None
     greedy = getattr(dp, "greedy", None)
     if greedy is not None and result.alphabet is not None:
         dp_out["greedy"] = {"path": symbols(greedy.path), "collapsed": symbols(greedy.collapsed)}
