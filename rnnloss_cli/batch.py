@@ -7,7 +7,7 @@ A batch never stops at the first bad file: each file and each problem ends as an
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,14 +102,26 @@ def solve_file(
     return entries
 
 
-def solve_paths(paths: Iterable[str], *, loss: str | None = None) -> list[Entry]:
-    """Return the entries of every problem in every file under `paths`."""
+def solve_paths(
+    paths: Iterable[str],
+    *,
+    loss: str | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> list[Entry]:
+    """Return the entries of every problem in every file under `paths`.
+
+    `on_progress(done, total)` is called after each file when there are more than 20.
+    """
     entries: list[Entry] = []
-    for path, error in find_files(paths):
+    files = find_files(paths)
+    report = on_progress if on_progress is not None and len(files) > 20 else None
+    for done, (path, error) in enumerate(files, start=1):
         if error is not None:
             entries.append(Entry(path, None, error=error))
         else:
             entries.extend(solve_file(path, loss=loss))
+        if report is not None:
+            report(done, len(files))
     return entries
 
 

@@ -85,7 +85,24 @@ FileArg = Annotated[
         show_default=False,
     ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the contract's JSON object only.")]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print the contract's JSON object only (= --format json).")
+]
+FormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        help="rich (the working; default), markdown (a solutions document) or json.",
+        show_default=False,
+    ),
+]
+SvgOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--svg", help="Also save the working as an SVG picture in this file.", show_default=False
+    ),
+]
+FORMATS = ("rich", "markdown", "json")
 TitleOpt = Annotated[str | None, typer.Option("--title", help="A line shown above the working.")]
 ExpectedOpt = Annotated[
     str | None, typer.Option("--expected", help="The answer key to check the value against.")
@@ -129,10 +146,38 @@ def _run(loss: str, flags: dict[str, Any]) -> None:
     """Solve one command's problem(s) from a file or from flags, print, and exit."""
     from rnnloss_cli import output
 
-    file, as_json = flags.pop("file"), flags.pop("as_json")
-    details = bool(flags.pop("details", False))
+    file = flags.pop("file")
+    options = _output_options(
+        flags.pop("as_json"),
+        flags.pop("output_format"),
+        flags.pop("svg"),
+        bool(flags.pop("details", False)),
+    )
     overrides = {k: v for k, v in flags.items() if v is not None and v is not False}
-    raise typer.Exit(output.run_command(loss, file, overrides, as_json=as_json, details=details))
+    raise typer.Exit(output.run_command(loss, file, overrides, options))
+
+
+def _output_options(
+    as_json: bool, output_format: str | None, svg: str | None, details: bool
+) -> Any:
+    """Return the printing options; --json and --format must agree, --svg needs the working."""
+    from rnnloss_cli import output
+
+    chosen = (output_format or ("json" if as_json else "rich")).strip().lower()
+    if chosen not in FORMATS:
+        raise typer.BadParameter(
+            f"must be one of {', '.join(FORMATS)}, got {output_format!r}",
+            param_hint="--format",
+        )
+    if as_json and chosen != "json":
+        raise typer.BadParameter(
+            f"--json asks for json, --format for {chosen}: give one", param_hint="--format"
+        )
+    if svg and chosen != "rich":
+        raise typer.BadParameter(
+            "saves the Rich working: use it without --json or --format markdown", param_hint="--svg"
+        )
+    return output.OutputOptions(format=chosen, svg=svg, details=details)
 
 
 def _register(
@@ -159,6 +204,8 @@ def _mse(
     expected: ExpectedOpt = None,
     tolerance: ToleranceOpt = None,
     as_json: JsonOpt = False,
+    output_format: FormatOpt = None,
+    svg: SvgOpt = None,
 ) -> None:
     """Mean squared error (1/n) Σ (y − ŷ)²; default reduction mean."""
     _run("mse", _flags(locals()))
@@ -176,6 +223,8 @@ def _bce(
     expected: ExpectedOpt = None,
     tolerance: ToleranceOpt = None,
     as_json: JsonOpt = False,
+    output_format: FormatOpt = None,
+    svg: SvgOpt = None,
 ) -> None:
     """Binary cross-entropy −[y log ŷ + (1 − y) log(1 − ŷ)]; default reduction mean."""
     _run("bce", _flags(locals()))
@@ -214,6 +263,8 @@ def _classification(loss: str) -> Any:
         expected: ExpectedOpt = None,
         tolerance: ToleranceOpt = None,
         as_json: JsonOpt = False,
+        output_format: FormatOpt = None,
+        svg: SvgOpt = None,
     ) -> None:
         _run(loss, _flags(locals()))
 
@@ -245,6 +296,8 @@ def _hinge(
     expected: ExpectedOpt = None,
     tolerance: ToleranceOpt = None,
     as_json: JsonOpt = False,
+    output_format: FormatOpt = None,
+    svg: SvgOpt = None,
 ) -> None:
     """Hinge loss max(0, margin − y·ŷ) per element or time step; default reduction mean."""
     _run("hinge", _flags(locals()))
@@ -331,6 +384,8 @@ def _ctc(
     expected: ExpectedOpt = None,
     tolerance: ToleranceOpt = None,
     as_json: JsonOpt = False,
+    output_format: FormatOpt = None,
+    svg: SvgOpt = None,
 ) -> None:
     """Connectionist temporal classification: the lecture's listed alignments beside the exact
     forward-algorithm sum over every alignment."""
@@ -370,6 +425,8 @@ def _sequence(
     expected: ExpectedOpt = None,
     tolerance: ToleranceOpt = None,
     as_json: JsonOpt = False,
+    output_format: FormatOpt = None,
+    svg: SvgOpt = None,
 ) -> None:
     """Sequence cross-entropy −Σₜ log ŷ[t, targetₜ] over the unpadded steps, with
     perplexity; default reduction sum (the lecture's formula)."""
@@ -397,6 +454,8 @@ def _reinforce(
     expected: ExpectedOpt = None,
     tolerance: ToleranceOpt = None,
     as_json: JsonOpt = False,
+    output_format: FormatOpt = None,
+    svg: SvgOpt = None,
 ) -> None:
     """REINFORCE loss −Σₜ Aₜ log π(yₜ | sₜ): the negative of the lecture's objective
     Σₜ Rₜ log π, to minimise; default reduction sum."""
@@ -417,6 +476,8 @@ def _custom(
     expected: ExpectedOpt = None,
     tolerance: ToleranceOpt = None,
     as_json: JsonOpt = False,
+    output_format: FormatOpt = None,
+    svg: SvgOpt = None,
 ) -> None:
     """Custom loss Σᵢ wᵢ·Lᵢ: weighted terms, each a complete problem of any loss."""
     _run("custom", _flags(locals()))
@@ -459,11 +520,14 @@ def solve(
         bool, typer.Option("--details", help="Show each problem's working too.")
     ] = False,
     as_json: JsonOpt = False,
+    output_format: FormatOpt = None,
+    svg: SvgOpt = None,
 ) -> None:
     """Solve every problem in files and folders: a summary table and a line of totals."""
     from rnnloss_cli import output
 
-    raise typer.Exit(output.run_solve(paths, details=details, as_json=as_json))
+    options = _output_options(as_json, output_format, svg, details)
+    raise typer.Exit(output.run_solve(paths, options))
 
 
 def main() -> None:

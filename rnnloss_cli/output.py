@@ -6,12 +6,15 @@ Solving happens in `batch`; this module only decides what goes to standard outpu
 
 from __future__ import annotations
 
+import io
 import os
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 from rnnloss_cli.batch import Entry, exit_status, solve_file, solve_paths, summary
 from rnnloss_cli.errors import ProblemError
+from rnnloss_cli.solver import Solution
 
 INPUT_FLAGS = (
     "y",
@@ -90,9 +93,65 @@ def _print_json(data: Any) -> None:
     write(dumps(data) + "\n")
 
 
-def run_command(
-    loss: str, file: str | None, flags: dict[str, Any], *, as_json: bool, details: bool = False
-) -> int:
+@dataclass(frozen=True)
+class OutputOptions:
+    """How to print: `rich` working, `markdown` or `json`; an SVG copy; terms' details."""
+
+    format: str = "rich"
+    svg: str | None = None
+    details: bool = False
+
+
+class Printer:
+    """Sends renderables to standard output as the options ask, and keeps an SVG copy."""
+
+    def __init__(self, options: OutputOptions):
+        self.options = options
+        self.console = _console()
+        self.recorder = None
+        if options.svg:
+            from rich.console import Console
+
+            self.recorder = Console(
+                record=True,
+                file=io.StringIO(),
+                width=self.console.width,
+                force_terminal=True,
+                color_system="truecolor",
+            )
+
+    def print(self, renderable: Any) -> None:
+        emit(self.console, renderable)
+        if self.recorder is not None:
+            self.recorder.print(renderable)
+
+    def working(self, solution: Solution, first: bool) -> None:
+        if self.options.format == "markdown":
+            from rnnloss_cli.render.markdown import document
+
+            write(("" if first else "\n") + document(solution, self.options.details))
+            return
+        from rich.rule import Rule
+
+        from rnnloss_cli.render.working import working
+
+        if not first:
+            self.print(Rule(style="dim"))
+        self.print(working(solution, self.console.width, details=self.options.details))
+
+    def finish(self) -> None:
+        """Write the SVG file, if asked; a failure is one line and exit status 2."""
+        if self.recorder is None or self.options.svg is None:
+            return
+        try:
+            self.recorder.save_svg(self.options.svg, title="rnnloss")
+        except OSError as exc:
+            raise ProblemError(
+                f"cannot write the SVG: {exc.strerror or exc}", source=self.options.svg
+            ) from None
+
+
+def run_command(loss: str, file: str | None, flags: dict[str, Any], options: OutputOptions) -> int:
     """Solve a single-loss command's file (or its flags) and print it; return the exit status."""
     if file is None:
         from rnnloss_cli.problems import validate
@@ -114,7 +173,7 @@ def run_command(
         entries = solve_file(file, loss=loss, overrides=flags)
 
     solved = [e.solution for e in entries if e.solution is not None]
-    if as_json:
+    if options.format == "json":
         if len(entries) == 1 and solved:
             from rnnloss_cli.render.json_out import result_object
 
@@ -122,79 +181,118 @@ def run_command(
         elif len(entries) > 1:
             _print_json(_solve_object(entries))
     elif solved:
-        from rich.rule import Rule
-
-        from rnnloss_cli.render.working import working
-
-        console = _console()
+        printer = Printer(options)
         for i, solution in enumerate(solved):
-            if i:
-                emit(console, Rule(style="dim"))
-            emit(console, working(solution, console.width, details=details))
+            printer.working(solution, first=i == 0)
+        if _finish(printer):
+            return 2
     _error_lines(entries)
     return exit_status(entries)
 
 
-def run_solve(paths: list[str], *, details: bool, as_json: bool) -> int:
-    """Solve every problem under `paths`; print the table (or JSON); return the exit status."""
-    entries = solve_paths(paths)
-    if as_json:
-        _print_json(_solve_object(entries))
-    else:
-        from rich.rule import Rule
-        from rich.text import Text
+def _finish(printer: Printer) -> bool:
+    try:
+        printer.finish()
+    except ProblemError as exc:
+        sys.stderr.write(f"rnnloss: {exc}\n")
+        return True
+    return False
 
-        from rnnloss_cli.render.numbers import num
-        from rnnloss_cli.render.working import summary_table, working
 
-        console = _console()
-        if details:
-            for entry in entries:
-                if entry.solution is not None:
-                    emit(console, working(entry.solution, console.width, details=True))
-                    emit(console, Rule(style="dim"))
-        rows = []
-        for e in entries:
-            s = e.solution
-            if s is None:
-                rows.append(
-                    {
-                        "file": e.file,
-                        "title": _message(e.error),
-                        "loss": "—",
-                        "answer": "—",
-                        "expected": "—",
-                        "check": "error",
-                    }
-                )
-                continue
-            value = s.result.value
-            answer = num(value) if isinstance(value, float) else "(terms)"
-            expected = "—" if s.problem.expected is None else num(s.problem.expected, 10)
-            check = {True: "✓", False: f"✗ off by {num(abs(s.difference or 0.0), 3)}", None: "—"}[
-                s.matches
-            ]
+def _summary_rows(entries: list[Entry]) -> list[dict[str, str]]:
+    from rnnloss_cli.render.numbers import num
+
+    rows = []
+    for e in entries:
+        s = e.solution
+        if s is None:
             rows.append(
                 {
                     "file": e.file,
-                    "title": s.problem.title or "",
-                    "loss": s.result.loss,
-                    "answer": answer,
-                    "expected": expected,
-                    "check": check,
+                    "title": _message(e.error),
+                    "loss": "—",
+                    "answer": "—",
+                    "expected": "—",
+                    "check": "error",
                 }
             )
-        emit(console, summary_table(rows, console.width))
-        counts = summary(entries)
-        emit(
-            console,
-            Text(
-                f"{_count(counts['problems'], 'problem')}: {counts['solved']} solved, "
-                f"{counts['matched']} matched, {counts['mismatched']} mismatched, "
-                f"{_count(counts['errors'], 'error')}",
-                style="bold",
-            ),
+            continue
+        value = s.result.value
+        answer = num(value) if isinstance(value, float) else "(terms)"
+        expected = "—" if s.problem.expected is None else num(s.problem.expected, 10)
+        off = f"✗ off by {num(abs(s.difference or 0.0), 3)}"
+        check = {True: "✓", False: off, None: "—"}[s.matches]
+        rows.append(
+            {
+                "file": e.file,
+                "title": s.problem.title or "",
+                "loss": s.result.loss,
+                "answer": answer,
+                "expected": expected,
+                "check": check,
+            }
         )
+    return rows
+
+
+def _totals_line(counts: dict[str, int]) -> str:
+    return (
+        f"{_count(counts['problems'], 'problem')}: {counts['solved']} solved, "
+        f"{counts['matched']} matched, {counts['mismatched']} mismatched, "
+        f"{_count(counts['errors'], 'error')}"
+    )
+
+
+def _solve_with_progress(paths: list[str], show: bool) -> list[Entry]:
+    """Solve everything; with `show`, a progress bar on standard error (a terminal only)."""
+    if not show:
+        return solve_paths(paths)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    columns = (TextColumn("solving"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("solve", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        return solve_paths(paths, on_progress=advance)
+
+
+def run_solve(paths: list[str], options: OutputOptions) -> int:
+    """Solve every problem under `paths`; print the table (or JSON); return the exit status."""
+    show_progress = options.format != "json" and sys.stderr.isatty()
+    entries = _solve_with_progress(paths, show_progress)
+    counts = summary(entries)
+    if options.format == "json":
+        _print_json(_solve_object(entries))
+    elif options.format == "markdown":
+        from rnnloss_cli.render.markdown import document
+        from rnnloss_cli.render.markdown import summary as md_summary
+
+        # A solutions document: every problem's working, then the summary.
+        for entry in entries:
+            if entry.solution is not None:
+                write(document(entry.solution, details=options.details) + "\n")
+        write(md_summary(_summary_rows(entries), _totals_line(counts)))
+    else:
+        from rich.text import Text
+
+        from rnnloss_cli.render.working import summary_table
+
+        printer = Printer(options)
+        if options.details:
+            for i, entry in enumerate(e for e in entries if e.solution is not None):
+                printer.working(entry.solution, first=i == 0)
+            if any(e.solution for e in entries):
+                from rich.rule import Rule
+
+                printer.print(Rule(style="dim"))
+        printer.print(summary_table(_summary_rows(entries), printer.console.width))
+        printer.print(Text(_totals_line(counts), style="bold"))
+        if _finish(printer):
+            return 2
     _error_lines(entries)
     return exit_status(entries)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from rich import box
@@ -53,7 +54,8 @@ def _rows_shown(count: int, limit: int = MAX_FRAMES_SHOWN) -> list[int | None]:
     return [*range(limit - 4), None, *range(count - 3, count)]
 
 
-def _inputs(result: CTCResult, solution: Solution, width: int) -> RenderableType:
+def inputs_lines(result: CTCResult, solution: Solution) -> Group:
+    """Return the inputs as lines: the label and blank, the values or the alphabet."""
     lines: list[RenderableType] = [
         Text(
             f"label = {_word(result, result.label)}   ({len(result.label)} symbols)"
@@ -66,10 +68,16 @@ def _inputs(result: CTCResult, solution: Solution, width: int) -> RenderableType
         lines.append(Text(f"{values}   (sum {num(total)})"))
     else:
         assert result.alphabet is not None
-        display = solution.problem.display
-        key = display.get("matrix_key", "log_probs")
+        key = solution.problem.display.get("matrix_key", "log_probs")
         lines.append(Text(f"alphabet = [{', '.join(result.alphabet)}]"))
         lines.append(Text(f"{key} (T × V = {result.dp.frames} × {len(result.alphabet)}):"))
+    return Group(*lines)
+
+
+def _inputs(result: CTCResult, solution: Solution, width: int) -> RenderableType:
+    lines: list[RenderableType] = [inputs_lines(result, solution)]
+    if result.alphabet is not None:
+        display = solution.problem.display
         table, note = _frame_table(display["matrix"], result.alphabet, width=width - 2)
         lines.append(_indent(table))
         if note:
@@ -181,62 +189,83 @@ def _frame_table(
     return upright(shown), note
 
 
-def _listed(result: CTCResult) -> list[RenderableType]:
+LISTED_HEADERS = ["#", "path", "collapses to", "valid", "product of its factors = probability"]
+
+
+def listed_rows(result: CTCResult) -> list[list[Text]]:
+    """Return one row per listed alignment: number, path, collapse, ✓/✗, product = p."""
+    naive = result.naive
+    assert naive is not None
+    rows = []
+    for i, a in enumerate(naive.alignments):
+        mark = "stated: " if a.stated else ""
+        rows.append(
+            [
+                Text(str(i + 1)),
+                Text(_word(result, a.path)),
+                Text(_word(result, a.collapsed)),
+                Text("✓" if a.valid else "✗", style="green" if a.valid else "red"),
+                Text.assemble(f"{mark}{_product(a.factors)} = ", (num(a.probability, 6), "bold")),
+            ]
+        )
+    return rows
+
+
+def listed_totals(result: CTCResult) -> list[Text]:
+    """Return the listed method's sum, −log, and the valid-only variant."""
     naive = result.naive
     assert naive is not None
     log = log_name(result.log_base)
-    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)
-    table.add_column("#", justify="right")
-    table.add_column("path", overflow="fold")
-    table.add_column("collapses to", overflow="fold")
-    table.add_column("valid")
-    table.add_column("product of its factors = probability", overflow="fold", ratio=1)
-    for i, a in enumerate(naive.alignments):
-        mark = "stated: " if a.stated else ""
-        table.add_row(
-            str(i + 1),
-            Text(_word(result, a.path)),
-            Text(_word(result, a.collapsed)),
-            Text("✓" if a.valid else "✗", style="green" if a.valid else "red"),
-            Text.assemble(f"{mark}{_product(a.factors)} = ", (num(a.probability, 6), "bold")),
-        )
     probabilities = [a.probability for a in naive.alignments]
     sum_text = (
         " + ".join(num(p) for p in probabilities)
         if len(probabilities) <= 6
-        else (f"the {len(probabilities)} products above")
+        else f"the {len(probabilities)} products above"
     )
-    lines: list[RenderableType] = [
-        _heading("Listed alignments (the lecture's method: multiply each, then add)"),
-        _indent(
-            Text(f"collapse rule: merge repeated symbols, then remove the blank {result.blank!r}")
-        ),
-        table,
-        _indent(
-            Group(
-                Text.assemble(("Sum   ", "bold"), f"P = {sum_text} = {num(naive.probability)}"),
-                Text.assemble(
-                    ("Loss  ", "bold"), f"−{log} {num(naive.probability)} = {num(naive.loss)}"
-                ),
-                Text(
-                    f"valid alignments only: P = {num(naive.valid_probability)}, "
-                    f"−{log} P = {num(naive.valid_loss)}",
-                    style="dim",
-                ),
-            )
+    return [
+        Text.assemble(("Sum   ", "bold"), f"P = {sum_text} = {num(naive.probability)}"),
+        Text.assemble(("Loss  ", "bold"), f"−{log} {num(naive.probability)} = {num(naive.loss)}"),
+        Text(
+            f"valid alignments only: P = {num(naive.valid_probability)}, "
+            f"−{log} P = {num(naive.valid_loss)}",
+            style="dim",
         ),
     ]
-    return lines
 
 
-def _exact(result: CTCResult) -> list[RenderableType]:
+LISTED_HEADING = "Listed alignments (the lecture's method: multiply each, then add)"
+EXACT_HEADING = "Exact CTC (the forward algorithm sums every alignment)"
+
+
+def collapse_rule(result: CTCResult) -> str:
+    return f"collapse rule: merge repeated symbols, then remove the blank {result.blank!r}"
+
+
+def _listed(result: CTCResult) -> list[RenderableType]:
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)
+    for header in LISTED_HEADERS:
+        table.add_column(
+            header,
+            justify="right" if header == "#" else "left",
+            overflow="fold",
+            ratio=1 if header.startswith("product") else None,
+        )
+    for row in listed_rows(result):
+        table.add_row(*row)
+    return [
+        _heading(LISTED_HEADING),
+        _indent(Text(collapse_rule(result))),
+        table,
+        _indent(Group(*listed_totals(result))),
+    ]
+
+
+def exact_lines(result: CTCResult) -> list[Text]:
+    """Return the exact section: T, the path count, p, the loss, normalised, best, greedy."""
     dp = result.dp
     log = log_name(result.log_base)
     divisor = result.log_divisor
     label = _word(result, result.label)
-    lines: list[RenderableType] = [
-        _heading("Exact CTC (the forward algorithm sums every alignment)"),
-    ]
     body = [
         Text(
             f"T = {dp.frames} frames; {dp.paths:,} paths of length {dp.frames} collapse to "
@@ -276,14 +305,22 @@ def _exact(result: CTCResult) -> list[RenderableType]:
         body.append(
             Text(f"greedy (arg-max per frame): {_word(result, path)} → {_word(result, collapsed)}")
         )
-    lines.append(_indent(Group(*body)))
-    return lines
+    return body
 
 
-def _trellis(result: CTCResult, width: int) -> list[RenderableType]:
+def _exact(result: CTCResult) -> list[RenderableType]:
+    return [_heading(EXACT_HEADING), _indent(Group(*exact_lines(result)))]
+
+
+TRELLIS_HEADING = "Trellis (forward probabilities α, frames down, extended label across)"
+GRADIENT_HEADING = "Gradient ∂loss/∂logits (softmax − occupancy), frames down"
+
+
+def trellis_data(result: CTCResult) -> tuple[np.ndarray, list[str], Any, str] | None:
+    """Return the α table, its column names (ε for the blank), best-path marks and a note."""
     dp = result.dp
     if dp.alpha is None:
-        return []
+        return None
     states = [result.alphabet[i] for i in dp.states] if result.alphabet else list(dp.states)
     columns = ["ε" if s == result.blank else s for s in states]
     marks: list[int | None] | None = None
@@ -294,9 +331,17 @@ def _trellis(result: CTCResult, width: int) -> list[RenderableType]:
     note = "α(t, s): probability of the label prefix up to state s after t frames"
     if marks is not None:
         note += "; * marks the best path"
-    table, fitted = _frame_table(dp.alpha, columns, marks, width=width, shade=True)
+    return dp.alpha, columns, marks, note
+
+
+def _trellis(result: CTCResult, width: int) -> list[RenderableType]:
+    data = trellis_data(result)
+    if data is None:
+        return []
+    alpha, columns, marks, note = data
+    table, fitted = _frame_table(alpha, columns, marks, width=width, shade=True)
     lines: list[RenderableType] = [
-        _heading("Trellis (forward probabilities α, frames down, extended label across)"),
+        _heading(TRELLIS_HEADING),
         _indent(Text(note, style="dim")),
         table,
     ]
@@ -311,7 +356,7 @@ def _gradient(result: CTCResult, width: int) -> list[RenderableType]:
         return []
     table, fitted = _frame_table(grad, result.alphabet, width=width)
     lines: list[RenderableType] = [
-        _heading("Gradient ∂loss/∂logits (softmax − occupancy), frames down"),
+        _heading(GRADIENT_HEADING),
         table,
     ]
     if fitted:

@@ -329,7 +329,7 @@ def _term_table(headers: list[str], rows: list[list[str]]) -> Table:
     return table
 
 
-def _totals(solution: Solution) -> list[Text]:
+def totals(solution: Solution) -> list[Text]:
     result = solution.result
     flat = np.ravel(result.terms)
     n = flat.size
@@ -404,7 +404,7 @@ def working(solution: Solution, width: int = 80, details: bool = False) -> Rende
         Text(""),
         Text("Terms", style="bold cyan"),
         _term_table(headers, rows),
-        _indent(Group(*_totals(solution)), (0, 0, 0, 2)),
+        _indent(Group(*totals(solution)), (0, 0, 0, 2)),
         Text(""),
     ]
     parts += closing_panels(solution, [answer_text(solution)], check_text(solution))

@@ -1,0 +1,213 @@
+"""Worked solutions as Markdown: a heading per problem, the inputs, the formula, the working
+as tables, the answer and the check — a document ready to paste into notes.
+
+It reuses the rows, formulas and lines the terminal working is built from, so the two
+never disagree; only the layout differs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from rich.console import Group
+from rich.padding import Padding
+from rich.text import Text
+
+from rnnloss_cli.render import ctc as ctc_render
+from rnnloss_cli.render import working as rich_working
+from rnnloss_cli.render.numbers import num, vector
+from rnnloss_cli.solver import Solution
+
+MAX_ROWS = 40  # table rows written before the middle is elided
+
+
+def _cell(text: Any) -> str:
+    value = text.plain if isinstance(text, Text) else str(text)
+    return value.replace("|", "\\|").replace("\n", "<br>")
+
+
+def table(headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> list[str]:
+    """Return a Markdown table; numbers right-aligned, the middle of long tables elided."""
+    rows = [list(row) for row in rows]
+    if len(rows) > MAX_ROWS:
+        rows = [*rows[: MAX_ROWS - 5], ["⋮"] * len(headers), *rows[-4:]]
+    out = ["| " + " | ".join(_cell(h) for h in headers) + " |"]
+    out.append("|" + "|".join(" --- " for _ in headers) + "|")
+    out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return out
+
+
+def _matrix(
+    matrix: np.ndarray,
+    columns: Sequence[str],
+    row_label: str = "t",
+    marks: Sequence[int | None] | None = None,
+) -> list[str]:
+    rows = []
+    for t in range(matrix.shape[0]):
+        cells = [num(v, 3) for v in matrix[t]]
+        if marks is not None and marks[t] is not None:
+            cells[marks[t]] = f"**{cells[marks[t]]}**"
+        rows.append([str(t + 1), *cells])
+    return table([row_label, *columns], rows)
+
+
+def _lines(renderable: Any) -> list[str]:
+    """Return the text lines of a Rich Group of Text (tables inside become Markdown)."""
+    if isinstance(renderable, Text):
+        return renderable.plain.splitlines() or [""]
+    if isinstance(renderable, Padding):
+        return _lines(renderable.renderable)
+    if isinstance(renderable, Group):
+        out: list[str] = []
+        for item in renderable.renderables:
+            out += _lines(item)
+        return out
+    return []
+
+
+def _paragraph(lines: Iterable[str]) -> list[str]:
+    """Return lines that Markdown keeps as separate lines (two trailing spaces)."""
+    lines = [line.strip() for line in lines if line.strip()]
+    return [line + "  " for line in lines[:-1]] + lines[-1:]
+
+
+def _inputs(solution: Solution) -> list[str]:
+    result, display = solution.result, solution.problem.display
+    if result.loss in rich_working.EXTRA_INPUTS:
+        return _paragraph(_lines(rich_working.EXTRA_INPUTS[result.loss](solution)))
+    details = result.details
+    out: list[str] = []
+    classes = display.get("classes")
+    if "target" in display:
+        names = [classes[t] if classes else str(t) for t in display["target"]]
+        out.append(f"target = [{', '.join(names)}]")
+    for key, label in (
+        ("y", "y"),
+        ("yhat", "ŷ"),
+        ("logits", "logits"),
+        ("log_probs", "log ŷ"),
+        ("scores", "scores"),
+    ):
+        if key not in details or (
+            key == "y" and "target" in display and result.loss in ("nll", "cce")
+        ):
+            continue
+        value = details[key]
+        if value.ndim == 1:
+            out.append(f"{label} = {vector(value, 20)}")
+    out = _paragraph(out)
+    for key, label in (
+        ("y", "y"),
+        ("yhat", "ŷ"),
+        ("logits", "logits"),
+        ("log_probs", "log ŷ"),
+        ("scores", "scores"),
+    ):
+        value = details.get(key)
+        if value is None or value.ndim != 2 or (key == "y" and "target" in display):
+            continue
+        names = classes or [str(c) for c in range(value.shape[1])]
+        out += ["", f"{label}:", "", *_matrix(value, names, row_label="i")]
+    if result.loss == "hinge":
+        out += [
+            "",
+            f"margin = {num(details['margin'])}" + (", squared" if details["squared"] else ""),
+        ]
+    return out
+
+
+def _elementwise(solution: Solution) -> list[str]:
+    formula, headers, rows = rich_working.TERM_ROWS[solution.result.loss](solution)
+    return [
+        "**Inputs**",
+        "",
+        *_inputs(solution),
+        "",
+        "**Formula**",
+        "",
+        *_paragraph(formula),
+        "",
+        "**Working**",
+        "",
+        *table(headers, rows),
+        "",
+        *_paragraph(line for text in rich_working.totals(solution) for line in _lines(text)),
+    ]
+
+
+def _ctc(solution: Solution) -> list[str]:
+    result = solution.result
+    out = ["**Inputs**", "", *_paragraph(_lines(ctc_render.inputs_lines(result, solution))), ""]
+    if solution.problem.display.get("matrix") is not None:
+        matrix = solution.problem.display["matrix"]
+        out += [*_matrix(matrix, result.alphabet), ""]
+    if result.naive is not None:
+        out += [
+            f"**{ctc_render.LISTED_HEADING}**",
+            "",
+            ctc_render.collapse_rule(result),
+            "",
+            *table(ctc_render.LISTED_HEADERS, ctc_render.listed_rows(result)),
+            "",
+            *_paragraph(line for t in ctc_render.listed_totals(result) for line in _lines(t)),
+            "",
+        ]
+    out += [
+        f"**{ctc_render.EXACT_HEADING}**",
+        "",
+        *_paragraph(line for t in ctc_render.exact_lines(result) for line in _lines(t)),
+    ]
+    trellis = ctc_render.trellis_data(result)
+    if trellis is not None:
+        alpha, columns, marks, note = trellis
+        out += [
+            "",
+            f"**{ctc_render.TRELLIS_HEADING}**",
+            "",
+            note.replace("* marks", "bold marks"),
+            "",
+            *_matrix(alpha, columns, "t", marks),
+        ]
+    grad = getattr(result.dp, "grad", None)
+    if grad is not None and result.alphabet is not None:
+        out += ["", f"**{ctc_render.GRADIENT_HEADING}**", "", *_matrix(grad, result.alphabet)]
+    return out
+
+
+def document(solution: Solution, details: bool = False, level: int = 2) -> str:
+    """Return one solved problem as Markdown, headed at `level` (## by default)."""
+    result, problem = solution.result, solution.problem
+    title = problem.title or rich_working.NAMES.get(result.loss, result.loss)
+    out = [f"{'#' * level} {title}", ""]
+    out += _ctc(solution) if result.loss == "ctc" else _elementwise(solution)
+    answer = (
+        ctc_render.answer_text(solution)
+        if result.loss == "ctc"
+        else rich_working.answer_text(solution)
+    ).plain.splitlines()
+    check = rich_working.check_text(solution)
+    if check is not None:
+        answer.append(check.plain)
+    out += ["", *_paragraph([f"**Answer:** {answer[0]}", *answer[1:]])]
+    if result.warnings:
+        title_w = "Lecture checks and warnings" if result.loss == "ctc" else "Warnings"
+        out += ["", f"> **{title_w}**", ">"]
+        out += [f"> - {w}" for w in result.warnings]
+    if details and result.loss == "custom":
+        for component in result.details["components"]:
+            out += ["", document(component["solution"], details, min(level + 1, 6))]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def summary(rows: Sequence[dict[str, str]], totals: str) -> str:
+    """Return the `solve` summary as a Markdown table and a line of totals."""
+    lines = ["## Summary", ""]
+    lines += table(
+        ["file", "title", "loss", "answer", "expected", "check"],
+        [[r["file"], r["title"], r["loss"], r["answer"], r["expected"], r["check"]] for r in rows],
+    )
+    lines += ["", totals]
+    return "\n".join(lines) + "\n"
