@@ -141,7 +141,7 @@ def bench_startup(report: Report, rnnloss: list[str], repeats: int, warmups: int
         ("start-up: `rnnloss --version`", ["--version"], 0.6),
     )
     for title, args, target in cases:
-        log(f"{title}: {warmups} warm-ups + {repeats} interleaved pairs")
+        log(f"{title}: {warmups} warm-up(s) + {repeats} interleaved pairs")
         times, problems = interleaved(
             {"baseline": baseline, "ours": rnnloss + args}, repeats, warmups, "start-up"
         )
@@ -627,7 +627,7 @@ def main() -> int:
         if isinstance(result, str):
             torch_line = result
     settings = (
-        f"start-up {startup_repeats} pairs after {startup_warmups} warm-ups, "
+        f"start-up {startup_repeats} pairs after {startup_warmups} warm-up(s), "
         f"batch {batch_repeats} rounds, CTC {ctc_repeats} repeats; medians; "
         f"{time.perf_counter() - started:.0f} s in all"
     )

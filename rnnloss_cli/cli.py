@@ -530,6 +530,69 @@ def solve(
     raise typer.Exit(output.run_solve(paths, options))
 
 
+LossArg = Annotated[str, typer.Argument(help="A loss name or alias.", show_default=False)]
+
+
+@app.command(
+    short_help="What each loss is, its formula, conventions and pitfalls.",
+    epilog="Examples:\n\n  rnnloss explain\n\n  rnnloss explain ctc",
+)
+def explain(
+    loss: Annotated[
+        str | None,
+        typer.Argument(
+            help="A loss name or alias; omit it for the table of every loss.", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Explain a loss: definition, formula, when to use it, this tool's conventions, the
+    lecture's pitfalls and the bundled problem that shows it. Without a loss, list them."""
+    from rnnloss_cli import output
+    from rnnloss_cli.render import explain as render
+
+    entry = _catalog_entry(loss) if loss is not None else None
+    printer = output.Printer(output.OutputOptions())
+    printer.print(render.one(entry) if entry is not None else render.overview())
+
+
+def _catalog_entry(loss: str) -> Any:
+    from rnnloss_cli.catalog import LOSSES, find
+
+    entry = find(loss)
+    if entry is None:
+        raise typer.BadParameter(
+            f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}", param_hint="LOSS"
+        )
+    return entry
+
+
+@app.command(
+    short_help="Print a commented problem template that solves as it stands.",
+    epilog="Example:\n\n  rnnloss new ctc > p.yaml && rnnloss ctc p.yaml",
+)
+def new(loss: LossArg) -> None:
+    """Print a commented YAML problem for LOSS that solves as it stands; its first line
+    points editors at the schema (rnnloss schema > rnnloss.schema.json)."""
+    from rnnloss_cli import output
+
+    output.write(_catalog_entry(loss).template)
+
+
+@app.command(
+    short_help="Print the JSON Schema of problem files.",
+    epilog="Example:\n\n  rnnloss schema > rnnloss.schema.json",
+)
+def schema() -> None:
+    """Print the JSON Schema (draft 2020-12) of the problem-file format, generated from the
+    validator's own definitions."""
+    import json
+
+    from rnnloss_cli import output
+    from rnnloss_cli.schema import schema as build
+
+    output.write(json.dumps(build(), indent=2, ensure_ascii=False) + "\n")
+
+
 def main() -> None:
     """The console script `rnnloss`."""
     app(prog_name="rnnloss")
