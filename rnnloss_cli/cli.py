@@ -42,7 +42,7 @@ class OneLineGroup(TyperGroup):
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
-app = typer.Typer(
+APP_SETTINGS: dict[str, Any] = dict(
     cls=OneLineGroup,
     name="rnnloss",
     help=(
@@ -56,6 +56,21 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+app = typer.Typer(**APP_SETTINGS)
+# Every command as registered, so that `main` can build an app of the one command asked
+# for: Typer reads the signature of every command it holds on each run (35 ms for all).
+COMMANDS: list[tuple[str, Any, dict[str, Any]]] = []
+
+
+def command(name: str | None = None, **settings: Any) -> Any:
+    """Register a command on `app` (and in COMMANDS): `@command()` or `command(n)(f)`."""
+
+    def register(function: Any) -> Any:
+        COMMANDS.append((name or function.__name__, function, settings))
+        app.command(name, **settings)(function)
+        return function
+
+    return register
 
 
 def _version(value: bool) -> None:
@@ -181,18 +196,18 @@ def _output_options(
 
 
 def _register(
-    name: str, command: Any, *, example: str, short: str, aliases: tuple[str, ...] = ()
+    name: str, function: Any, *, example: str, short: str, aliases: tuple[str, ...] = ()
 ) -> None:
     """Add a solving command, its help with examples, and its hidden aliases."""
     alias_note = f" Alias: {', '.join(aliases)}." if aliases else ""
-    app.command(
+    command(
         name,
-        help=f"{command.__doc__}{alias_note}",
+        help=f"{function.__doc__}{alias_note}",
         short_help=short,
         epilog=f"Examples:\n\n  rnnloss {name} {example}\n\n  rnnloss {name} problem.yaml --json",
-    )(command)
+    )(function)
     for alias in aliases:
-        app.command(alias, hidden=True, help=f"Alias of {name}: {command.__doc__}")(command)
+        command(alias, hidden=True, help=f"Alias of {name}: {function.__doc__}")(function)
 
 
 def _mse(
@@ -497,7 +512,7 @@ _register(
     short="REINFORCE policy-gradient loss (alias: rl).",
     aliases=("rl",),
 )
-app.command(
+command(
     "custom",
     help=_custom.__doc__,
     short_help="Weighted sum of losses, each a complete problem.",
@@ -506,7 +521,7 @@ app.command(
 )(_custom)
 
 
-@app.command(epilog=EPILOG_SOLVE, short_help="Solve every problem in files and folders.")
+@command(epilog=EPILOG_SOLVE, short_help="Solve every problem in files and folders.")
 def solve(
     paths: Annotated[
         list[str],
@@ -533,7 +548,7 @@ def solve(
 LossArg = Annotated[str, typer.Argument(help="A loss name or alias.", show_default=False)]
 
 
-@app.command(
+@command(
     short_help="What each loss is, its formula, conventions and pitfalls.",
     epilog="Examples:\n\n  rnnloss explain\n\n  rnnloss explain ctc",
 )
@@ -566,7 +581,7 @@ def _catalog_entry(loss: str) -> Any:
     return entry
 
 
-@app.command(
+@command(
     short_help="Print a commented problem template that solves as it stands.",
     epilog="Example:\n\n  rnnloss new ctc > p.yaml && rnnloss ctc p.yaml",
 )
@@ -578,7 +593,7 @@ def new(loss: LossArg) -> None:
     output.write(_catalog_entry(loss).template)
 
 
-@app.command(
+@command(
     short_help="Print the JSON Schema of problem files.",
     epilog="Example:\n\n  rnnloss schema > rnnloss.schema.json",
 )
@@ -594,5 +609,13 @@ def schema() -> None:
 
 
 def main() -> None:
-    """The console script `rnnloss`."""
+    """The console script `rnnloss`: with a command named, an app of that command alone."""
+    chosen = sys.argv[1] if len(sys.argv) > 1 else None
+    if any(chosen == name for name, _, _ in COMMANDS):
+        single = typer.Typer(**APP_SETTINGS)
+        single.callback()(_root)
+        for name, function, settings in COMMANDS:
+            if name == chosen:
+                single.command(name, **settings)(function)
+        single(prog_name="rnnloss")
     app(prog_name="rnnloss")
