@@ -94,12 +94,20 @@ def _scalar_text(node: Any, key: str) -> str | None:
     return None
 
 
-def _check_duplicate_keys(node: Any, source: str, depth: int = 0) -> None:
-    """Reject a mapping that names a key twice: YAML would silently keep the last."""
+def _check_duplicate_keys(
+    node: Any, source: str, depth: int = 0, seen_nodes: set[int] | None = None
+) -> None:
+    """Reject a mapping that names a key twice: YAML would silently keep the last.
+
+    Aliases make the node graph a DAG or even a cycle (`&a [*a, *a]`): each node is
+    visited once, so neither an alias bomb nor a cycle makes this walk explode.
+    """
     import yaml
 
-    if depth > 50:
+    seen_nodes = set() if seen_nodes is None else seen_nodes
+    if depth > 50 or id(node) in seen_nodes:
         return
+    seen_nodes.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -112,10 +120,10 @@ def _check_duplicate_keys(node: Any, source: str, depth: int = 0) -> None:
                         source=source,
                     )
                 seen.add(key_node.value)
-            _check_duplicate_keys(value_node, source, depth + 1)
+            _check_duplicate_keys(value_node, source, depth + 1, seen_nodes)
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
-            _check_duplicate_keys(item, source, depth + 1)
+            _check_duplicate_keys(item, source, depth + 1, seen_nodes)
 
 
 def parse_problems(text: str, source: str) -> list[RawProblem]:
@@ -136,6 +144,13 @@ def parse_problems(text: str, source: str) -> list[RawProblem]:
         raise _yaml_error(exc, source) from None
     except RecursionError:
         raise ProblemError("the YAML is nested too deeply", source=source) from None
+    except ValueError as exc:  # Python refuses integers of more than 4,300 digits
+        what = (
+            "a number has more than 4,300 digits"
+            if "digits" in str(exc)
+            else f"invalid value: {str(exc).splitlines()[0]}"
+        )
+        raise ProblemError(what, source=source) from None
     finally:
         loader.dispose()
 
