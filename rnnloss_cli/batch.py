@@ -95,7 +95,16 @@ def solve_file(
                 loss=loss,
             )
             entries.append(Entry(path, raw.index, solution=solve(problem)))
-        except ProblemError as exc:
+        except Exception as caught:
+            # A batch accounts for every problem: an unexpected failure is that problem's
+            # error (and says it is ours), never a traceback that loses the others.
+            exc = (
+                caught
+                if isinstance(caught, ProblemError)
+                else ProblemError(
+                    f"internal error ({type(caught).__name__}: {caught}); please report it"
+                )
+            )
             # Name the problem within a file of several, as its default title does.
             exc.source = f"{path}#{raw.index}" if raw.count > 1 else path
             entries.append(Entry(path, raw.index, error=exc))

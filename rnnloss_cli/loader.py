@@ -144,11 +144,15 @@ def parse_problems(text: str, source: str) -> list[RawProblem]:
         raise _yaml_error(exc, source) from None
     except RecursionError:
         raise ProblemError("the YAML is nested too deeply", source=source) from None
-    except ValueError as exc:  # Python refuses integers of more than 4,300 digits
+    except Exception as exc:
+        # PyYAML's constructors raise anything on an odd tag (`!!int ""` is an IndexError,
+        # `!!bool x` a KeyError, an integer of more than 4,300 digits a ValueError): each
+        # is bad input, never a traceback.
+        detail = (str(exc).splitlines() or [type(exc).__name__])[0]
         what = (
             "a number has more than 4,300 digits"
-            if "digits" in str(exc)
-            else f"invalid value: {str(exc).splitlines()[0]}"
+            if "digits" in detail
+            else f"a value cannot be read (a YAML tag that does not fit its value?): {detail}"
         )
         raise ProblemError(what, source=source) from None
     finally:

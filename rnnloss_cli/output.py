@@ -16,6 +16,7 @@ from rnnloss_cli.batch import Entry, exit_status, solve_file, solve_paths, summa
 from rnnloss_cli.errors import ProblemError
 from rnnloss_cli.solver import Solution
 
+MAX_WORKINGS = 100  # a single-loss command prints at most this many workings
 INPUT_FLAGS = (
     "y",
     "yhat",
@@ -180,6 +181,24 @@ def run_command(loss: str, file: str | None, flags: dict[str, Any], options: Out
             _print_json(result_object(solved[0]))
         elif len(entries) > 1:
             _print_json(_solve_object(entries))
+    elif len(solved) > MAX_WORKINGS and options.format == "rich":
+        # Thousands of workings are unreadable and slow to lay out: the summary instead.
+        from rich.text import Text
+
+        from rnnloss_cli.render.working import summary_table
+
+        printer = Printer(options)
+        printer.print(
+            Text(
+                f"{len(entries)} problems: the summary follows (`rnnloss solve "
+                f"FILE --details` prints every working)",
+                style="dim",
+            )
+        )
+        printer.print(summary_table(_summary_rows(entries), printer.console.width))
+        printer.print(Text(_totals_line(summary(entries)), style="bold"))
+        if _finish(printer):
+            return 2
     elif solved:
         printer = Printer(options)
         for i, solution in enumerate(solved):

@@ -59,7 +59,7 @@ FUZZ = settings(
 # --- running one command, with a time limit and a memory limit ------------------------------
 
 
-class InvokeTimeout(BaseException):  # noqa: N818 - a BaseException so no `except Exception` eats it
+class InvokeTimeout(BaseException):  # not an Exception, so no `except Exception` eats it
     """Raised by the alarm inside a hanging invoke."""
 
 
@@ -103,7 +103,9 @@ def describe(path: str | None, note: str = "", limit: int = 1500) -> str:
                 if not re.fullmatch(rb"#[^\x00-\x08\x0b-\x1f\x7f\xef\xff]*\n?", line)
             )
             shown = re.sub(rb"(.)\1{40,}", lambda m: m.group(1) * 3 + b"...", shown, flags=re.S)
-            shown = re.sub(rb"(.{2,40}?)\1{8,}", lambda m: m.group(1) * 3 + b"...", shown, flags=re.S)
+            shown = re.sub(
+                rb"(.{2,40}?)\1{8,}", lambda m: m.group(1) * 3 + b"...", shown, flags=re.S
+            )
             more = f"… ({len(raw):,} bytes in all)" if len(shown) > limit else ""
             parts.append(f"file {path!r} ({len(raw):,} bytes, comments left out):\n")
             parts[-1] += shown[:limit].decode("utf-8", "backslashreplace") + more
@@ -318,8 +320,10 @@ nasty = st.one_of(
     st.text(max_size=12),
     st.recursive(
         st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=3),
-        lambda children: st.lists(children, max_size=3)
-        | st.dictionaries(st.sampled_from(KEYS[:30]), children, max_size=3),
+        lambda children: (
+            st.lists(children, max_size=3)
+            | st.dictionaries(st.sampled_from(KEYS[:30]), children, max_size=3)
+        ),
         max_leaves=8,
     ),
 )
@@ -346,7 +350,25 @@ def get(node: Any, path: tuple) -> Any:
 def huge_list(value: list, size: int) -> list:
     """A list of `size` elements like `value`'s first (rows stay rows)."""
     first = value[0] if value else 0.5
-    return [copy.deepcopy(first) for _ in range(size)] if isinstance(first, list) else [first] * size
+    return (
+        [copy.deepcopy(first) for _ in range(size)] if isinstance(first, list) else [first] * size
+    )
+
+
+EXTREME_NUMBERS = [1e308, -1e308, 1.7e308, 1e300, 1e-300, 5e-324, 0, 0.0, -0.0, 10**30, -1, 1e16]
+
+
+def numbers_replaced(node: Any, number: Any) -> Any:
+    """`node` with every number (not booleans) in it replaced by `number`."""
+    if isinstance(node, bool):
+        return node
+    if isinstance(node, (int, float)):
+        return number
+    if isinstance(node, list):
+        return [numbers_replaced(item, number) for item in node]
+    if isinstance(node, dict):
+        return {key: numbers_replaced(value, number) for key, value in node.items()}
+    return node
 
 
 @st.composite
@@ -361,7 +383,18 @@ def structural_mutation(draw: Any) -> tuple[str, Any, str]:
         value = get(data, path)
         op = draw(
             st.sampled_from(
-                ["drop", "replace", "replace", "wrap", "huge", "stringify", "rename", "several"]
+                [
+                    "drop",
+                    "replace",
+                    "replace",
+                    "extreme",
+                    "extreme",
+                    "wrap",
+                    "huge",
+                    "stringify",
+                    "rename",
+                    "several",
+                ]
             )
         )
         if op == "drop" and path:
@@ -383,14 +416,18 @@ def structural_mutation(draw: Any) -> tuple[str, Any, str]:
             new: Any = [value]
             notes.append(f"wrap {list(path)} in a list")
         elif op == "huge" and isinstance(value, list):
-            size = draw(st.sampled_from([1_001, 5_000, 20_001, 50_000]))
+            size = draw(st.sampled_from([1_001, 5_000, 20_001]))
             new = huge_list(value, size)
             notes.append(f"{list(path)} as a list of {size:,}")
+        elif op == "extreme":
+            number = draw(st.sampled_from(EXTREME_NUMBERS))
+            new = numbers_replaced(value, number)
+            notes.append(f"every number in {list(path)} = {number!r}")
         elif op == "stringify":
             new = str(value)
             notes.append(f"{list(path)} as the string {new[:80]!r}")
         else:
-            new = draw(nasty)
+            new = copy.deepcopy(draw(nasty))  # later mutations must not edit NASTY_VALUES
             notes.append(f"{list(path)} = {new!r:.80}")
         if path:
             get(data, path[:-1])[path[-1]] = new
@@ -492,10 +529,14 @@ VALUE_SNIPPETS = [
     b"[]",
     b"{}",
     b'"\\x00\\xff"',
-    b"\"1,2,3;4,5\"",
+    b'"1,2,3;4,5"',
     b"! 1",
     b"!!str 1",
     b"!!float 1",
+    b"!!float -",
+    b'!!int ""',
+    b"!!bool x",
+    b"!!timestamp x",
     b"!!int 1.5",
     b"!!bool yes",
     b"yes",
@@ -563,7 +604,7 @@ def test_bundled_problems_pass_the_checks():
         assert data["summary"]["errors"] == 0, data
 
 
-@settings(FUZZ, max_examples=120)
+@settings(FUZZ, max_examples=100)
 @given(structural_mutation())
 def test_structural_mutations(case: tuple[str, Any, str]) -> None:
     name, data, note = case
@@ -572,7 +613,7 @@ def test_structural_mutations(case: tuple[str, Any, str]) -> None:
         check_file(path, COMMANDS[name], f"{name}: {note}")
 
 
-@settings(FUZZ, max_examples=120)
+@settings(FUZZ, max_examples=100)
 @given(raw_mutation())
 def test_raw_mutations(case: tuple[str, bytes, str]) -> None:
     name, raw, note = case
@@ -657,7 +698,6 @@ REGRESSIONS: dict[str, tuple[str, str | bytes]] = {
     "frames-1e30-deep": ("ctc", _replace_key("deep.yaml", "frames", "1" + "0" * 30)),
     "frames-1e308": ("ctc", _replace_key("hello.yaml", "frames", "1e308")),
     "frames-inf": ("ctc", _replace_key("hello.yaml", "frames", ".inf")),
-    "frames-20000": ("ctc", _replace_key("numbers_123.yaml", "frames", "20000")),
     "frames-20000-trellis": (
         "ctc",
         _replace_key("numbers_123.yaml", "frames", "20000") + "trellis: true\n",
@@ -684,9 +724,7 @@ REGRESSIONS: dict[str, tuple[str, str | bytes]] = {
     "probabilities-H-nan": ("ctc", _replace_key("hello.yaml", "probabilities", "{H: .nan}")),
     "probabilities-H-nan-rest": (
         "ctc",
-        _replace_key(
-            "hello.yaml", "probabilities", '{H: .nan, E: 0.5, L: 0.7, O: 0.8, "-": 0.2}'
-        ),
+        _replace_key("hello.yaml", "probabilities", '{H: .nan, E: 0.5, L: 0.7, O: 0.8, "-": 0.2}'),
     ),
     "problems-10000-empty": ("mse", "problems:\n" + "  - {}\n" * 10_000),
     "problems-10000-hinge": (
@@ -726,6 +764,12 @@ REGRESSIONS: dict[str, tuple[str, str | bytes]] = {
         "mse",
         "loss: mse\ny: !!python/object/apply:os.system ['true']\nyhat: [1]\n",
     ),
+    "tag-int-empty": ("mse", 'loss: mse\ny: [!!int ""]\nyhat: [1]\n'),
+    "tag-int-sign": ("mse", 'loss: mse\ny: [!!int "-"]\nyhat: [1]\n'),
+    "tag-int-document": ("hinge", b"!!int # \n"),
+    "tag-float-empty": ("mse", 'loss: mse\ny: [!!float ""]\nyhat: [1]\n'),
+    "tag-bool-x": ("mse", "loss: mse\ny: [1]\nyhat: [1]\ntitle: !!bool x\n"),
+    "tag-timestamp-x": ("mse", "loss: mse\ny: [!!timestamp x]\nyhat: [1]\n"),
     "nul-bytes": ("hinge", BUNDLED_BYTES["hinge_sequence.yaml"].replace(b"\n", b"\n\x00", 1)),
     "invalid-utf8": ("hinge", BUNDLED_BYTES["hinge_sequence.yaml"] + b"\xff\xfe"),
     "empty": ("hinge", b""),
@@ -733,7 +777,7 @@ REGRESSIONS: dict[str, tuple[str, str | bytes]] = {
     "scalar-document": ("hinge", b"42\n"),
     "list-document": ("hinge", b"- 1\n- 2\n"),
     "many-documents": ("hinge", b"---\n" * 3 + BUNDLED_BYTES["hinge_sequence.yaml"]),
-    "huge-list-mse": ("mse", "loss: mse\ny: " + json.dumps([1.0] * 200_000) + "\nyhat: [1]\n"),
+    "huge-list-mse": ("mse", "loss: mse\ny: " + json.dumps([1.0] * 100_000) + "\nyhat: [1]\n"),
     "huge-matrix-ctc": (
         "ctc",
         "loss: ctc\nlabel: ab\nalphabet: ['-', a, b]\nprobs: "
@@ -768,7 +812,8 @@ def test_regressions_in_one_folder() -> None:
         written = [
             write_file(folder, f"{case}.yaml", content)
             for case, (_, content) in sorted(REGRESSIONS.items())
-            if not case.startswith(("problems-10000", "billion-laughs", "recursive-alias"))
+            # Leave out the slow ones (each has its own test above).
+            if not case.startswith(("problems-10000", "huge-", "frames-20000", "label-1000-"))
         ]
         data = check_solve([folder], describe(folder))
         files = {entry["file"] for entry in data["results"]}

@@ -108,9 +108,14 @@ def reinforce(
     if normalize:
         if advantages.size < 2:
             raise ValueError("normalize needs at least 2 time steps (a standard deviation)")
-        mean = float(np.mean(advantages))
-        std = float(np.std(advantages, ddof=1))
-        advantages = (advantages - mean) / (std + FLOAT32_EPS)
+        # Standardise on values scaled to at most 1, so that extreme returns (1e308) do not
+        # overflow the squares of the standard deviation; the result is the same.
+        scale = float(np.max(np.abs(advantages))) or 1.0
+        scaled = advantages / scale
+        mean = float(np.mean(scaled))
+        std = float(np.std(scaled, ddof=1))
+        advantages = (scaled - mean) / (std + FLOAT32_EPS / scale)
+        std *= scale
     weighted = _xlogy(advantages, log_probs) / log_divisor(log_base)
     terms = -weighted
     warnings = _infinite_term_warnings(terms, "the action taken has probability 0, and log 0 = −∞")
