@@ -124,6 +124,8 @@ def solve_paths(
     entries: list[Entry] = []
     files = find_files(paths)
     report = on_progress if on_progress is not None and len(files) > 20 else None
+    if report is not None:
+        report(0, len(files))
     for done, (path, error) in enumerate(files, start=1):
         if error is not None:
             entries.append(Entry(path, None, error=error))
