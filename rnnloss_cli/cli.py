@@ -611,6 +611,9 @@ def schema() -> None:
 def main() -> None:
     """The console script `rnnloss`: with a command named, an app of that command alone."""
     chosen = sys.argv[1] if len(sys.argv) > 1 else None
+    if sys.argv[1:] == ["--version"]:  # answered before Typer builds any command
+        print(f"rnnloss {__version__}")
+        return
     if any(chosen == name for name, _, _ in COMMANDS):
         single = typer.Typer(**APP_SETTINGS)
         single.callback()(_root)

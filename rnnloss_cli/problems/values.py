@@ -6,10 +6,8 @@ Python or numpy value, or raises a `ProblemError` that says which key and what i
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import numpy as np
@@ -44,6 +42,8 @@ def shown(value: Any) -> str:
 
 
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    import difflib  # only when a suggestion is needed: it costs start-up time
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -184,6 +184,8 @@ def fmt(x: float) -> str:
 
 def tolerance_from_text(text: str | None, expected: float) -> float:
     """Return half a unit in the last decimal place of `expected` as written (`0.50` → 0.005)."""
+    from decimal import Decimal, InvalidOperation
+
     if math.isinf(expected):
         return 0.0
     if text is not None:
