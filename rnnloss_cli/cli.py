@@ -7,7 +7,9 @@ calculation pay only for what they use.
 
 from __future__ import annotations
 
+import inspect
 import sys
+import typing
 from typing import Annotated, Any
 
 import typer
@@ -152,9 +154,45 @@ ClipOpt = Annotated[
 ]
 
 
-def _flags(parameters: dict[str, Any]) -> dict[str, Any]:
-    """Return a command's parameters; each is named as the problem key it sets."""
-    return {k: v for k, v in parameters.items() if k != "loss"}
+# The options every solving command takes, after its own (`solving` appends them).
+COMMON_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
+    ("title", TitleOpt, None),
+    ("expected", ExpectedOpt, None),
+    ("tolerance", ToleranceOpt, None),
+    ("as_json", JsonOpt, False),
+    ("output_format", FormatOpt, None),
+    ("svg", SvgOpt, None),
+)
+
+
+def solving(loss: str, declaration: Any) -> Any:
+    """Return the command for `loss`: the declared parameters (the file and the loss's own
+    flags, each named as the problem key it sets) plus COMMON_OPTIONS, solved by `_run`.
+
+    The declaration only states the signature and the help; Typer reads the signature of
+    the returned function, so the shared options are written once.
+    """
+    hints = typing.get_type_hints(declaration, include_extras=True)
+    own = [
+        parameter.replace(annotation=hints[parameter.name])
+        for parameter in inspect.signature(declaration).parameters.values()
+    ]
+    shared = [
+        inspect.Parameter(
+            name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=annotation
+        )
+        for name, annotation, default in COMMON_OPTIONS
+    ]
+
+    def command(**flags: Any) -> None:
+        _run(loss, flags)
+
+    parameters = [*own, *shared]
+    command.__name__ = declaration.__name__
+    command.__doc__ = declaration.__doc__
+    command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": None}
+    return command
 
 
 def _run(loss: str, flags: dict[str, Any]) -> None:
@@ -196,9 +234,10 @@ def _output_options(
 
 
 def _register(
-    name: str, function: Any, *, example: str, short: str, aliases: tuple[str, ...] = ()
+    name: str, declaration: Any, *, example: str, short: str, aliases: tuple[str, ...] = ()
 ) -> None:
     """Add a solving command, its help with examples, and its hidden aliases."""
+    function = solving(name, declaration)
     alias_note = f" Alias: {', '.join(aliases)}." if aliases else ""
     command(
         name,
@@ -215,15 +254,8 @@ def _mse(
     y: YOpt = None,
     yhat: YhatOpt = None,
     reduction: ReductionOpt = None,
-    title: TitleOpt = None,
-    expected: ExpectedOpt = None,
-    tolerance: ToleranceOpt = None,
-    as_json: JsonOpt = False,
-    output_format: FormatOpt = None,
-    svg: SvgOpt = None,
 ) -> None:
     """Mean squared error (1/n) Σ (y − ŷ)²; default reduction mean."""
-    _run("mse", _flags(locals()))
 
 
 def _bce(
@@ -234,15 +266,8 @@ def _bce(
     reduction: ReductionOpt = None,
     log_base: LogBaseOpt = None,
     clip: ClipOpt = None,
-    title: TitleOpt = None,
-    expected: ExpectedOpt = None,
-    tolerance: ToleranceOpt = None,
-    as_json: JsonOpt = False,
-    output_format: FormatOpt = None,
-    svg: SvgOpt = None,
 ) -> None:
     """Binary cross-entropy −[y log ŷ + (1 − y) log(1 − ŷ)]; default reduction mean."""
-    _run("bce", _flags(locals()))
 
 
 CLASSIFICATION_HELP = {
@@ -274,14 +299,7 @@ def _classification(loss: str) -> Any:
         reduction: ReductionOpt = None,
         log_base: LogBaseOpt = None,
         clip: ClipOpt = None,
-        title: TitleOpt = None,
-        expected: ExpectedOpt = None,
-        tolerance: ToleranceOpt = None,
-        as_json: JsonOpt = False,
-        output_format: FormatOpt = None,
-        svg: SvgOpt = None,
-    ) -> None:
-        _run(loss, _flags(locals()))
+    ) -> None: ...
 
     command.__doc__ = CLASSIFICATION_HELP[loss]
     return command
@@ -307,15 +325,8 @@ def _hinge(
     classes: ClassesOpt = None,
     squared: Annotated[bool, typer.Option("--squared", help="Square each term.")] = False,
     reduction: ReductionOpt = None,
-    title: TitleOpt = None,
-    expected: ExpectedOpt = None,
-    tolerance: ToleranceOpt = None,
-    as_json: JsonOpt = False,
-    output_format: FormatOpt = None,
-    svg: SvgOpt = None,
 ) -> None:
     """Hinge loss max(0, margin − y·ŷ) per element or time step; default reduction mean."""
-    _run("hinge", _flags(locals()))
 
 
 _register("mse", _mse, example="--y 3,5,2.5 --yhat 2.5,5,4", short="Mean squared error.")
@@ -395,16 +406,9 @@ def _ctc(
         bool, typer.Option("--grad", help="Matrix mode: the gradient with respect to the logits.")
     ] = False,
     log_base: LogBaseOpt = None,
-    title: TitleOpt = None,
-    expected: ExpectedOpt = None,
-    tolerance: ToleranceOpt = None,
-    as_json: JsonOpt = False,
-    output_format: FormatOpt = None,
-    svg: SvgOpt = None,
 ) -> None:
     """Connectionist temporal classification: the lecture's listed alignments beside the exact
     forward-algorithm sum over every alignment."""
-    _run("ctc", _flags(locals()))
 
 
 _register(
@@ -436,16 +440,9 @@ def _sequence(
     ] = None,
     reduction: ReductionOpt = None,
     log_base: LogBaseOpt = None,
-    title: TitleOpt = None,
-    expected: ExpectedOpt = None,
-    tolerance: ToleranceOpt = None,
-    as_json: JsonOpt = False,
-    output_format: FormatOpt = None,
-    svg: SvgOpt = None,
 ) -> None:
     """Sequence cross-entropy −Σₜ log ŷ[t, targetₜ] over the unpadded steps, with
     perplexity; default reduction sum (the lecture's formula)."""
-    _run("sequence", _flags(locals()))
 
 
 def _reinforce(
@@ -465,16 +462,9 @@ def _reinforce(
     ] = False,
     reduction: ReductionOpt = None,
     log_base: LogBaseOpt = None,
-    title: TitleOpt = None,
-    expected: ExpectedOpt = None,
-    tolerance: ToleranceOpt = None,
-    as_json: JsonOpt = False,
-    output_format: FormatOpt = None,
-    svg: SvgOpt = None,
 ) -> None:
     """REINFORCE loss −Σₜ Aₜ log π(yₜ | sₜ): the negative of the lecture's objective
     Σₜ Rₜ log π, to minimise; default reduction sum."""
-    _run("reinforce", _flags(locals()))
 
 
 def _custom(
@@ -487,15 +477,8 @@ def _custom(
     details: Annotated[
         bool, typer.Option("--details", help="Show each term's own working too.")
     ] = False,
-    title: TitleOpt = None,
-    expected: ExpectedOpt = None,
-    tolerance: ToleranceOpt = None,
-    as_json: JsonOpt = False,
-    output_format: FormatOpt = None,
-    svg: SvgOpt = None,
 ) -> None:
     """Custom loss Σᵢ wᵢ·Lᵢ: weighted terms, each a complete problem of any loss."""
-    _run("custom", _flags(locals()))
 
 
 _register(
@@ -518,7 +501,7 @@ command(
     short_help="Weighted sum of losses, each a complete problem.",
     epilog="Examples:\n\n  rnnloss custom problems/custom_ctc_sequence.yaml --details\n\n"
     "  rnnloss custom problem.yaml --json",
-)(_custom)
+)(solving("custom", _custom))
 
 
 @command(epilog=EPILOG_SOLVE, short_help="Solve every problem in files and folders.")
