@@ -20,8 +20,6 @@ from rnnloss_cli.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = sorted((ROOT / "problems").glob("*.yaml"))
-GOLDEN = Path(__file__).resolve().parent / "golden"
-UPDATE = os.environ.get("RNNLOSS_UPDATE_GOLDEN") == "1"
 
 
 def _loss_of(path: Path) -> str:
@@ -37,30 +35,22 @@ def _render(args: list[str], width: int) -> str:
     return result.stdout
 
 
-def _compare(name: str, text: str) -> None:
-    golden = GOLDEN / name
-    if UPDATE:
-        golden.write_text(text, encoding="utf-8")
-    assert golden.exists(), f"no golden file {golden.name}: run with RNNLOSS_UPDATE_GOLDEN=1"
-    assert text == golden.read_text(encoding="utf-8")
-
-
 @pytest.mark.parametrize("width", [80, 100])
 @pytest.mark.parametrize("path", PROBLEMS, ids=lambda p: p.stem)
-def test_working_matches_golden_file(path, width, monkeypatch):
+def test_working_matches_golden_file(path, width, monkeypatch, golden):
     monkeypatch.chdir(ROOT)
     text = _render([_loss_of(path), f"problems/{path.name}"], width)
     assert "\x1b[" not in text
     assert all(len(line) <= width for line in text.splitlines())
-    _compare(f"{path.stem}.{width}.txt", text)
+    golden(f"{path.stem}.{width}.txt", text)
 
 
 @pytest.mark.parametrize("width", [60, 80])
-def test_solve_table_matches_golden_file(width, monkeypatch):
+def test_solve_table_matches_golden_file(width, monkeypatch, golden):
     monkeypatch.chdir(ROOT)
     text = _render(["solve", "problems/"], width)
     assert all(len(line) <= width for line in text.splitlines())
-    _compare(f"solve.{width}.txt", text)
+    golden(f"solve.{width}.txt", text)
 
 
 def test_lecture_hinge_working_shows_each_step():

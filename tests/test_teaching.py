@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -17,21 +16,11 @@ from rnnloss_cli.schema import key_schemas, schema
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = sorted((ROOT / "problems").glob("*.yaml"))
-GOLDEN = Path(__file__).resolve().parent / "golden"
-UPDATE = os.environ.get("RNNLOSS_UPDATE_GOLDEN") == "1"
 
 
 def _run(args, width=80, **kw):
     env = {"COLUMNS": str(width), "NO_COLOR": "1", **kw.pop("env", {})}
     return CliRunner().invoke(app, args, env=env, **kw)
-
-
-def _compare(name: str, text: str) -> None:
-    golden = GOLDEN / name
-    if UPDATE:
-        golden.write_text(text, encoding="utf-8")
-    assert golden.exists(), f"no golden file {golden.name}: run with RNNLOSS_UPDATE_GOLDEN=1"
-    assert text == golden.read_text(encoding="utf-8")
 
 
 def test_explain_lists_every_loss():
@@ -117,22 +106,22 @@ def test_the_schema_rejects_what_the_validator_rejects(problem):
 
 
 @pytest.mark.parametrize("path", PROBLEMS, ids=lambda p: p.stem)
-def test_markdown_matches_golden_file(path, monkeypatch):
+def test_markdown_matches_golden_file(path, monkeypatch, golden):
     monkeypatch.chdir(ROOT)
     result = _run(["solve", f"problems/{path.name}", "--format", "markdown", "--details"])
     assert result.exit_code == 0
     assert result.stdout.startswith("## ") and "**Answer:**" in result.stdout
     assert "\x1b[" not in result.stdout
-    _compare(f"{path.stem}.md", result.stdout)
+    golden(f"{path.stem}.md", result.stdout)
 
 
 @pytest.mark.parametrize("path", PROBLEMS, ids=lambda p: p.stem)
-def test_plain_working_at_60_columns_matches_golden_file(path, monkeypatch):
+def test_plain_working_at_60_columns_matches_golden_file(path, monkeypatch, golden):
     monkeypatch.chdir(ROOT)
     result = _run(["solve", f"problems/{path.name}", "--details"], width=60)
     assert result.exit_code == 0
     assert max(len(line) for line in result.stdout.splitlines()) <= 60
-    _compare(f"{path.stem}.60.txt", result.stdout)
+    golden(f"{path.stem}.60.txt", result.stdout)
 
 
 @pytest.mark.parametrize("width", [60, 80, 120])

@@ -84,13 +84,7 @@ def _inputs(solution: Solution) -> list[str]:
     if "target" in display:
         names = [classes[t] if classes else str(t) for t in display["target"]]
         out.append(f"target = [{', '.join(names)}]")
-    for key, label in (
-        ("y", "y"),
-        ("yhat", "ŷ"),
-        ("logits", "logits"),
-        ("log_probs", "log ŷ"),
-        ("scores", "scores"),
-    ):
+    for key, label in rich_working.INPUT_KEYS:
         if key not in details or (
             key == "y" and "target" in display and result.loss in ("nll", "cce")
         ):
@@ -99,13 +93,7 @@ def _inputs(solution: Solution) -> list[str]:
         if value.ndim == 1:
             out.append(f"{label} = {vector(value, 20)}")
     out = _paragraph(out)
-    for key, label in (
-        ("y", "y"),
-        ("yhat", "ŷ"),
-        ("logits", "logits"),
-        ("log_probs", "log ŷ"),
-        ("scores", "scores"),
-    ):
+    for key, label in rich_working.INPUT_KEYS:
         value = details.get(key)
         if value is None or value.ndim != 2 or (key == "y" and "target" in display):
             continue

@@ -31,6 +31,14 @@ NAMES = {
     "reinforce": "REINFORCE loss",
     "custom": "Custom loss",
 }
+# The input arrays the working shows, with their names in formulas.
+INPUT_KEYS = (
+    ("y", "y"),
+    ("yhat", "ŷ"),
+    ("logits", "logits"),
+    ("log_probs", "log ŷ"),
+    ("scores", "scores"),
+)
 MAX_ROWS = 12  # term rows shown before the middle is elided
 MAX_COLUMNS = 8  # matrix columns shown before the middle is elided
 
@@ -85,13 +93,7 @@ def _inputs(solution: Solution) -> RenderableType:
     details, display = solution.result.details, solution.problem.display
     items: list[RenderableType] = []
     classes = display.get("classes")
-    for key, label in (
-        ("y", "y"),
-        ("yhat", "ŷ"),
-        ("logits", "logits"),
-        ("log_probs", "log ŷ"),
-        ("scores", "scores"),
-    ):
+    for key, label in INPUT_KEYS:
         if key not in details:
             continue
         value = details[key]
