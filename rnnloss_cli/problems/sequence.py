@@ -30,11 +30,9 @@ def _targets(r: Reader, classes: list[str] | None, ignore: int | None) -> list[l
     """Return the targets as rows (one per sequence) of raw items, names resolved later."""
     value = r.data["target"]
     if isinstance(value, str):
-        rows = (
-            [split_list(row, ",", "target") for row in split_list(value, ";", "target")]
-            if (";" in value)
-            else [split_list(value, ",", "target")]
-        )
+        # Inline, one row per sequence: split by ; (or by |, as the predictions are).
+        separator = "|" if "|" in value else ";"
+        rows = [split_list(row, ",", "target") for row in split_list(value, separator, "target")]
     elif isinstance(value, list) and value and all(isinstance(v, list) for v in value):
         rows = value
     elif isinstance(value, list) and value and not any(isinstance(v, list) for v in value):
