@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import sys
 import typing
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -143,7 +144,8 @@ YhatOpt = Annotated[
 ]
 LogitsOpt = Annotated[str | None, typer.Option("--logits", help="Logits instead of --yhat.")]
 LogProbsOpt = Annotated[
-    str | None, typer.Option("--log-probs", help="Log-probabilities instead of --yhat.")
+    str | None,
+    typer.Option("--log-probs", help="Log-probabilities instead of the probabilities."),
 ]
 TargetOpt = Annotated[
     str | None, typer.Option("--target", help="Class indices (0-based) or names, e.g. 0,2.")
@@ -225,6 +227,10 @@ def _output_options(
     if as_json and chosen != "json":
         raise typer.BadParameter(
             f"--json asks for json, --format for {chosen}: give one", param_hint="--format"
+        )
+    if svg is not None and (not svg.strip() or not Path(svg).parent.is_dir()):
+        raise typer.BadParameter(
+            f"cannot write {svg!r}: name a file in an existing folder", param_hint="--svg"
         )
     if svg and chosen != "rich":
         raise typer.BadParameter(

@@ -281,7 +281,8 @@ def _solve_with_progress(paths: list[str], show: bool) -> list[Entry]:
 
 def run_solve(paths: list[str], options: OutputOptions) -> int:
     """Solve every problem under `paths`; print the table (or JSON); return the exit status."""
-    show_progress = options.format != "json" and sys.stderr.isatty()
+    # Never over a pipe: `rnnloss solve … | less` must not have a bar drawn across it.
+    show_progress = options.format != "json" and sys.stderr.isatty() and sys.stdout.isatty()
     entries = _solve_with_progress(paths, show_progress)
     counts = summary(entries)
     if options.format == "json":

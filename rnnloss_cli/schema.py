@@ -52,6 +52,11 @@ INDICES = {
 }
 
 
+def _ranged(description: str, **bounds: Any) -> dict[str, Any]:
+    """A number within bounds (or text the validator reads as a number)."""
+    return {"anyOf": [{"type": "number", **bounds}, {"type": "string"}], "description": description}
+
+
 def _enum(values: tuple[str, ...], description: str) -> dict[str, Any]:
     return {"enum": list(values), "description": description}
 
@@ -85,20 +90,28 @@ def key_schemas() -> dict[str, dict[str, Any]]:
                 {"type": "string"},
             ],
         },
-        "clip": {**NUMBER, "description": "clip probabilities into [clip, 1 − clip]"},
-        "label_smoothing": {**NUMBER, "description": "ε in [0, 1)"},
+        "clip": _ranged(
+            "clip probabilities into [clip, 1 − clip]", exclusiveMinimum=0, exclusiveMaximum=0.5
+        ),
+        "label_smoothing": _ranged("ε in [0, 1)", minimum=0, exclusiveMaximum=1),
         "margin": {**NUMBER, "description": "the hinge margin (default 1)"},
         "squared": FLAG,
         "scores": {**MATRIX, "description": "multi-class hinge: one row of scores per target"},
         "multiclass": _enum(MULTICLASS, "the multi-class hinge rule"),
         "ignore_index": {"type": ["integer", "string"], "description": "the padding class"},
         "rewards": {**VECTOR, "description": "the rewards R_t"},
-        "gamma": {**NUMBER, "description": "discount in [0, 1] for reward-to-go"},
+        "gamma": _ranged("discount in [0, 1] for reward-to-go", minimum=0, maximum=1),
         "returns": _enum(RETURNS, "the returns A_t start from"),
-        "baseline": {"anyOf": [NUMBER, {"const": "mean"}], "description": "a number or mean"},
+        "baseline": {
+            "anyOf": [{"type": "number"}, {"enum": ["mean"]}],
+            "description": "a number or mean",
+        },
         "normalize": FLAG,
-        "label": {**SYMBOLS, "description": "the label: a string of symbols, or a list"},
-        "blank": {"type": "string", "description": "the blank symbol (default -)"},
+        "label": {
+            "anyOf": [*SYMBOLS["anyOf"], {"type": "integer"}],
+            "description": "the label: a string of symbols, or a list",
+        },
+        "blank": {"type": "string", "minLength": 1, "description": "the blank symbol (default -)"},
         "probabilities": {
             "description": "lecture mode: each symbol's value, every frame",
             "anyOf": [{"type": "object", "additionalProperties": NUMBER}, {"type": "string"}],
@@ -118,7 +131,10 @@ def key_schemas() -> dict[str, dict[str, Any]]:
                 ]
             },
         },
-        "frames": {"type": ["integer", "string"], "description": "T for the exact sum"},
+        "frames": {
+            "anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}],
+            "description": "T for the exact sum",
+        },
         "alphabet": {**SYMBOLS, "description": "matrix mode: the symbols of the columns"},
         "method": _enum(METHODS, "which CTC loss is the answer"),
         "trellis": FLAG,
@@ -138,10 +154,14 @@ def _loss_schema(loss: str, *, term: bool) -> dict[str, Any]:
     allowed = [
         k for k in (*COMMON_KEYS, *LOSS_KEYS[loss]) if not (term and k in ("expected", "tolerance"))
     ]
-    properties = {k: keys[k] for k in allowed}
+    # null is "not given" to the validator, so it is allowed for every key but `loss`.
+    properties = {k: {"anyOf": [keys[k], {"type": "null"}]} for k in allowed}
     properties["loss"] = {"enum": names, "description": keys["loss"]["description"]}
     if loss in DEFAULT_REDUCTION:
-        properties["reduction"] = {**keys["reduction"], "default": DEFAULT_REDUCTION[loss]}
+        properties["reduction"] = {
+            "anyOf": [keys["reduction"], {"type": "null"}],
+            "default": DEFAULT_REDUCTION[loss],
+        }
     if loss not in LOG_BASE_LOSSES:
         properties.pop("log_base", None)
     if term:

@@ -139,3 +139,55 @@ def test_upper_case_extensions_are_found(tmp_path):
     _write(tmp_path, "loss: hinge\ny: [1]\nyhat: [2]\n", "P.YAML")
     data = json.loads(_run(["solve", str(tmp_path), "--json"]).stdout)
     assert data["summary"]["solved"] == 1
+
+
+def test_a_bar_always_separates_sequences_inline():
+    wrong = _run(["seq", "--target", "0,1", "--yhat", "0.5,0.5|0.3,0.7"])
+    assert wrong.exit_code == 2 and "--target" in wrong.stderr
+    data = json.loads(
+        _run(["seq", "--target", "0;1", "--yhat", "0.5,0.5|0.3,0.7", "--json"]).stdout
+    )
+    assert data["value"] == pytest.approx(-math.log(0.5) - math.log(0.7), rel=1e-12)
+    assert data["terms"] == [[pytest.approx(-math.log(0.5))], [pytest.approx(-math.log(0.7))]]
+
+
+def test_reinforce_at_the_edge_of_float64():
+    data = json.loads(
+        _run(
+            ["rl", "--rewards", "1e308,1e308", "--probs", "0.5,0.5", "--baseline", "mean", "--json"]
+        ).stdout
+    )
+    assert data["value"] == 0.0 and data["warnings"] == []
+    data = json.loads(
+        _run(
+            [
+                "rl",
+                "--rewards",
+                "1e308,1e308",
+                "--probs",
+                "0.5,0.5",
+                "--returns",
+                "reward-to-go",
+                "--json",
+            ]
+        ).stdout
+    )
+    assert data["value"] == "inf" and "overflows" in data["warnings"][0]
+    clash = _run(["rl", "--rewards", "1,-1", "--probs", "0,0"])
+    assert clash.exit_code == 2 and len(clash.stderr.splitlines()) == 1
+
+
+def test_svg_to_a_missing_folder_fails_before_any_output():
+    result = _run(["mse", "--y", "1", "--yhat", "0.5", "--svg", "/nonexistent/x.svg"])
+    assert result.exit_code == 2 and result.stdout == ""
+
+
+def test_markdown_escapes_what_the_user_wrote(tmp_path):
+    path = _write(
+        tmp_path,
+        "loss: nll\ntitle: '*bold* <b>x</b>'\nclasses: [<pad>, a_b]\n"
+        "target: [a_b]\nyhat: [0.5, 0.5]\n",
+    )
+    out = _run(["nll", path, "--format", "markdown"]).stdout
+    assert out.startswith("## \\*bold\\* &lt;b&gt;x&lt;/b&gt;")
+    assert "&lt;pad&gt;" in out and "a\\_b" in out and "<pad>" not in out

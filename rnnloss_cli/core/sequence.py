@@ -55,6 +55,7 @@ def sequence_cross_entropy(
         "per_sequence": per_sequence,
         "subtotals": [float(np.sum(s)) for s in per_sequence],
         "perplexity": perplexity,
+        "classes": log_probs.shape[-1],
     }
     result = reduce_terms(
         "sequence", terms, reduction, log_base=log_base, warnings=warnings, details=details
@@ -98,12 +99,17 @@ def reinforce(
     if rewards.shape != log_probs.shape:
         raise ValueError(f"{rewards.size} rewards for {log_probs.size} action probabilities")
     log_probs = as_log_probs(log_probs, kind)  # `kind`: probs or log_probs
-    g = reward_to_go(rewards, gamma) if returns == "reward-to-go" else rewards.copy()
-    advantages = g.copy()
-    baseline_value = None
-    if baseline is not None:
-        baseline_value = float(np.mean(g)) if baseline == "mean" else float(baseline)
-        advantages = advantages - baseline_value
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported as a warning
+        g = reward_to_go(rewards, gamma) if returns == "reward-to-go" else rewards.copy()
+        advantages = g.copy()
+        baseline_value = None
+        if baseline is not None:
+            # The mean of values near 1e308 overflows when summed: average them scaled.
+            scale = float(np.max(np.abs(g))) if np.isfinite(g).all() else 1.0
+            scale = scale or 1.0
+            mean_g = float(np.mean(g / scale)) * scale
+            baseline_value = mean_g if baseline == "mean" else float(baseline)
+            advantages = advantages - baseline_value
     std = None
     if normalize:
         if advantages.size < 2:
@@ -116,12 +122,21 @@ def reinforce(
         std = float(np.std(scaled, ddof=1))
         advantages = (scaled - mean) / (std + FLOAT32_EPS / scale)
         std *= scale
-    weighted = _xlogy(advantages, log_probs) / log_divisor(log_base)
+    with np.errstate(over="ignore", invalid="ignore"):
+        weighted = _xlogy(advantages, log_probs) / log_divisor(log_base)
     terms = -weighted
-    warnings = _infinite_term_warnings(terms, "the action taken has probability 0, and log 0 = −∞")
-    objective = float(np.sum(weighted))
-    if np.isinf(terms).any() and np.isposinf(terms).any() and np.isneginf(terms).any():
+    if np.isposinf(terms).any() and np.isneginf(terms).any():
         raise ValueError("the terms are +∞ and −∞ at once: their sum is undefined")
+    warnings = []
+    for t in np.nonzero(np.isinf(terms))[0]:
+        why = (
+            "the action taken has probability 0, and log 0 = −∞"
+            if np.isneginf(log_probs[t])
+            else "its return overflows float64"
+        )
+        warnings.append(f"term {t + 1} (at [{t}]) is infinite: {why}")
+    with np.errstate(over="ignore"):
+        objective = float(np.sum(weighted))
     details = {
         "rewards": rewards,
         "returns_before_baseline": g,

@@ -300,17 +300,25 @@ def check_unique(names: list[str], key: str) -> None:
 
 def parse_array3(value: Any, key: str, *, allow_neg_inf: bool = False) -> np.ndarray:
     """Return a 2-D or 3-D array: a matrix, or a list of matrices (inline, split by `|`)."""
-    if isinstance(value, str) and "|" in value:
+    forced = isinstance(value, str) and "|" in value  # inline, | always separates sequences
+    if forced:
         value = split_list(value, "|", key)
-    is_batch = isinstance(value, list) and any(
-        (isinstance(item, list) and any(isinstance(row, list) for row in item))
-        or (isinstance(item, str) and ";" in item)
-        for item in value
+    is_batch = forced or (
+        isinstance(value, list)
+        and any(
+            (isinstance(item, list) and any(isinstance(row, list) for row in item))
+            or (isinstance(item, str) and ";" in item)
+            for item in value
+        )
     )
     if not is_batch:
         return parse_array(value, key, ndims=(2,), allow_neg_inf=allow_neg_inf)
     matrices = [
-        parse_array(item, f"{key}[{b}]", ndims=(2,), allow_neg_inf=allow_neg_inf)
+        np.atleast_2d(
+            parse_array(
+                item, f"{key}[{b}]", ndims=(1, 2) if forced else (2,), allow_neg_inf=allow_neg_inf
+            )
+        )
         for b, item in enumerate(value)
     ]
     for b, matrix in enumerate(matrices):

@@ -23,9 +23,24 @@ from rnnloss_cli.solver import Solution
 MAX_ROWS = 40  # table rows written before the middle is elided
 
 
+class Raw(str):
+    """Text that is already Markdown (our own **bold**): written as it is."""
+
+
+def escape(text: str) -> str:
+    """Return text that Markdown shows as written: `<pad>`, `*x*`, `a_b`, `|` stay literal."""
+    text = text.replace("\\", "\\\\").replace("&", "&amp;").replace("<", "&lt;")
+    text = text.replace(">", "&gt;")
+    for char in "*_`[]|":
+        text = text.replace(char, "\\" + char)
+    return "\\" + text if text.startswith("#") else text
+
+
 def _cell(text: Any) -> str:
+    if isinstance(text, Raw):
+        return str(text)
     value = text.plain if isinstance(text, Text) else str(text)
-    return value.replace("|", "\\|").replace("\n", "<br>")
+    return escape(value).replace("\n", "<br>")
 
 
 def table(headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> list[str]:
@@ -49,7 +64,7 @@ def _matrix(
     for t in range(matrix.shape[0]):
         cells = [num(v, 3) for v in matrix[t]]
         if marks is not None and marks[t] is not None:
-            cells[marks[t]] = f"**{cells[marks[t]]}**"
+            cells[marks[t]] = Raw(f"**{cells[marks[t]]}**")
         rows.append([str(t + 1), *cells])
     return table([row_label, *columns], rows)
 
@@ -69,8 +84,12 @@ def _lines(renderable: Any) -> list[str]:
 
 
 def _paragraph(lines: Iterable[str]) -> list[str]:
-    """Return lines that Markdown keeps as separate lines (two trailing spaces)."""
-    lines = [line.strip() for line in lines if line.strip()]
+    """Return lines, escaped, that Markdown keeps as separate lines (two trailing spaces)."""
+    lines = [
+        line.strip() if isinstance(line, Raw) else escape(line.strip())
+        for line in lines
+        if line.strip()
+    ]
     return [line + "  " for line in lines[:-1]] + lines[-1:]
 
 
@@ -155,7 +174,7 @@ def _ctc(solution: Solution) -> list[str]:
             "",
             f"**{ctc_render.TRELLIS_HEADING}**",
             "",
-            note.replace("* marks", "bold marks"),
+            escape(note.replace("* marks", "bold marks")),
             "",
             *_matrix(alpha, columns, "t", marks),
         ]
@@ -169,7 +188,7 @@ def document(solution: Solution, details: bool = False, level: int = 2) -> str:
     """Return one solved problem as Markdown, headed at `level` (## by default)."""
     result, problem = solution.result, solution.problem
     title = problem.title or rich_working.NAMES.get(result.loss, result.loss)
-    out = [f"{'#' * level} {title}", ""]
+    out = [f"{'#' * level} {escape(title)}", ""]
     out += _ctc(solution) if result.loss == "ctc" else _elementwise(solution)
     answer = (
         ctc_render.answer_text(solution)
@@ -179,11 +198,11 @@ def document(solution: Solution, details: bool = False, level: int = 2) -> str:
     check = rich_working.check_text(solution)
     if check is not None:
         answer.append(check.plain)
-    out += ["", *_paragraph([f"**Answer:** {answer[0]}", *answer[1:]])]
+    out += ["", *_paragraph([Raw(f"**Answer:** {escape(answer[0])}"), *answer[1:]])]
     if result.warnings:
         title_w = "Lecture checks and warnings" if result.loss == "ctc" else "Warnings"
         out += ["", f"> **{title_w}**", ">"]
-        out += [f"> - {w}" for w in result.warnings]
+        out += [f"> - {escape(w)}" for w in result.warnings]
     if details and result.loss == "custom":
         for component in result.details["components"]:
             out += ["", document(component["solution"], details, min(level + 1, 6))]

@@ -38,7 +38,8 @@ def sequence_inputs(solution: Solution) -> RenderableType:
         label = "target" if target.shape[0] == 1 else f"target, sequence {b + 1}"
         lines.append(Text(f"{label} = [{', '.join(words)}]"))
     batch, steps = target.shape
-    shape = f"{steps} × C" if batch == 1 else f"{batch} × {steps} × C"
+    c = d["classes"]
+    shape = f"{steps} × {c}" if batch == 1 else f"{batch} × {steps} × {c}"
     lines.append(
         Text(
             f"{display['pred_key']}: {shape} (each step's row; the target's entry "
@@ -137,7 +138,7 @@ def reinforce_rows(solution: Solution) -> Rows:
     source = "Gₜ" if d["returns"] == "reward-to-go" else "Rₜ"
     advantage = source
     if d["baseline"] is not None:
-        advantage += f" − {num(d['baseline'])}"
+        advantage += f" − {paren(d['baseline'])}"
     if d["normalize"]:
         advantage = (
             f"({advantage} − mean) / (std + ε), std with Bessel's correction = {num(d['std'])}"
