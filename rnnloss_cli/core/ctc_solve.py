@@ -67,6 +67,22 @@ class CTCResult:
         """ln(log base): the DP's natural-log losses divided by it are in the problem's base."""
         return log_divisor(self.log_base)
 
+    @property
+    def exact_loss(self) -> float:
+        """The exact CTC loss in the problem's log base."""
+        return self.dp.loss / self.log_divisor
+
+    @property
+    def exact_log_probability(self) -> float:
+        """log p(label | x) in the problem's log base."""
+        return self.dp.log_probability / self.log_divisor
+
+    @property
+    def normalized_loss(self) -> float | None:
+        """The exact loss with each frame normalised, in the problem's log base (or None)."""
+        normalized = getattr(self.dp, "normalized", None)
+        return None if normalized is None else normalized.loss / self.log_divisor
+
     def word(self, symbols: Sequence[str]) -> str:
         """Return a path or label written as the label was: `H-E-L-L-O`, or `th e` for lists."""
         return _word(symbols, self.label_is_string)

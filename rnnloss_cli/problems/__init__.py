@@ -196,15 +196,7 @@ def _validate_custom(
 ) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
     """Return the validated components of a custom loss: each a problem with a weight."""
     r.require("custom", "terms")
-    terms = r.data["terms"]
-    if not isinstance(terms, list) or not terms:
-        raise ProblemError(
-            "expected a list of problems, each with its loss and a weight", key="terms"
-        )
-    if len(terms) > MAX_CUSTOM_TERMS:
-        raise ProblemError(
-            f"{len(terms)} terms is over the limit of {MAX_CUSTOM_TERMS}", key="terms"
-        )
+    terms = r.bounded_list("terms", "terms (problems, each with its loss)", MAX_CUSTOM_TERMS)
     components = []
     for i, term in enumerate(terms):
         prefix = f"terms[{i}]"

@@ -157,15 +157,7 @@ def _check_label(
 
 
 def _alignments(r: Reader, probabilities: dict[str, float], one_char: bool) -> list[dict]:
-    value = r.data["alignments"]
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not value:
-        raise ProblemError("expected a list of alignments (paths)", key="alignments")
-    if len(value) > MAX_ALIGNMENTS:
-        raise ProblemError(
-            f"{len(value)} alignments is over the limit of {MAX_ALIGNMENTS}", key="alignments"
-        )
+    value = r.bounded_list("alignments", "alignments (paths)", MAX_ALIGNMENTS)
     out = []
     for i, item in enumerate(value):
         key = f"alignments[{i}]"
@@ -247,13 +239,8 @@ def validate_ctc(r: Reader) -> Validated:
 
 
 def _validate_lecture(r: Reader, method: str | None, trellis: bool) -> Validated:
-    for key in ("alphabet", "grad"):
-        if r.has(key):
-            raise ProblemError(
-                "belongs to matrix mode (an alphabet and a matrix), not to "
-                "per-symbol probabilities",
-                key=key,
-            )
+    matrix_mode = "belongs to matrix mode (an alphabet and a matrix), not to per-symbol values"
+    r.forbid({"alphabet": matrix_mode, "grad": matrix_mode})
     probabilities = _probabilities(r)
     blank = _symbol(r.get("blank", "-"), "blank")
     one_char = all(len(s) == 1 for s in probabilities)
@@ -290,14 +277,12 @@ def _validate_lecture(r: Reader, method: str | None, trellis: bool) -> Validated
 
 
 def _validate_matrix(r: Reader, matrix_key: str, method: str | None, trellis: bool) -> Validated:
-    for key in ("alignments", "frames"):
-        if r.has(key):
-            what = (
-                "listed alignments belong to lecture mode (per-symbol probabilities)"
-                if key == "alignments"
-                else "in matrix mode T is the number of rows"
-            )
-            raise ProblemError(what, key=key)
+    r.forbid(
+        {
+            "alignments": "listed alignments belong to lecture mode (per-symbol probabilities)",
+            "frames": "in matrix mode T is the number of rows",
+        }
+    )
     if method in ("listed", "valid"):
         raise ProblemError(
             f"method {method} needs listed alignments; matrix mode is exact", key="method"

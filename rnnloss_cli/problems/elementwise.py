@@ -65,13 +65,8 @@ MULTICLASS = ("crammer-singer", "weston-watkins")
 
 
 def _validate_multiclass_hinge(r: Reader) -> Validated:
-    for key in ("y", "yhat"):
-        if r.has(key):
-            raise ProblemError(
-                "binary hinge takes y and yhat; multi-class hinge takes target and scores: "
-                "give one pair",
-                key=key,
-            )
+    pairs = "binary hinge takes y and yhat; multi-class hinge takes target and scores: give one"
+    r.forbid({"y": pairs, "yhat": pairs})
     r.require("hinge", "target", "scores")
     scores = r.array("scores")
     scores2 = scores.reshape(1, -1) if scores.ndim == 1 else scores

@@ -249,6 +249,23 @@ class Reader:
             if not self.has(key):
                 raise ProblemError(f"missing: `{loss}` needs {' and '.join(keys)}", key=key)
 
+    def forbid(self, reasons: dict[str, str]) -> None:
+        """Reject each given key that does not belong here, with the reason why."""
+        for key, reason in reasons.items():
+            if self.has(key):
+                raise ProblemError(reason, key=key)
+
+    def bounded_list(self, key: str, what: str, cap: int) -> list[Any]:
+        """Return the key's non-empty list (a lone string counts as one item), at most `cap`."""
+        value = self.data[key]
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not value:
+            raise ProblemError(f"expected a list of {what}", key=key)
+        if len(value) > cap:
+            raise ProblemError(f"{len(value)} {what} is over the limit of {cap}", key=key)
+        return value
+
     def one_of(self, loss: str, *keys: str) -> str:
         present = [k for k in keys if self.has(k)]
         if len(present) > 1:

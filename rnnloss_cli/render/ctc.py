@@ -264,7 +264,6 @@ def exact_lines(result: CTCResult) -> list[Text]:
     """Return the exact section: T, the path count, p, the loss, normalised, best, greedy."""
     dp = result.dp
     log = log_name(result.log_base)
-    divisor = result.log_divisor
     label = _word(result, result.label)
     body = [
         Text(
@@ -279,14 +278,14 @@ def exact_lines(result: CTCResult) -> list[Text]:
                 else ""
             )
         ),
-        Text.assemble(("Loss  ", "bold"), f"−{log} p = {num(dp.loss / divisor)}"),
+        Text.assemble(("Loss  ", "bold"), f"−{log} p = {num(result.exact_loss)}"),
     ]
     normalized = getattr(dp, "normalized", None)
     if normalized is not None:
         body.append(
             Text(
                 f"normalised (each value ÷ {num(normalized.total)}, so a frame is a distribution): "
-                f"p = {num(normalized.probability)}, loss = {num(normalized.loss / divisor)}"
+                f"p = {num(normalized.probability)}, loss = {num(result.normalized_loss)}"
             )
         )
     if dp.best_path is not None:
@@ -379,10 +378,7 @@ def answer_text(solution: Solution) -> Text:
     if num(result.value, 4) != num(result.value, 6):
         text.append(f"  ≈ {num(result.value, 4)}")
     if result.method != "exact":
-        text.append(
-            f"\nexact CTC loss for T = {result.dp.frames}: "
-            f"{num(result.dp.loss / result.log_divisor)}"
-        )
+        text.append(f"\nexact CTC loss for T = {result.dp.frames}: {num(result.exact_loss)}")
     return text
 
 

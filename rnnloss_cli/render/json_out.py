@@ -42,7 +42,6 @@ def _check_keys(solution: Solution) -> dict[str, Any]:
 def _ctc_object(solution: Solution) -> dict[str, Any]:
     """Return the contract's CTC object (section 3): `naive`, `dp`, `method`."""
     result = solution.result
-    divisor = result.log_divisor
     word = result.word if result.label_is_string else list
 
     def symbols(indices: list[int]) -> Any:
@@ -82,15 +81,15 @@ def _ctc_object(solution: Solution) -> dict[str, Any]:
         "frames": dp.frames,
         "paths": dp.paths,
         "probability": dp.probability,
-        "log_probability": dp.log_probability / divisor,
-        "loss": dp.loss / divisor,
+        "log_probability": result.exact_log_probability,
+        "loss": result.exact_loss,
         "min_frames": dp.min_frames,
     }
     normalized = getattr(dp, "normalized", None)
     if normalized is not None:
         dp_out["normalized"] = {
             "probability": normalized.probability,
-            "loss": normalized.loss / divisor,
+            "loss": result.normalized_loss,
             "divided_by": normalized.total,
         }
     dp_out["best_path"] = None
