@@ -3,14 +3,12 @@ matrix mode (an alphabet and a T × V matrix), as contract section 3 describes t
 
 from __future__ import annotations
 
-import math
 from typing import Any
-
-import numpy as np
 
 from rnnloss_cli.errors import ProblemError
 from rnnloss_cli.problems.values import (
     Reader,
+    check_prediction,
     check_range,
     check_unique,
     did_you_mean,
@@ -18,7 +16,6 @@ from rnnloss_cli.problems.values import (
     parse_array,
     parse_number,
     printable,
-    row_sum_warnings,
     shown,
     split_list,
 )
@@ -328,13 +325,7 @@ def _validate_matrix(r: Reader, matrix_key: str, method: str | None, trellis: bo
         raise ProblemError(
             f"{frames:,} × {width:,} is over the limit of 5,000,000 values", key=matrix_key
         )
-    warnings: list[str] = []
-    if matrix_key == "probs":
-        check_range(matrix, "probs", "probability", 0.0, 1.0)
-        warnings += row_sum_warnings(matrix, "probs")
-    elif matrix_key == "log_probs":
-        check_range(matrix, "log_probs", "log-probability", -math.inf, 1e-9)
-        warnings += row_sum_warnings(np.exp(matrix), "log_probs", "probabilities exp(log_probs)")
+    warnings = check_prediction(matrix, matrix_key)
     inputs = {
         "mode": "matrix",
         "label": label,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +10,7 @@ import numpy as np
 from rnnloss_cli.errors import ProblemError
 from rnnloss_cli.problems.values import (
     Reader,
+    check_prediction,
     check_range,
     check_unique,
     did_you_mean,
@@ -244,12 +244,7 @@ def _validate_classification(r: Reader, loss: str) -> Validated:
         else:
             warnings += row_sum_warnings(y if not single else y[0], "y", "target weights")
 
-    if pred_key == "yhat":
-        check_range(pred, "yhat", "probability", 0.0, 1.0)
-        warnings += row_sum_warnings(pred, "yhat")
-    elif pred_key == "log_probs":
-        check_range(pred, "log_probs", "log-probability", -math.inf, 1e-9)
-        warnings += row_sum_warnings(np.exp(pred), "log_probs", "probabilities exp(log_probs)")
+    warnings += check_prediction(pred, pred_key)
 
     inputs: dict[str, Any] = {"y": y, pred_key: pred2, "clip": _clip(r, pred_key), "loss": loss}
     if loss == "cce":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -11,13 +10,12 @@ from rnnloss_cli.errors import ProblemError
 from rnnloss_cli.problems.elementwise import _parse_classes
 from rnnloss_cli.problems.values import (
     Reader,
-    check_range,
+    check_prediction,
     did_you_mean,
     fmt,
     parse_array,
     parse_array3,
     parse_number,
-    row_sum_warnings,
     shown,
     split_list,
 )
@@ -123,27 +121,13 @@ def validate_sequence(r: Reader) -> Validated:
             f"every position is padding (ignore_index {ignore}): there is no token to score",
             key="target",
         )
-    warnings: list[str] = []
-    if pred_key == "yhat":
-        check_range(pred, "yhat", "probability", 0.0, 1.0)
-        warnings += _step_sums(pred3, single, "yhat", "probabilities")
-    elif pred_key == "log_probs":
-        check_range(pred, "log_probs", "log-probability", -math.inf, 1e-9)
-        warnings += _step_sums(np.exp(pred3), single, "log_probs", "probabilities exp(log_probs)")
+    warnings = check_prediction(pred, pred_key)
     for b in range(batch):
         if not mask[b].any() and batch > 1:
             warnings.append(f"target[{b}] is all padding: that sequence adds nothing")
     inputs = {"target": target, "log_probs": pred3, "kind": pred_key, "mask": mask}
     display = {"classes": classes, "pred_key": pred_key, "ignore_index": ignore, "single": single}
     return inputs, warnings, display
-
-
-def _step_sums(p: np.ndarray, single: bool, key: str, what: str) -> list[str]:
-    out = []
-    for b in range(p.shape[0]):
-        prefix = key if single else f"{key}[{b}]"
-        out += row_sum_warnings(p[b], prefix, what)
-    return out
 
 
 def validate_reinforce(r: Reader) -> Validated:
@@ -159,10 +143,7 @@ def validate_reinforce(r: Reader) -> Validated:
             f"{pred.size} action probabilities for {rewards.size} rewards: give one per time step",
             key=pred_key,
         )
-    if pred_key == "probs":
-        check_range(pred, "probs", "probability", 0.0, 1.0)
-    else:
-        check_range(pred, "log_probs", "log-probability", -math.inf, 1e-9)
+    check_prediction(pred, pred_key, rows=False)  # one action's probability per step
     gamma = r.number("gamma", 1.0)
     if not 0.0 <= gamma <= 1.0:
         raise ProblemError(f"a discount lies in [0, 1], got {fmt(gamma)}", key="gamma")

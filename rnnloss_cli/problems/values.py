@@ -292,6 +292,9 @@ def same_shape(a: np.ndarray, a_key: str, b: np.ndarray, b_key: str) -> None:
 
 
 def row_sum_warnings(p: np.ndarray, key: str, what: str = "probabilities") -> list[str]:
+    """Return a warning for each row (of each sequence, for 3-D) that does not sum to 1."""
+    if p.ndim == 3:
+        return [w for b in range(p.shape[0]) for w in row_sum_warnings(p[b], f"{key}[{b}]", what)]
     sums = p.sum(axis=-1)
     out = []
     for i, s in enumerate(np.atleast_1d(sums)):
@@ -302,6 +305,22 @@ def row_sum_warnings(p: np.ndarray, key: str, what: str = "probabilities") -> li
                 "the loss uses them as given"
             )
     return out
+
+
+def check_prediction(values: np.ndarray, key: str, *, rows: bool = True) -> list[str]:
+    """Check predictions by their key and return the warnings for rows not summing to 1.
+
+    Probabilities (`yhat`, `probs`) lie in [0, 1]; log-probabilities are at most 0; logits
+    may be anything. With `rows`, each row is a distribution and should sum to 1.
+    """
+    if key in ("yhat", "probs"):
+        check_range(values, key, "probability", 0.0, 1.0)
+        return row_sum_warnings(values, key) if rows else []
+    if key == "log_probs":
+        check_range(values, key, "log-probability", -math.inf, 1e-9)
+        if rows:
+            return row_sum_warnings(np.exp(values), key, "probabilities exp(log_probs)")
+    return []
 
 
 def check_unique(names: list[str], key: str) -> None:
