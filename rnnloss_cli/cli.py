@@ -7,9 +7,11 @@ calculation pay only for what they use.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -59,21 +61,38 @@ APP_SETTINGS: dict[str, Any] = dict(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app = typer.Typer(**APP_SETTINGS)
-# Every command as registered, so that `main` can build an app of the one command asked
-# for: Typer reads the signature of every command it holds on each run (35 ms for all).
-COMMANDS: list[tuple[str, Any, dict[str, Any]]] = []
+# Every command as registered: its name, a function that builds it, and its settings.
+# `main` builds an app of the one command asked for, since Typer reads the signature of
+# every command an app holds on each run; `app` (all of them) is built on first use.
+COMMANDS: list[tuple[str, Callable[[], Any], dict[str, Any]]] = []
 
 
 def command(name: str | None = None, **settings: Any) -> Any:
-    """Register a command on `app` (and in COMMANDS): `@command()` or `command(n)(f)`."""
+    """Register a command: `@command()` over a function, or `command(n)(f)`."""
 
     def register(function: Any) -> Any:
-        COMMANDS.append((name or function.__name__, function, settings))
-        app.command(name, **settings)(function)
+        COMMANDS.append((name or function.__name__, lambda: function, settings))
         return function
 
     return register
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """Return the Typer app of every command, or of the command named `only`."""
+    built = typer.Typer(**APP_SETTINGS)
+    built.callback()(_root)
+    for name, build, settings in COMMANDS:
+        if only is None or name == only:
+            built.command(name, **settings)(build())
+    return built
+
+
+def __getattr__(name: str) -> Any:
+    """`app`, the app of every command (for Typer's test runner), built on first use."""
+    if name == "app":
+        globals()["app"] = built = build_app()
+        return built
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _version(value: bool) -> None:
@@ -82,7 +101,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: Annotated[
         bool,
@@ -243,16 +261,19 @@ def _register(
     name: str, declaration: Any, *, example: str, short: str, aliases: tuple[str, ...] = ()
 ) -> None:
     """Add a solving command, its help with examples, and its hidden aliases."""
-    function = solving(name, declaration)
+    build = functools.cache(lambda: solving(name, declaration))
     alias_note = f" Alias: {', '.join(aliases)}." if aliases else ""
-    command(
-        name,
-        help=f"{function.__doc__}{alias_note}",
-        short_help=short,
-        epilog=f"Examples:\n\n  rnnloss {name} {example}\n\n  rnnloss {name} problem.yaml --json",
-    )(function)
+    settings = {
+        "help": f"{declaration.__doc__}{alias_note}",
+        "short_help": short,
+        "epilog": (
+            f"Examples:\n\n  rnnloss {name} {example}\n\n  rnnloss {name} problem.yaml --json"
+        ),
+    }
+    COMMANDS.append((name, build, settings))
     for alias in aliases:
-        command(alias, hidden=True, help=f"Alias of {name}: {function.__doc__}")(function)
+        help_text = f"Alias of {name}: {declaration.__doc__}"
+        COMMANDS.append((alias, build, {"hidden": True, "help": help_text}))
 
 
 def _mse(
@@ -501,13 +522,18 @@ _register(
     short="REINFORCE policy-gradient loss (alias: rl).",
     aliases=("rl",),
 )
-command(
-    "custom",
-    help=_custom.__doc__,
-    short_help="Weighted sum of losses, each a complete problem.",
-    epilog="Examples:\n\n  rnnloss custom problems/custom_ctc_sequence.yaml --details\n\n"
-    "  rnnloss custom problem.yaml --json",
-)(solving("custom", _custom))
+COMMANDS.append(
+    (
+        "custom",
+        lambda: solving("custom", _custom),
+        {
+            "help": _custom.__doc__,
+            "short_help": "Weighted sum of losses, each a complete problem.",
+            "epilog": "Examples:\n\n  rnnloss custom problems/custom_ctc_sequence.yaml "
+            "--details\n\n  rnnloss custom problem.yaml --json",
+        },
+    )
+)
 
 
 @command(epilog=EPILOG_SOLVE, short_help="Solve every problem in files and folders.")
@@ -603,11 +629,5 @@ def main() -> None:
     if sys.argv[1:] == ["--version"]:  # answered before Typer builds any command
         print(f"rnnloss {__version__}")
         return
-    if any(chosen == name for name, _, _ in COMMANDS):
-        single = typer.Typer(**APP_SETTINGS)
-        single.callback()(_root)
-        for name, function, settings in COMMANDS:
-            if name == chosen:
-                single.command(name, **settings)(function)
-        single(prog_name="rnnloss")
-    app(prog_name="rnnloss")
+    known = any(chosen == name for name, _, _ in COMMANDS)
+    build_app(chosen if known else None)(prog_name="rnnloss")

@@ -32,6 +32,8 @@ def read_text(path: str) -> str:
     """Return the file's text (UTF-8, BOM allowed); `-` reads standard input."""
     try:
         if path == STDIN:
+            if sys.stdin is None:  # started with standard input closed (`<&-`)
+                raise ProblemError("cannot be read: standard input is closed", source=path)
             raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
         else:
             p = Path(path)

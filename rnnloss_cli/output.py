@@ -43,8 +43,11 @@ def write(text: str) -> None:
     """Write to standard output; if the reader has gone (`| head`), write nothing more.
 
     A closed pipe is not the user's error nor an answer-key mismatch: the rest of the run
-    goes on silently and ends with the exit status it would have had.
+    goes on silently and ends with the exit status it would have had. Neither is a
+    standard output closed from the start (`>&-`), where Python has no stream at all.
     """
+    if sys.stdout is None:
+        return
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -52,6 +55,16 @@ def write(text: str) -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
+
+
+def complain(message: str) -> None:
+    """Write one `rnnloss: …` line to standard error (if the process has one)."""
+    if sys.stderr is not None:
+        sys.stderr.write(f"rnnloss: {message}\n")
+
+
+def _is_terminal(stream: Any) -> bool:
+    return stream is not None and stream.isatty()
 
 
 def emit(console: Any, renderable: Any) -> None:
@@ -71,7 +84,7 @@ def emit(console: Any, renderable: Any) -> None:
 def _error_lines(entries: list[Entry]) -> None:
     for entry in entries:
         if entry.error is not None:
-            sys.stderr.write(f"rnnloss: {entry.error}\n")
+            complain(str(entry.error))
 
 
 def _solve_object(entries: list[Entry]) -> dict[str, Any]:
@@ -159,15 +172,12 @@ def run_command(loss: str, file: str | None, flags: dict[str, Any], options: Out
         from rnnloss_cli.solver import solve
 
         if not any(k in flags for k in INPUT_FLAGS):
-            sys.stderr.write(
-                f"rnnloss: give a problem FILE or the inputs as flags "
-                f"(see `rnnloss {loss} --help`)\n"
-            )
+            complain(f"give a problem FILE or the inputs as flags (see `rnnloss {loss} --help`)")
             return 2
         try:
             solution = solve(validate(flags, loss=loss, expected_text=flags.get("expected")))
         except ProblemError as exc:
-            sys.stderr.write(f"rnnloss: {exc}\n")
+            complain(str(exc))
             return 2
         entries = [Entry("<inline>", 0, solution=solution)]
     else:
@@ -213,7 +223,7 @@ def _finish(printer: Printer) -> bool:
     try:
         printer.finish()
     except ProblemError as exc:
-        sys.stderr.write(f"rnnloss: {exc}\n")
+        complain(str(exc))
         return True
     return False
 
@@ -282,7 +292,9 @@ def _solve_with_progress(paths: list[str], show: bool) -> list[Entry]:
 def run_solve(paths: list[str], options: OutputOptions) -> int:
     """Solve every problem under `paths`; print the table (or JSON); return the exit status."""
     # Never over a pipe: `rnnloss solve … | less` must not have a bar drawn across it.
-    show_progress = options.format != "json" and sys.stderr.isatty() and sys.stdout.isatty()
+    show_progress = (
+        options.format != "json" and _is_terminal(sys.stderr) and _is_terminal(sys.stdout)
+    )
     entries = _solve_with_progress(paths, show_progress)
     counts = summary(entries)
     if options.format == "json":

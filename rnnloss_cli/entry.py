@@ -1,0 +1,54 @@
+"""The console script: run the command line as a short-lived process.
+
+Two start-up costs are not ours to pay in a calculator that answers and exits
+(measured by `benchmarks/run_all.py`, see the README's Speed section):
+
+- the cyclic garbage collector, which walks again and again every object that importing
+  numpy, Typer and Rich creates, although none of them is garbage (about 13 ms). It stays
+  off for the whole run: solving makes no reference cycles worth collecting (a batch of
+  5,000 files, 2,000 of them broken, peaks at 114 MB of memory with it on or off);
+- the interpreter's teardown, which frees those objects one by one (about 35 ms): once
+  the command has finished and its output is flushed, the process ends with `os._exit`.
+
+`rnnloss_cli.cli.main` stays an ordinary function for use in-process (tests call it).
+"""
+
+import contextlib
+import gc
+import os
+import sys
+
+
+def main() -> None:
+    if sys.argv[1:] == ["--version"]:  # answered before Typer is imported
+        from rnnloss_cli import __version__
+
+        print(f"rnnloss {__version__}")
+        _flush_and_exit(0)
+    gc.disable()
+    try:
+        from rnnloss_cli.cli import main as run
+
+        run()
+        status = 0
+    except SystemExit as done:
+        status = _exit_status(done.code)
+    _flush_and_exit(status)
+
+
+def _exit_status(code: object) -> int:
+    """As the interpreter reads `SystemExit.code`: None is 0, text is printed and 1."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
+
+
+def _flush_and_exit(status: int) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        # A closed pipe or stream (None if closed from the start) has nothing to deliver.
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            stream.flush()
+    os._exit(status)

@@ -1,0 +1,134 @@
+"""The console script (`rnnloss_cli.entry`): a process that ends with `os._exit` after its
+output is flushed, with the cyclic collector off. Everything it prints must still arrive,
+with the exit status of the contract, whatever state the standard streams are in."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rnnloss_cli import entry
+from rnnloss_cli.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+PROBLEMS = ROOT / "problems"
+HINGE = ["hinge", "--y", "1,-1,1", "--yhat", "0.8,-0.5,0.3"]
+
+
+def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "rnnloss_cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+    )
+
+
+def _shell(command: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m rnnloss_cli …` under sh, so that a test can close a stream (`>&-`)."""
+    python = shlex.quote(sys.executable)
+    return subprocess.run(
+        ["sh", "-c", f"{python} -m rnnloss_cli {command}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "status"),
+    [
+        (HINGE, 0),
+        ([*HINGE, "--expected", "0.4667"], 0),
+        ([*HINGE, "--expected", "0.6"], 1),
+        (["hinge", "--y", "1,0", "--yhat", "1,2"], 2),
+        (["hinge"], 2),
+        (["no-such-command"], 2),
+        (["hinge", "--no-such-flag"], 2),
+        (["--help"], 0),
+        (["hinge", "--help"], 0),
+        ([], 2),
+    ],
+)
+def test_exit_status_of_the_process(args, status):
+    done = _run(*args)
+    assert done.returncode == status, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_long_output_arrives_whole_through_a_pipe():
+    # os._exit skips the interpreter's own flush: every byte must have been written before.
+    done = _run("solve", "problems", "--details")
+    in_process = CliRunner().invoke(app, ["solve", "problems", "--details"])
+    assert done.returncode == in_process.exit_code == 0
+    assert len(done.stdout) > 20_000
+    assert done.stdout == in_process.stdout
+
+
+def test_json_of_a_batch_arrives_whole():
+    done = _run("solve", "problems", "--json")
+    data = json.loads(done.stdout)
+    assert data["summary"]["problems"] == len(data["results"]) >= len(list(PROBLEMS.glob("*.yaml")))
+
+
+def test_standard_input_is_read_and_answered():
+    done = _run("hinge", "-", stdin="y: [1, -1, 1]\nyhat: [0.8, -0.5, 0.3]\n")
+    assert done.returncode == 0 and "0.466667" in done.stdout
+
+
+def test_closed_standard_output_is_not_a_crash():
+    # Like a reader that has gone: nothing to deliver, the status it would have had.
+    assert _shell(shlex.join(HINGE) + " >&-").returncode == 0
+    done = _shell(shlex.join([*HINGE, "--expected", "9"]) + " >&-")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+
+
+def test_closed_standard_error_keeps_the_status():
+    assert _shell("hinge --y 1,0 --yhat 1,2 2>&-").returncode == 2
+    done = _shell("solve problems 2>&-")
+    assert done.returncode == 0 and " solved, " in done.stdout.splitlines()[-1]
+
+
+def test_closed_standard_input_is_a_one_line_error():
+    done = _shell("hinge - <&-")
+    assert done.returncode == 2
+    assert done.stderr == "rnnloss: -: cannot be read: standard input is closed\n"
+
+
+def test_version_does_not_import_typer():
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "rnnloss_cli", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stdout.startswith("rnnloss ")
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+    assert "rnnloss_cli" in imported
+    assert not {"typer", "numpy", "rich", "yaml"} & imported
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "printed"),
+    [(None, 0, ""), (0, 0, ""), (1, 1, ""), (2, 2, ""), (130, 130, ""), ("boom", 1, "boom\n")],
+)
+def test_exit_status_reads_system_exit_as_the_interpreter_does(code, status, printed, capsys):
+    assert entry._exit_status(code) == status
+    assert capsys.readouterr().err == printed
+
+
+def test_the_console_script_points_at_the_entry():
+    text = (ROOT / "pyproject.toml").read_text()
+    assert 'rnnloss = "rnnloss_cli.entry:main"' in text
