@@ -14,6 +14,13 @@ from typing import Any
 from rnnloss_cli.errors import ProblemError
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
+# YAML aliases (`*name`) repeat what an anchor (`&name`) holds without repeating its text,
+# so a small file can stand for an enormous one (the "billion laughs"). These bound the
+# file as every alias expanded: the text of its values (a file without aliases is always
+# within it, its text being at most MAX_FILE_BYTES) and its problems, each term of a
+# custom loss counting as one.
+MAX_EXPANDED_TEXT = 4 * MAX_FILE_BYTES
+MAX_PROBLEMS = 10_000
 STDIN = "-"
 
 
@@ -96,36 +103,83 @@ def _scalar_text(node: Any, key: str) -> str | None:
     return None
 
 
-def _check_duplicate_keys(
-    node: Any, source: str, depth: int = 0, seen_nodes: set[int] | None = None
-) -> None:
-    """Reject a mapping that names a key twice: YAML would silently keep the last.
+class _NodeWalk:
+    """One walk over a document's YAML nodes, before any value is built from them.
 
-    Aliases make the node graph a DAG or even a cycle (`&a [*a, *a]`): each node is
-    visited once, so neither an alias bomb nor a cycle makes this walk explode.
+    It refuses a mapping that names a key twice (YAML would silently keep the last), and
+    sizes the document with every alias expanded, without expanding: each node is
+    visited once (memoised by identity) and sized as the sum of what it holds. An alias
+    inside its own anchor (`&a [*a]`) would never end, and is refused.
     """
-    import yaml
 
-    seen_nodes = set() if seen_nodes is None else seen_nodes
-    if depth > 50 or id(node) in seen_nodes:
-        return
-    seen_nodes.add(id(node))
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode):
-                if key_node.value in seen:
-                    line = key_node.start_mark.line + 1
-                    raise ProblemError(
-                        f"line {line}: the key appears twice in one mapping",
-                        key=key_node.value,
-                        source=source,
-                    )
-                seen.add(key_node.value)
-            _check_duplicate_keys(value_node, source, depth + 1, seen_nodes)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            _check_duplicate_keys(item, source, depth + 1, seen_nodes)
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.sizes: dict[int, tuple[int, int]] = {}
+        self.open: set[int] = set()
+        self.text = 0  # characters of values in the file so far, aliases expanded
+        self.problems = 0  # mappings with a `loss` key, aliases expanded
+
+    def document(self, node: Any) -> None:
+        text, problems = self.size(node)
+        self.text += text
+        self.problems += problems
+        self.check(self.text, self.problems)
+
+    def check(self, text: int, problems: int) -> None:
+        """Refuse `text` characters of values or `problems` problems over the limits."""
+        if text > MAX_EXPANDED_TEXT:
+            raise ProblemError(
+                f"holds more than {MAX_EXPANDED_TEXT // (1024 * 1024)} MiB of values once its "
+                "YAML aliases (*name) are expanded: the limit for a problem file",
+                source=self.source,
+            )
+        if problems > MAX_PROBLEMS:
+            raise ProblemError(
+                f"holds more than {MAX_PROBLEMS:,} problems (each term of a custom loss counts "
+                "as one, YAML aliases expanded): the limit for a problem file; split it",
+                source=self.source,
+            )
+
+    def size(self, node: Any) -> tuple[int, int]:
+        """Return (characters of values, problems) under `node`, aliases expanded."""
+        import yaml
+
+        known = self.sizes.get(id(node))
+        if known is not None:
+            return known
+        if id(node) in self.open:
+            raise ProblemError(
+                "an alias (*name) sits inside its own anchor (&name): the value never ends",
+                source=self.source,
+            )
+        self.open.add(id(node))
+        text = problems = 0
+        if isinstance(node, yaml.ScalarNode):
+            text = len(node.value) + 1
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                item_text, item_problems = self.size(item)
+                text, problems = text + item_text, problems + item_problems
+        elif isinstance(node, yaml.MappingNode):
+            keys: set[str] = set()
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    if key_node.value in keys:
+                        raise ProblemError(
+                            f"line {key_node.start_mark.line + 1}: the key appears twice in "
+                            "one mapping",
+                            key=key_node.value,
+                            source=self.source,
+                        )
+                    keys.add(key_node.value)
+                for child in (key_node, value_node):
+                    child_text, child_problems = self.size(child)
+                    text, problems = text + child_text, problems + child_problems
+            problems += "loss" in keys
+        self.open.discard(id(node))
+        self.sizes[id(node)] = (text, problems)
+        self.check(text, problems)  # as it goes, so that an enormous expansion stops early
+        return text, problems
 
 
 def parse_problems(text: str, source: str) -> list[RawProblem]:
@@ -135,13 +189,16 @@ def parse_problems(text: str, source: str) -> list[RawProblem]:
     loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     loader = loader_class(text)
     documents: list[tuple[Any, Any]] = []
+    walk = _NodeWalk(source)
     try:
         while loader.check_node():
             node = loader.get_node()
             if node is None:
                 continue
-            _check_duplicate_keys(node, source)
+            walk.document(node)
             documents.append((node, loader.construct_document(node)))
+    except ProblemError:
+        raise
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, source) from None
     except RecursionError:
@@ -189,6 +246,7 @@ def parse_problems(text: str, source: str) -> list[RawProblem]:
         else:
             items.append((node, data))
 
+    walk.check(walk.text, max(walk.problems, len(items)))
     for node, data in items:
         # YAML 1.1 reads `label: 0123` as the octal number 83 and `1_000` as 1000: a label
         # is symbols, so keep the digits as written.

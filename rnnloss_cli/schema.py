@@ -20,6 +20,7 @@ from rnnloss_cli.problems import (
     LOSS_KEYS,
     LOSSES,
     MAX_CUSTOM_DEPTH,
+    MAX_TITLE,
     REDUCTIONS,
 )
 from rnnloss_cli.problems.ctc import ALIGNMENT_KEYS, METHODS
@@ -65,7 +66,11 @@ def key_schemas() -> dict[str, dict[str, Any]]:
     """Return a schema for every key any loss takes (the drift test compares the two)."""
     return {
         "loss": {"description": "the loss", "type": "string"},
-        "title": {"type": ["string", "number"], "description": "a line shown above the working"},
+        "title": {
+            "type": ["string", "number"],
+            "maxLength": MAX_TITLE,
+            "description": "a line shown above the working",
+        },
         "expected": {**NUMBER, "description": "the answer key: compared with the value"},
         "tolerance": {
             **NUMBER,

@@ -690,6 +690,31 @@ def _billion_laughs(levels: int, width: int = 9) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _custom_alias_bomb() -> str:
+    """A custom loss of 97 customs of 99 customs of 99 aliases of one 1,000-value hinge."""
+    values = ", ".join(["1"] * 1000)
+    lines = ["loss: custom", "terms:", f"  - &p {{loss: hinge, y: [{values}], yhat: [{values}]}}"]
+    lines.append("  - &c1 {loss: custom, terms: [" + ", ".join(["*p"] * 99) + "]}")
+    lines.append("  - &c2 {loss: custom, terms: [" + ", ".join(["*c1"] * 99) + "]}")
+    lines += ["  - *c2"] * 97
+    return "\n".join(lines) + "\n"
+
+
+def _ctc_listed(count: int, frames: int, alias: bool) -> str:
+    path = "-" * (frames - 5) + "HELLO"
+    lines = [
+        "loss: ctc",
+        "label: HELLO",
+        "probabilities: {H: 0.6, E: 0.5, L: 0.7, O: 0.8, '-': 0.2}",
+        "alignments:",
+    ]
+    if alias:
+        lines += [f'  - &a "{path}"'] + ["  - *a"] * (count - 1)
+    else:
+        lines += [f'  - "{path}"'] * count
+    return "\n".join(lines) + "\n"
+
+
 DEEP = "[[[[[[1]]]]]]"
 LABEL_5000 = "A" * 5000
 
@@ -758,6 +783,10 @@ REGRESSIONS: dict[str, tuple[str, str | bytes]] = {
     "recursive-alias-problems": ("mse", "problems: &a [*a]\n"),
     "billion-laughs-small": ("mse", _billion_laughs(3, 3)),
     "billion-laughs": ("mse", _billion_laughs(9)),
+    "custom-alias-bomb": ("custom", _custom_alias_bomb()),
+    "ctc-alignments-alias-bomb": ("ctc", _ctc_listed(1000, 20_000, alias=True)),
+    "ctc-listed-100000-frames": ("ctc", _ctc_listed(5, 20_000, alias=False)),
+    "ctc-listed-1000-alignments": ("ctc", _ctc_listed(1000, 100, alias=False)),
     "int-5000-digits": ("mse", "loss: mse\ny: [1" + "0" * 5000 + "]\nyhat: [1]\n"),
     "expected-5000-digits": ("hinge", _replace_key("hinge_sequence.yaml", "expected", "1" * 5000)),
     "python-object": (

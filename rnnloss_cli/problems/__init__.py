@@ -131,6 +131,7 @@ DEFAULT_REDUCTION = {
 LOG_BASE_LOSSES = ("bce", "nll", "cce", "sequence", "reinforce", "ctc")
 MAX_CUSTOM_DEPTH = 3  # custom inside custom inside custom, and no deeper
 MAX_CUSTOM_TERMS = 100
+MAX_TITLE = 200  # characters: a title is a line above the working and a cell of a table
 REDUCTIONS = ("mean", "sum", "none")
 
 
@@ -308,6 +309,12 @@ def _validate(
     title = r.get("title")
     if title is not None and not isinstance(title, str | int | float):
         raise ProblemError(f"expected a line of text, got {shown(title)}", key="title")
+    if title is not None and len(str(title)) > MAX_TITLE:
+        raise ProblemError(
+            f"{len(str(title)):,} characters is over the limit of {MAX_TITLE} for a title "
+            "(a line of text)",
+            key="title",
+        )
     expected = tolerance = None
     if r.has("expected"):
         if reduction == "none":

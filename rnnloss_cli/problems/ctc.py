@@ -28,6 +28,7 @@ MAX_FRAMES = 20_000
 MAX_LABEL = 1_000
 MAX_ALPHABET = 1_000
 MAX_ALIGNMENTS = 1_000
+MAX_LISTED_FRAMES = 100_000  # all listed alignments together (each is also <= MAX_FRAMES)
 MATRIX_KEYS = ("probs", "log_probs", "logits")
 METHODS = ("listed", "valid", "exact")
 ALIGNMENT_KEYS = ("path", "factors")
@@ -156,6 +157,7 @@ def _check_label(
 def _alignments(r: Reader, probabilities: dict[str, float], one_char: bool) -> list[dict]:
     value = r.bounded_list("alignments", "alignments (paths)", MAX_ALIGNMENTS)
     out = []
+    listed_frames = 0
     for i, item in enumerate(value):
         key = f"alignments[{i}]"
         factors = None
@@ -184,6 +186,13 @@ def _alignments(r: Reader, probabilities: dict[str, float], one_char: bool) -> l
         if len(path) > MAX_FRAMES:
             raise ProblemError(
                 f"{len(path)} frames is over the limit of {MAX_FRAMES:,}", key=f"{key}.path"
+            )
+        listed_frames += len(path)
+        if listed_frames > MAX_LISTED_FRAMES:
+            raise ProblemError(
+                f"the listed alignments up to this one hold {listed_frames:,} frames in all, "
+                f"over the limit of {MAX_LISTED_FRAMES:,}",
+                key=f"{key}.path",
             )
         for j, symbol in enumerate(path):
             if symbol not in probabilities:

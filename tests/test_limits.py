@@ -1,0 +1,164 @@
+"""The documented limits (README, Limits): each is enforced with exit 2 and the limit named,
+and nothing under them is refused. Aliases are where a small file stands for a huge one."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from rnnloss_cli import loader
+from rnnloss_cli.cli import app
+from rnnloss_cli.errors import ProblemError
+from rnnloss_cli.problems import MAX_TITLE
+from rnnloss_cli.problems.ctc import MAX_FRAMES, MAX_LISTED_FRAMES
+
+HINGE = "{loss: hinge, y: [1, -1], yhat: [0.5, 0.5]}"
+
+
+def _run(args):
+    return CliRunner().invoke(app, args)
+
+
+def _write(tmp_path, text, name="p.yaml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def _refused(text: str) -> str:
+    with pytest.raises(ProblemError) as caught:
+        loader.parse_problems(text, "p.yaml")
+    return str(caught.value)
+
+
+# --- problems a file -----------------------------------------------------------------------
+
+
+def test_ten_thousand_documents_are_read():
+    text = f"---\n{HINGE}\n" * loader.MAX_PROBLEMS
+    assert len(loader.parse_problems(text, "p.yaml")) == loader.MAX_PROBLEMS
+
+
+def test_one_document_more_is_refused_with_the_limit_named():
+    message = _refused(f"---\n{HINGE}\n" * (loader.MAX_PROBLEMS + 1))
+    assert "10,000 problems" in message and message.startswith("p.yaml: ")
+
+
+def test_a_problems_list_without_loss_keys_counts_each_item():
+    # A file for a single-loss command need not name its loss in each problem.
+    message = _refused("problems:\n" + "  - {y: [1], yhat: [1]}\n" * (loader.MAX_PROBLEMS + 1))
+    assert "10,000 problems" in message
+
+
+def test_custom_terms_count_as_problems_with_aliases_expanded():
+    inner = "{loss: custom, terms: [" + ", ".join(["*h"] * 100) + "]}"
+    text = (
+        "loss: custom\nterms:\n"
+        f"  - &h {HINGE}\n"
+        f"  - &c {inner}\n" + "  - *c\n" * 100  # 101 customs of 100 terms each
+    )
+    message = _refused(text)
+    assert "10,000 problems" in message and "custom" in message
+
+
+def test_custom_terms_under_the_limit_are_read():
+    inner = "{loss: custom, terms: [" + ", ".join(["*h"] * 99) + "]}"
+    text = f"loss: custom\nterms:\n  - &h {HINGE}\n  - &c {inner}\n" + "  - *c\n" * 98
+    assert len(loader.parse_problems(text, "p.yaml")) == 1
+
+
+# --- aliases -------------------------------------------------------------------------------
+
+
+def _billion_laughs(levels: int, width: int = 9) -> str:
+    lines = ["loss: mse", f"a0: &a0 [{', '.join(['1'] * width)}]"]
+    for i in range(1, levels):
+        lines.append(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]")
+    lines += [f"y: *a{levels - 1}", f"yhat: *a{levels - 1}"]
+    return "\n".join(lines) + "\n"
+
+
+def test_an_alias_bomb_is_refused_before_anything_is_built(tmp_path):
+    # 9**9 values a list: the walk sizes it without expanding, and stops at the limit.
+    path = _write(tmp_path, _billion_laughs(9))
+    result = _run(["mse", path])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"rnnloss: {path}: holds more than 16 MiB of values once its YAML aliases (*name) "
+        "are expanded: the limit for a problem file\n"
+    )
+
+
+def test_a_small_alias_expansion_is_allowed():
+    raws = loader.parse_problems(_billion_laughs(3, 3), "p.yaml")
+    assert len(raws[0].data["y"]) == 3
+
+
+def test_a_repeated_long_path_is_refused(tmp_path):
+    path_text = "-" * (MAX_FRAMES - 5) + "HELLO"
+    text = (
+        "loss: ctc\nlabel: HELLO\nprobabilities: {H: 0.6, E: 0.5, L: 0.7, O: 0.8, '-': 0.2}\n"
+        f'alignments:\n  - &a "{path_text}"\n' + "  - *a\n" * 999
+    )
+    result = _run(["ctc", _write(tmp_path, text)])
+    assert result.exit_code == 2 and "16 MiB of values" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["loss: mse\ny: &a [1, *a]\nyhat: [1]\n", "loss: mse\ny: [1]\nyhat: [1]\ntitle: &t {k: *t}\n"],
+)
+def test_an_alias_inside_its_own_anchor_is_refused(text):
+    assert "sits inside its own anchor" in _refused(text)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+        lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(), inner, max_size=5),
+        max_leaves=40,
+    )
+)
+def test_without_aliases_the_expanded_size_never_exceeds_the_text(value):
+    # So no file within the size limit is ever refused for its expansion.
+    for style in (None, True, False):
+        text = yaml.safe_dump({"loss": "mse", "data": value}, default_flow_style=style)
+        walk = loader._NodeWalk("p.yaml")
+        for node in yaml.compose_all(text, Loader=yaml.SafeLoader):
+            walk.document(node)
+        assert walk.text <= len(text)
+
+
+# --- CTC listed alignments, titles -----------------------------------------------------------
+
+
+def test_listed_alignments_are_limited_in_frames_all_together(tmp_path):
+    count = MAX_LISTED_FRAMES // MAX_FRAMES + 1
+    paths = [("-" * (MAX_FRAMES - 5) + "HELLO")] * count
+    problem = {
+        "loss": "ctc",
+        "label": "HELLO",
+        "probabilities": {"H": 0.6, "E": 0.5, "L": 0.7, "O": 0.8, "-": 0.2},
+        "alignments": paths,
+    }
+    path = _write(tmp_path, json.dumps(problem))
+    result = _run(["ctc", path])
+    assert result.exit_code == 2
+    assert f"alignments[{count - 1}].path:" in result.stderr
+    assert "120,000 frames in all, over the limit of 100,000" in result.stderr
+
+
+def test_a_title_is_one_line_of_at_most_200_characters(tmp_path):
+    ok = _run(["hinge", "--y", "1", "--yhat", "2", "--title", "T" * MAX_TITLE])
+    assert ok.exit_code == 0
+    long = _run(["hinge", "--y", "1", "--yhat", "2", "--title", "T" * (MAX_TITLE + 1)])
+    assert long.exit_code == 2
+    assert long.stderr == (
+        "rnnloss: --title: 201 characters is over the limit of 200 for a title (a line of text)\n"
+    )
