@@ -195,7 +195,7 @@ def run_command(loss: str, file: str | None, flags: dict[str, Any], options: Out
         # Thousands of workings are unreadable and slow to lay out: the summary instead.
         from rich.text import Text
 
-        from rnnloss_cli.render.working import summary_table
+        from rnnloss_cli.render.summary import SummaryTable
 
         printer = Printer(options)
         printer.print(
@@ -205,7 +205,7 @@ def run_command(loss: str, file: str | None, flags: dict[str, Any], options: Out
                 style="dim",
             )
         )
-        printer.print(summary_table(_summary_rows(entries), printer.console.width))
+        printer.print(SummaryTable(_summary_rows(entries), printer.console.width))
         printer.print(Text(_totals_line(summary(entries)), style="bold"))
         if _finish(printer):
             return 2
@@ -311,7 +311,7 @@ def run_solve(paths: list[str], options: OutputOptions) -> int:
     else:
         from rich.text import Text
 
-        from rnnloss_cli.render.working import summary_table
+        from rnnloss_cli.render.summary import SummaryTable
 
         printer = Printer(options)
         if options.details:
@@ -321,7 +321,7 @@ def run_solve(paths: list[str], options: OutputOptions) -> int:
                 from rich.rule import Rule
 
                 printer.print(Rule(style="dim"))
-        printer.print(summary_table(_summary_rows(entries), printer.console.width))
+        printer.print(SummaryTable(_summary_rows(entries), printer.console.width))
         printer.print(Text(_totals_line(counts), style="bold"))
         if _finish(printer):
             return 2

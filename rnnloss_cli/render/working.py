@@ -6,7 +6,6 @@ Everything here formats numbers the core already computed; nothing here computes
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 from rich import box
@@ -442,36 +441,3 @@ def closing_panels(
 
 def print_working(console: Console, solution: Solution) -> None:
     console.print(working(solution))
-
-
-def summary_table(rows: Sequence[dict[str, Any]], width: int = 80) -> Table:
-    """Return the `solve` table: file, title, loss, answer, expected, check.
-
-    The narrow columns keep their width. When what is left holds the file names and a
-    title column of 20 characters, file and title are columns of their own; otherwise they
-    share one column, the title in a second line under the file name.
-    """
-    narrow = ("loss", "answer", "expected", "check")
-    # Each column costs its text, one blank each side and one separator between columns.
-    fixed = sum(max([len(k)] + [len(row[k]) for row in rows]) + 3 for k in narrow)
-    room = width - fixed - 3
-    longest_file = max([4] + [len(row["file"]) for row in rows])
-    separate = room - longest_file - 3 >= 20
-    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)
-    if separate:
-        table.add_column("file", no_wrap=True)
-        table.add_column("title", overflow="fold", ratio=1)
-    else:
-        table.add_column("file / title", overflow="fold", ratio=1)
-    table.add_column("loss", no_wrap=True)
-    table.add_column("answer", justify="right", no_wrap=True)
-    table.add_column("expected", justify="right", no_wrap=True)
-    table.add_column("check", no_wrap=True)
-    for row in rows:
-        style = "red" if row["check"] == "error" else "dim"
-        title = Text(row["title"], style=style)
-        first = (
-            [Text(row["file"]), title] if separate else [Text.assemble(row["file"], "\n", title)]
-        )
-        table.add_row(*first, *[Text(row[k]) for k in narrow])
-    return table
