@@ -15,7 +15,7 @@ from rnnloss_cli import loader
 from rnnloss_cli.cli import app
 from rnnloss_cli.errors import ProblemError
 from rnnloss_cli.problems import MAX_TITLE
-from rnnloss_cli.problems.ctc import MAX_FRAMES, MAX_LISTED_FRAMES
+from rnnloss_cli.problems.ctc import MAX_FRAMES, MAX_LISTED_FRAMES, MAX_MATRIX, MAX_TRELLIS
 
 HINGE = "{loss: hinge, y: [1, -1], yhat: [0.5, 0.5]}"
 
@@ -162,3 +162,61 @@ def test_a_title_is_one_line_of_at_most_200_characters(tmp_path):
     assert long.stderr == (
         "rnnloss: --title: 201 characters is over the limit of 200 for a title (a line of text)\n"
     )
+
+
+# --- the forward algorithm's table ---------------------------------------------------------
+
+
+def _matrix_problem(frames: int, label: int) -> str:
+    alphabet = ["-", "a", "b"]
+    return json.dumps(
+        {
+            "loss": "ctc",
+            "alphabet": alphabet,
+            "label": "ab" * (label // 2) + "a" * (label % 2),
+            "logits": [[1.0, 2.0, 3.0]] * frames,
+        }
+    )
+
+
+def test_the_trellis_is_limited_in_matrix_mode(tmp_path):
+    # 20,000 frames × (2·100 + 1) states = 4,020,000 cells; 99 symbols fit (3,980,000).
+    assert 20_000 * 199 <= MAX_TRELLIS < 20_000 * 201
+    ok = _run(["ctc", _write(tmp_path, _matrix_problem(20_000, 99), "ok.yaml"), "--json"])
+    assert ok.exit_code == 0, ok.stderr
+    over = _run(["ctc", _write(tmp_path, _matrix_problem(20_000, 100), "over.yaml")])
+    assert over.exit_code == 2
+    assert "logits: 20,000 frames × 201 states (2 × 100 label symbols + 1) is 4,020,000 cells" in (
+        over.stderr
+    )
+    assert "over the limit of 4,000,000" in over.stderr
+
+
+LECTURE = "loss: ctc\nprobabilities: {a: 0.4, b: 0.4, '-': 0.2}\n"
+
+
+def test_the_trellis_is_limited_in_lecture_mode(tmp_path):
+    path = _write(tmp_path, LECTURE + "label: " + "ab" * 50 + "\nframes: 20000\n")
+    result = _run(["ctc", path])
+    assert result.exit_code == 2 and f"{path}: frames: 20,000 frames × 201 states" in result.stderr
+
+
+def test_the_trellis_of_listed_alignments_is_their_longest(tmp_path):
+    # Without frames, the exact sum runs over as many frames as the longest alignment.
+    label = "ab" * 50
+    long_path = label + "-" * (MAX_FRAMES - len(label))
+    text = LECTURE + f"label: {label}\nalignments: [{label}, {long_path}]\n"
+    result = _run(["ctc", _write(tmp_path, text)])
+    assert result.exit_code == 2 and "alignments[1]: 20,000 frames × 201 states" in result.stderr
+
+
+def test_the_matrix_is_limited_in_values(tmp_path):
+    alphabet = ", ".join(["-", *[f"s{i}" for i in range(199)]])
+    rows = MAX_MATRIX // 200 + 1  # one row written out, the others aliases of it
+    text = (
+        f"loss: ctc\nalphabet: [{alphabet}]\nlabel: s1\nlogits:\n"
+        f"  - &r [{', '.join(['0'] * 200)}]\n" + "  - *r\n" * (rows - 1)
+    )
+    result = _run(["ctc", _write(tmp_path, text)])
+    assert result.exit_code == 2
+    assert "10,001 × 200 is over the limit of 2,000,000 values" in result.stderr

@@ -29,6 +29,11 @@ MAX_LABEL = 1_000
 MAX_ALPHABET = 1_000
 MAX_ALIGNMENTS = 1_000
 MAX_LISTED_FRAMES = 100_000  # all listed alignments together (each is also <= MAX_FRAMES)
+MAX_MATRIX = 2_000_000  # values in a probs / log_probs / logits matrix
+# Cells of the forward algorithm's table: T frames × (2·label + 1) states. It bounds the
+# time and memory of the exact loss, the best path, the gradient and the trellis alike
+# (with MAX_MATRIX, at most about 6 s and 1 GB: the gradient and the trellis as JSON).
+MAX_TRELLIS = 4_000_000
 MATRIX_KEYS = ("probs", "log_probs", "logits")
 METHODS = ("listed", "valid", "exact")
 ALIGNMENT_KEYS = ("path", "factors")
@@ -268,6 +273,11 @@ def _validate_lecture(r: Reader, method: str | None, trellis: bool) -> Validated
         raise ProblemError(
             f"method {method} sums listed alignments, and none are listed", key="method"
         )
+    if frames is not None:
+        _check_trellis(frames, len(label), "frames")
+    else:  # the exact sum runs over as many frames as the longest listed alignment
+        longest = max(range(len(alignments)), key=lambda i: len(alignments[i]["path"]))
+        _check_trellis(len(alignments[longest]["path"]), len(label), f"alignments[{longest}]")
     inputs = {
         "mode": "lecture",
         "label": label,
@@ -280,6 +290,16 @@ def _validate_lecture(r: Reader, method: str | None, trellis: bool) -> Validated
         "trellis": trellis,
     }
     return inputs, [], {}
+
+
+def _check_trellis(frames: int, label: int, key: str) -> None:
+    cells = frames * (2 * label + 1)
+    if cells > MAX_TRELLIS:
+        raise ProblemError(
+            f"{frames:,} frames × {2 * label + 1:,} states (2 × {label:,} label symbols + 1) "
+            f"is {cells:,} cells of the forward algorithm, over the limit of {MAX_TRELLIS:,}",
+            key=key,
+        )
 
 
 def _validate_matrix(r: Reader, matrix_key: str, method: str | None, trellis: bool) -> Validated:
@@ -330,10 +350,11 @@ def _validate_matrix(r: Reader, matrix_key: str, method: str | None, trellis: bo
         raise ProblemError(
             f"{frames:,} rows is over the limit of {MAX_FRAMES:,} frames", key=matrix_key
         )
-    if frames * width > 5_000_000:
+    if frames * width > MAX_MATRIX:
         raise ProblemError(
-            f"{frames:,} × {width:,} is over the limit of 5,000,000 values", key=matrix_key
+            f"{frames:,} × {width:,} is over the limit of {MAX_MATRIX:,} values", key=matrix_key
         )
+    _check_trellis(frames, len(label), matrix_key)
     warnings = check_prediction(matrix, matrix_key)
     inputs = {
         "mode": "matrix",

@@ -112,6 +112,9 @@ def parse_array(
         raise ProblemError(f"expected a list of numbers, got {shown(value)}", key=key)
     if not rows:
         raise ProblemError("is empty: give at least one number", key=key)
+    fast = _plain_array(rows, ndims, allow_neg_inf) if rows is value else None
+    if fast is not None:
+        return fast
 
     nested = [isinstance(r, list) or (isinstance(r, str) and "," in r) for r in rows]
     if any(nested):
@@ -153,6 +156,40 @@ def parse_array(
         [parse_number(v, f"{key}[{i}]", allow_neg_inf=allow_neg_inf) for i, v in enumerate(rows)],
         dtype=np.float64,
     )
+
+
+_PLAIN_NUMBERS = frozenset({int, float})
+
+
+def _plain_array(rows: list, ndims: tuple[int, ...], allow_neg_inf: bool) -> np.ndarray | None:
+    """numpy's own conversion of the usual input, a list (or a rectangular list of lists)
+    of plain ints and floats, all finite; None for anything else, which the value-by-value
+    path then reads or names the exact position of the fault in.
+
+    A matrix row given many times by a YAML alias is checked once.
+    """
+    if set(map(type, rows)) <= _PLAIN_NUMBERS:
+        if 1 not in ndims:
+            return None
+    elif 2 in ndims and all(type(row) is list for row in rows):
+        checked: set[int] = set()
+        for row in rows:
+            if id(row) not in checked:
+                if not row or not set(map(type, row)) <= _PLAIN_NUMBERS:
+                    return None
+                checked.add(id(row))
+        if len(set(map(len, rows))) != 1:
+            return None
+    else:
+        return None
+    try:
+        array = np.array(rows, dtype=np.float64)
+    except (OverflowError, ValueError, TypeError):
+        return None
+    finite = np.isfinite(array)
+    if not finite.all() and not (allow_neg_inf and (array[~finite] == -np.inf).all()):
+        return None
+    return array
 
 
 def _too_deep(key: str) -> float:

@@ -127,9 +127,10 @@ def _frame_table(
     """Return a T × columns table (frames down) that fits `width`, and a note if it had to
     be turned or elided: as it is when it fits; else transposed (frames across) when that
     fits; else with the middle columns left out."""
-    cells = [[_cell(v) for v in row] for row in matrix]
-    top = float(np.max(matrix)) if matrix.size else 0.0
     frames, count = matrix.shape
+    # Only the frames shown are formatted (a 20,000 × 2,001 trellis has 40 million cells).
+    cells = {t: [_cell(v) for v in matrix[t]] for t in _rows_shown(frames) if t is not None}
+    top = float(np.max(matrix)) if matrix.size else 0.0
 
     def text(t: int, c: int) -> Text:
         style = _shade(float(matrix[t, c]), top) if shade else ""

@@ -14,7 +14,10 @@ from rnnloss_cli.solver import Solution
 def plain(value: Any) -> Any:
     """Return `value` as strict-JSON data: numpy → lists and floats, ±∞ → "inf"/"-inf"."""
     if isinstance(value, np.ndarray):
-        return plain(value.tolist())
+        if value.dtype.kind == "f" and np.isfinite(value).all():
+            return (value + 0.0).tolist()  # the whole array at once: no −0.0, no ±∞
+        items = value.tolist()
+        return [plain(v) for v in items] if isinstance(items, list) else plain(items)
     if isinstance(value, np.generic):
         return plain(value.item())
     if isinstance(value, float):
@@ -26,6 +29,10 @@ def plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
+        if value and set(map(type, value)) == {float}:  # a vector: numpy checks it at once
+            array = np.array(value)
+            if np.isfinite(array).all():
+                return (array + 0.0).tolist()
         return [plain(v) for v in value]
     return value
 
@@ -155,5 +162,24 @@ def result_object(solution: Solution) -> dict[str, Any]:
 
 
 def dumps(data: Any) -> str:
-    """Return `data` as indented strict JSON (no NaN or Infinity tokens)."""
-    return json.dumps(plain(data), indent=2, ensure_ascii=False, allow_nan=False)
+    """Return `data` as indented strict JSON (no NaN or Infinity tokens), each list of
+    numbers or strings on one line: a vector per line, a matrix a row per line."""
+    return _encode(plain(data), 0)
+
+
+CONTAINERS = frozenset({list, dict})
+
+
+def _flat(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+def _encode(value: Any, level: int) -> str:
+    inner = "  " * (level + 1)
+    if isinstance(value, dict) and value:
+        items = [f"{inner}{_flat(str(k))}: {_encode(v, level + 1)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + "  " * level + "}"
+    if isinstance(value, list) and not CONTAINERS.isdisjoint(map(type, value)):
+        items = [inner + _encode(v, level + 1) for v in value]
+        return "[\n" + ",\n".join(items) + "\n" + "  " * level + "]"
+    return _flat(value)

@@ -43,11 +43,21 @@ def _cell(text: Any) -> str:
     return escape(value).replace("\n", "<br>")
 
 
+def _kept(count: int) -> list[int | None]:
+    """Return the rows a table of `count` rows shows, None where its middle is left out."""
+    if count <= MAX_ROWS:
+        return list(range(count))
+    return [*range(MAX_ROWS - 5), None, *range(count - 4, count)]
+
+
 def table(headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> list[str]:
     """Return a Markdown table; numbers right-aligned, the middle of long tables elided."""
     rows = [list(row) for row in rows]
-    if len(rows) > MAX_ROWS:
-        rows = [*rows[: MAX_ROWS - 5], ["⋮"] * len(headers), *rows[-4:]]
+    kept = [["⋮"] * len(headers) if i is None else rows[i] for i in _kept(len(rows))]
+    return _table(headers, kept)
+
+
+def _table(headers: Sequence[Any], rows: list[list[Any]]) -> list[str]:
     out = ["| " + " | ".join(_cell(h) for h in headers) + " |"]
     out.append("|" + "|".join(" --- " for _ in headers) + "|")
     out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
@@ -60,13 +70,17 @@ def _matrix(
     row_label: str = "t",
     marks: Sequence[int | None] | None = None,
 ) -> list[str]:
-    rows = []
-    for t in range(matrix.shape[0]):
-        cells = [num(v, 3) for v in matrix[t]]
+    headers = [row_label, *columns]
+    rows: list[list[Any]] = []
+    for t in _kept(matrix.shape[0]):  # only the rows shown are formatted
+        if t is None:
+            rows.append(["⋮"] * len(headers))
+            continue
+        cells: list[Any] = [num(v, 3) for v in matrix[t]]
         if marks is not None and marks[t] is not None:
             cells[marks[t]] = Raw(f"**{cells[marks[t]]}**")
         rows.append([str(t + 1), *cells])
-    return table([row_label, *columns], rows)
+    return _table(headers, rows)
 
 
 def _lines(renderable: Any) -> list[str]:
