@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnloss_cli.errors import ProblemError
-from rnnloss_cli.problems import validate
+from rnnloss_cli.problems import MAX_FILE_CELLS, forward_cells, validate
 from rnnloss_cli.solver import Solution, solve
 
 EXTENSIONS = (".yaml", ".yml")
@@ -78,6 +78,7 @@ def solve_file(
     except ProblemError as exc:
         return [Entry(path, None, error=exc.with_source(path))]
     entries = []
+    cells = 0  # of CTC forward-algorithm tables, all problems so far
     for raw in raws:
         data = raw.data
         expected_text = raw.expected_text
@@ -94,6 +95,14 @@ def solve_file(
                 default_title=default_title(path, raw.index, raw.count),
                 loss=loss,
             )
+            need = forward_cells(problem)
+            if cells + need > MAX_FILE_CELLS:
+                raise ProblemError(
+                    f"the file's CTC problems up to this one need {cells + need:,} cells of "
+                    f"the forward algorithm in all, over the limit of {MAX_FILE_CELLS:,} for a "
+                    "problem file; split it"
+                )
+            cells += need
             entries.append(Entry(path, raw.index, solution=solve(problem)))
         except Exception as caught:
             # A batch accounts for every problem: an unexpected failure is that problem's

@@ -44,6 +44,9 @@ class OneLineGroup(TyperGroup):
             # The reader went away (`rnnloss … | head`): not an error of ours.
             sys.stderr.close()
             sys.exit(0)
+        except OSError as exc:  # standard output cannot be written: a full disk, say
+            typer.echo(f"rnnloss: cannot write the output: {exc.strerror or exc}", err=True)
+            sys.exit(2)
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
@@ -522,17 +525,11 @@ _register(
     short="REINFORCE policy-gradient loss (alias: rl).",
     aliases=("rl",),
 )
-COMMANDS.append(
-    (
-        "custom",
-        lambda: solving("custom", _custom),
-        {
-            "help": _custom.__doc__,
-            "short_help": "Weighted sum of losses, each a complete problem.",
-            "epilog": "Examples:\n\n  rnnloss custom problems/custom_ctc_sequence.yaml "
-            "--details\n\n  rnnloss custom problem.yaml --json",
-        },
-    )
+_register(
+    "custom",
+    _custom,
+    example="problems/custom_ctc_sequence.yaml --details",
+    short="Weighted sum of losses, each a complete problem.",
 )
 
 

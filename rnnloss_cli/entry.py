@@ -23,8 +23,15 @@ def main() -> None:
     if sys.argv[1:] == ["--version"]:  # answered before Typer is imported
         from rnnloss_cli import __version__
 
-        print(f"rnnloss {__version__}")
-        _flush_and_exit(0)
+        status = 0
+        try:
+            if sys.stdout is not None:
+                sys.stdout.write(f"rnnloss {__version__}\n")
+        except BrokenPipeError:
+            pass
+        except OSError as exc:
+            status = _cannot_write(exc)
+        _flush_and_exit(status)
     gc.disable()
     try:
         from rnnloss_cli.cli import main as run
@@ -42,13 +49,30 @@ def _exit_status(code: object) -> int:
         return 0
     if isinstance(code, int):
         return code
-    print(code, file=sys.stderr)
+    if sys.stderr is not None:
+        print(code, file=sys.stderr)
     return 1
 
 
+def _cannot_write(exc: OSError) -> int:
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        sys.stderr.write(f"rnnloss: cannot write the output: {exc.strerror or exc}\n")
+    return 2
+
+
 def _flush_and_exit(status: int) -> None:
-    for stream in (sys.stdout, sys.stderr):
-        # A closed pipe or stream (None if closed from the start) has nothing to deliver.
-        with contextlib.suppress(AttributeError, OSError, ValueError):
-            stream.flush()
+    """Deliver what is buffered, then end the process at once with `status`.
+
+    A reader that has gone (a closed pipe) or a stream closed from the start changes
+    nothing; output that cannot be written (a full disk) is one line and status 2.
+    """
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+    except OSError as exc:
+        status = _cannot_write(exc)
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        sys.stderr.flush()
     os._exit(status)

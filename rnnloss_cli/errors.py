@@ -29,7 +29,15 @@ class ProblemError(Exception):
         if self.key:
             parts.append(self.key if self.source is not None else inline_key(self.key))
         parts.append(self.message)
-        return ": ".join(parts)
+        # One line whatever the file, key or value named: control characters escaped.
+        return printable(": ".join(parts))
+
+
+def printable(text: str) -> str:
+    """Return `text` with control characters (a terminal escape, say) written as `\\x1b`."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
 def inline_key(key: str) -> str:

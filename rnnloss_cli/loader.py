@@ -13,7 +13,9 @@ from typing import Any
 
 from rnnloss_cli.errors import ProblemError
 
-MAX_FILE_BYTES = 4 * 1024 * 1024
+# Reading YAML costs about 7 µs a value (libyaml's nodes, then Python's objects), so the
+# size bounds the time: 2 MiB of the shortest values (`1,1,1,…`) read in about 5 s.
+MAX_FILE_BYTES = 2 * 1024 * 1024
 # YAML aliases (`*name`) repeat what an anchor (`&name`) holds without repeating its text,
 # so a small file can stand for an enormous one (the "billion laughs"). These bound the
 # file as every alias expanded: the text of its values (a file without aliases is always
@@ -108,11 +110,15 @@ class _NodeWalk:
 
     It refuses a mapping that names a key twice (YAML would silently keep the last), and
     sizes the document with every alias expanded, without expanding: each node is
-    visited once (memoised by identity) and sized as the sum of what it holds. An alias
-    inside its own anchor (`&a [*a]`) would never end, and is refused.
+    visited once (memoised by identity) and sized as the sum of what it holds, a value
+    as its characters and a list or mapping as one more (so that `[]` is not free). An
+    alias inside its own anchor (`&a [*a]`) would never end, and is refused.
     """
 
     def __init__(self, source: str) -> None:
+        import yaml
+
+        self.scalar, self.sequence = yaml.ScalarNode, yaml.SequenceNode
         self.source = source
         self.sizes: dict[int, tuple[int, int]] = {}
         self.open: set[int] = set()
@@ -120,7 +126,10 @@ class _NodeWalk:
         self.problems = 0  # mappings with a `loss` key, aliases expanded
 
     def document(self, node: Any) -> None:
-        text, problems = self.size(node)
+        if type(node) is self.scalar:
+            text, problems = len(node.value) + 1, 0
+        else:
+            text, problems = self.size(node)
         self.text += text
         self.problems += problems
         self.check(self.text, self.problems)
@@ -141,43 +150,44 @@ class _NodeWalk:
             )
 
     def size(self, node: Any) -> tuple[int, int]:
-        """Return (characters of values, problems) under `node`, aliases expanded."""
-        import yaml
-
-        known = self.sizes.get(id(node))
+        """Return (characters of values, problems) under a list or mapping node."""
+        key = id(node)
+        known = self.sizes.get(key)
         if known is not None:
             return known
-        if id(node) in self.open:
+        if key in self.open:
             raise ProblemError(
                 "an alias (*name) sits inside its own anchor (&name): the value never ends",
                 source=self.source,
             )
-        self.open.add(id(node))
-        text = problems = 0
-        if isinstance(node, yaml.ScalarNode):
-            text = len(node.value) + 1
-        elif isinstance(node, yaml.SequenceNode):
-            for item in node.value:
-                item_text, item_problems = self.size(item)
-                text, problems = text + item_text, problems + item_problems
-        elif isinstance(node, yaml.MappingNode):
-            keys: set[str] = set()
-            for key_node, value_node in node.value:
-                if isinstance(key_node, yaml.ScalarNode):
-                    if key_node.value in keys:
+        self.open.add(key)
+        scalar = self.scalar
+        text, problems = 1, 0
+        if type(node) is self.sequence:
+            children = node.value
+        else:  # a mapping
+            names: set[str] = set()
+            for key_node, _ in node.value:
+                if type(key_node) is scalar:
+                    if key_node.value in names:
                         raise ProblemError(
                             f"line {key_node.start_mark.line + 1}: the key appears twice in "
                             "one mapping",
                             key=key_node.value,
                             source=self.source,
                         )
-                    keys.add(key_node.value)
-                for child in (key_node, value_node):
-                    child_text, child_problems = self.size(child)
-                    text, problems = text + child_text, problems + child_problems
-            problems += "loss" in keys
-        self.open.discard(id(node))
-        self.sizes[id(node)] = (text, problems)
+                    names.add(key_node.value)
+            problems = int("loss" in names)
+            children = [child for pair in node.value for child in pair]
+        for child in children:
+            if type(child) is scalar:
+                text += len(child.value) + 1
+            else:
+                child_text, child_problems = self.size(child)
+                text += child_text
+                problems += child_problems
+        self.open.discard(key)
+        self.sizes[key] = (text, problems)
         self.check(text, problems)  # as it goes, so that an enormous expansion stops early
         return text, problems
 

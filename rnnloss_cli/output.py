@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rnnloss_cli.batch import Entry, exit_status, solve_file, solve_paths, summary
-from rnnloss_cli.errors import ProblemError
+from rnnloss_cli.errors import ProblemError, printable
 from rnnloss_cli.solver import Solution
 
 MAX_WORKINGS = 100  # a single-loss command prints at most this many workings
@@ -52,15 +52,28 @@ def write(text: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
     except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+        _silence(sys.stdout)
+
+
+def _silence(stream: Any) -> None:
+    """Point a stream whose reader has gone at the null device: later writes vanish."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, stream.fileno())
+    os.close(devnull)
 
 
 def complain(message: str) -> None:
-    """Write one `rnnloss: …` line to standard error (if the process has one)."""
-    if sys.stderr is not None:
+    """Write one `rnnloss: …` line to standard error, if anyone reads it: a closed
+    standard error changes nothing else (the exit status stays what it would have been)."""
+    if sys.stderr is None:
+        return
+    try:
         sys.stderr.write(f"rnnloss: {message}\n")
+        sys.stderr.flush()
+    except BrokenPipeError:
+        _silence(sys.stderr)
+    except OSError:
+        pass
 
 
 def _is_terminal(stream: Any) -> bool:
@@ -237,8 +250,8 @@ def _summary_rows(entries: list[Entry]) -> list[dict[str, str]]:
         if s is None:
             rows.append(
                 {
-                    "file": e.file,
-                    "title": _message(e.error),
+                    "file": printable(e.file),
+                    "title": printable(_message(e.error)),
                     "loss": "—",
                     "answer": "—",
                     "expected": "—",
@@ -253,8 +266,8 @@ def _summary_rows(entries: list[Entry]) -> list[dict[str, str]]:
         check = {True: "✓", False: off, None: "—"}[s.matches]
         rows.append(
             {
-                "file": e.file,
-                "title": s.problem.title or "",
+                "file": printable(e.file),
+                "title": printable(s.problem.title or ""),
                 "loss": s.result.loss,
                 "answer": answer,
                 "expected": expected,

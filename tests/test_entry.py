@@ -5,6 +5,7 @@ with the exit status of the contract, whatever state the standard streams are in
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -132,3 +133,54 @@ def test_exit_status_reads_system_exit_as_the_interpreter_does(code, status, pri
 def test_the_console_script_points_at_the_entry():
     text = (ROOT / "pyproject.toml").read_text()
     assert 'rnnloss = "rnnloss_cli.entry:main"' in text
+
+
+needs_dev_full = pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full to fill")
+
+
+@needs_dev_full
+@pytest.mark.parametrize(
+    "args", [["solve", "problems"], ["solve", "problems", "--json"], ["--version"], HINGE]
+)
+def test_a_full_disk_is_one_line_and_status_2(args):
+    done = subprocess.run(
+        [sys.executable, "-m", "rnnloss_cli", *args],
+        stdout=open("/dev/full", "w"),  # noqa: SIM115 - closed with the process
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+    )
+    assert done.returncode == 2
+    assert done.stderr == "rnnloss: cannot write the output: No space left on device\n"
+
+
+def test_a_reader_of_standard_error_that_goes_keeps_the_status(tmp_path):
+    # Two bad files: the reader takes the first error line and leaves; still status 2.
+    for name in ("a.yaml", "b.yaml"):
+        (tmp_path / name).write_text("loss: hinge\ny: [0]\nyhat: [1]\n")
+    script = (
+        "import subprocess, sys\n"
+        f"p = subprocess.Popen([sys.executable, '-m', 'rnnloss_cli', 'solve', {str(tmp_path)!r}],"
+        " stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
+        "p.stderr.readline(); p.stderr.close(); print(p.wait())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.stdout.strip() == "2", done.stderr
+
+
+def test_control_characters_in_keys_and_file_names_stay_on_one_line(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "dup.yaml").write_text('loss: mse\ny: [1]\nyhat: [1]\n"a\\nb": 1\n"a\\nb": 2\n')
+    (folder / "tab\tname.yaml").write_text('loss: mse\ny: [1]\nyhat: [1]\n"bad\\tkey": 1\n')
+    done = _run("solve", str(folder))
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"rnnloss: {folder}/dup.yaml: a\\nb: line 5: the key appears twice in one mapping",
+        f"rnnloss: {folder}/tab\\tname.yaml: bad\\tkey: unknown key",
+    ]
+    assert "\t" not in done.stdout and "tab\\tname.yaml" in done.stdout

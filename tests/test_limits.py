@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from rnnloss_cli import loader
 from rnnloss_cli.cli import app
 from rnnloss_cli.errors import ProblemError
-from rnnloss_cli.problems import MAX_TITLE
+from rnnloss_cli.problems import MAX_FILE_CELLS, MAX_TITLE
 from rnnloss_cli.problems.ctc import MAX_FRAMES, MAX_LISTED_FRAMES, MAX_MATRIX, MAX_TRELLIS
 
 HINGE = "{loss: hinge, y: [1, -1], yhat: [0.5, 0.5]}"
@@ -89,7 +89,7 @@ def test_an_alias_bomb_is_refused_before_anything_is_built(tmp_path):
     result = _run(["mse", path])
     assert result.exit_code == 2
     assert result.stderr == (
-        f"rnnloss: {path}: holds more than 16 MiB of values once its YAML aliases (*name) "
+        f"rnnloss: {path}: holds more than 8 MiB of values once its YAML aliases (*name) "
         "are expanded: the limit for a problem file\n"
     )
 
@@ -106,7 +106,7 @@ def test_a_repeated_long_path_is_refused(tmp_path):
         f'alignments:\n  - &a "{path_text}"\n' + "  - *a\n" * 999
     )
     result = _run(["ctc", _write(tmp_path, text)])
-    assert result.exit_code == 2 and "16 MiB of values" in result.stderr
+    assert result.exit_code == 2 and "8 MiB of values" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -220,3 +220,46 @@ def test_the_matrix_is_limited_in_values(tmp_path):
     result = _run(["ctc", _write(tmp_path, text)])
     assert result.exit_code == 2
     assert "10,001 × 200 is over the limit of 2,000,000 values" in result.stderr
+
+
+# --- work a file may ask for ---------------------------------------------------------------
+
+# 20,000 frames × (2 × 49 + 1) states = 1,980,000 cells: five fit in a file, six do not.
+BIG_CTC = (
+    "{loss: ctc, label: " + "ab" * 24 + "a, frames: 20000, "
+    "probabilities: {a: 0.4, b: 0.4, '-': 0.2}}"
+)
+
+
+def test_a_file_of_tiny_texts_cannot_multiply_the_work(tmp_path):
+    assert 5 * 1_980_000 <= MAX_FILE_CELLS < 6 * 1_980_000
+    text = f"problems:\n  - &p {BIG_CTC}\n" + "  - *p\n" * 5
+    path = _write(tmp_path, text)
+    result = _run(["solve", path, "--json"])
+    assert result.exit_code == 2
+    data = json.loads(result.stdout)
+    assert [r["ok"] for r in data["results"]] == [True] * 5 + [False]
+    assert data["results"][5]["error"] == (
+        f"{path}#5: the file's CTC problems up to this one need 11,880,000 cells of the "
+        "forward algorithm in all, over the limit of 10,000,000 for a problem file; split it"
+    )
+
+
+def test_the_terms_of_a_custom_loss_count_together(tmp_path):
+    text = (
+        f"loss: custom\nterms:\n  - &p {BIG_CTC}\n" + "  - *p\n" * 5  # one problem of six CTC terms
+    )
+    result = _run(["custom", _write(tmp_path, text)])
+    assert result.exit_code == 2 and "11,880,000 cells" in result.stderr
+
+
+def test_the_file_size_limit(tmp_path):
+    text = "loss: mse\ny: [1]\nyhat: [1]\n"
+    path = _write(tmp_path, text + "#" * (loader.MAX_FILE_BYTES - len(text)))
+    assert _run(["mse", path]).exit_code == 0
+    over = _write(tmp_path, text + "#" * (loader.MAX_FILE_BYTES - len(text) + 1), "over.yaml")
+    result = _run(["mse", over])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"rnnloss: {over}: is larger than the limit of 2 MiB for a problem file\n"
+    )

@@ -23,6 +23,8 @@ WORDS = st.sampled_from(
         "Σ",
         "a",
         "",
+        "tab\there",  # control characters: drawn by the Rich Table itself
+        "new\nline",
     ]
 )
 TEXT = st.lists(WORDS, min_size=1, max_size=9).map(" ".join)

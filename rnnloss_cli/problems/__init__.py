@@ -131,6 +131,9 @@ DEFAULT_REDUCTION = {
 LOG_BASE_LOSSES = ("bce", "nll", "cce", "sequence", "reinforce", "ctc")
 MAX_CUSTOM_DEPTH = 3  # custom inside custom inside custom, and no deeper
 MAX_CUSTOM_TERMS = 100
+# CTC forward-algorithm cells a file may need in all: each problem may have 4,000,000
+# (problems/ctc.py); a file of tiny texts like `frames: 20000` must not multiply that.
+MAX_FILE_CELLS = 10_000_000
 MAX_TITLE = 200  # characters: a title is a line above the working and a cell of a table
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -148,6 +151,18 @@ class Problem:
     tolerance: float | None = None
     warnings: tuple[str, ...] = ()
     display: dict[str, Any] = field(default_factory=dict)
+
+
+def forward_cells(problem: Problem) -> int:
+    """Return the cells of CTC forward-algorithm tables a problem needs, its custom terms'
+    included: what bounds its time and memory (MAX_FILE_CELLS sums it over a file)."""
+    if problem.loss == "custom":
+        return sum(forward_cells(c["problem"]) for c in problem.inputs["components"])
+    if problem.loss == "ctc":
+        from rnnloss_cli.problems import ctc
+
+        return ctc.forward_cells(problem.inputs)
+    return 0
 
 
 def canonical_loss(name: Any, key: str = "loss") -> str:

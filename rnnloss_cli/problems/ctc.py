@@ -292,6 +292,18 @@ def _validate_lecture(r: Reader, method: str | None, trellis: bool) -> Validated
     return inputs, [], {}
 
 
+def forward_cells(inputs: dict[str, Any]) -> int:
+    """Return the cells of the forward algorithm's table for validated CTC inputs: T
+    frames (the matrix's rows, `frames`, or the longest listed alignment) × (2L + 1)."""
+    if inputs["mode"] == "matrix":
+        frames = len(inputs["prediction"])
+    elif inputs.get("frames") is not None:  # (validation drops keys that are None)
+        frames = inputs["frames"]
+    else:
+        frames = max(len(a["path"]) for a in inputs["alignments"])
+    return frames * (2 * len(inputs["label"]) + 1)
+
+
 def _check_trellis(frames: int, label: int, key: str) -> None:
     cells = frames * (2 * label + 1)
     if cells > MAX_TRELLIS:

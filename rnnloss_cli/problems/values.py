@@ -13,14 +13,7 @@ from typing import Any
 import numpy as np
 
 from rnnloss_cli.core.result import DISTRIBUTION_TOLERANCE as ROW_SUM_TOLERANCE
-from rnnloss_cli.errors import ProblemError
-
-
-def printable(text: str) -> str:
-    """Return `text` with control characters (a terminal escape, say) written as `\\x1b`."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+from rnnloss_cli.errors import ProblemError, printable
 
 
 def shown(value: Any) -> str:

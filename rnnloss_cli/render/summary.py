@@ -5,7 +5,8 @@ its own, which costs about 0.4 s for 1,000 rows and 3.4 s for 10,000, so what is
 is `SummaryTable`: the same table drawn line by line, character for character as the
 Rich Table draws it (the tests compare the two, styles included), in a tenth of the
 time. Only a cell that does not fit its column goes through Rich's own line wrapping; on
-a terminal too narrow for the layout, the Rich Table itself is drawn.
+a terminal too narrow for the layout, or for text with control characters in it (the
+command line escapes them first), the Rich Table itself is drawn.
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ class SummaryTable:
         self.rows = rows
         self.separate = _separate(rows, width)
         self.width = width
+        # Tabs, newlines and other control characters are laid out by Rich's own rules.
+        self.printable = all(text.isprintable() for row in rows for text in row.values())
 
     def _widths(self, max_width: int) -> list[int] | None:
         """Column widths (text only) as Rich lays them out; None if too narrow to draw."""
@@ -97,7 +100,7 @@ class SummaryTable:
         return widths
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        widths = self._widths(options.max_width)
+        widths = self._widths(options.max_width) if self.printable else None
         if widths is None:
             yield rich_table(self.rows, self.width)
             return
