@@ -63,6 +63,9 @@ def check(value: Any, expected: float | None, tolerance: float | None) -> bool |
     return abs(value - expected) <= (tolerance or 0.0) * (1 + 1e-9)
 
 
+MAX_WARNINGS = 20
+
+
 def _custom(problem: Problem) -> LossResult:
     """Solve each component, then weigh and add their values in the core."""
     components = []
@@ -91,6 +94,10 @@ def solve(problem: Problem) -> Solution:
             result = core_function(problem.loss, problem.inputs)(**problem.inputs)
     except ValueError as exc:  # the validator should have caught it: still one clean line
         raise ProblemError(str(exc), source=problem.source) from None
-    if problem.warnings:
-        result = replace(result, warnings=problem.warnings + result.warnings)
+    warnings = problem.warnings + result.warnings
+    if len(warnings) > MAX_WARNINGS:  # a page of warnings, then how many more
+        more = len(warnings) - (MAX_WARNINGS - 1)
+        warnings = (*warnings[: MAX_WARNINGS - 1], f"… and {more:,} more warnings")
+    if warnings != result.warnings:
+        result = replace(result, warnings=warnings)
     return Solution(problem, result, check(result.value, problem.expected, problem.tolerance))

@@ -709,13 +709,22 @@ class LectureDP:
     alpha: np.ndarray | None  # T × (2L+1) alpha as probabilities (trellis=True)
 
 
+def _exp_table(log_alpha: np.ndarray) -> np.ndarray:
+    """Return e^log_alpha: lecture-mode values that overflow float64 are inf, silently."""
+    with np.errstate(over="ignore"):
+        return np.exp(log_alpha)
+
+
 def _exp(log_value: float) -> float:
     """Return e^log_value as a float: 0.0 when it underflows, inf when it overflows.
 
     In lecture mode values need not sum to 1, so a sum over many paths can exceed 1 and,
     for thousands of frames, even the float64 range.
     """
-    return math.exp(log_value) if log_value < 709.0 else float(np.exp(np.float64(log_value)))
+    if log_value < 709.0:
+        return math.exp(log_value)
+    with np.errstate(over="ignore"):
+        return float(np.exp(np.float64(log_value)))
 
 
 def _check_log_probs_2d(log_probs: Any) -> np.ndarray:
@@ -821,7 +830,7 @@ def ctc_matrix(
         min_frames=min_frames(label),
         best_path=_viterbi(lp, states, skip),
         greedy=Greedy(path=argmax, collapsed=collapse(argmax, int(blank))),
-        alpha=np.exp(out.log_alpha[:, 0, :]) if trellis else None,
+        alpha=_exp_table(out.log_alpha[:, 0, :]) if trellis else None,
         grad=out.grad[:, 0, :] if grad else None,
     )
 
@@ -894,7 +903,7 @@ def lecture_forward(
         min_frames=min_frames(list(label)),
         normalized=normalized,
         best_path=best,
-        alpha=np.exp(out.log_alpha[:, 0, :]) if trellis else None,
+        alpha=_exp_table(out.log_alpha[:, 0, :]) if trellis else None,
     )
 
 

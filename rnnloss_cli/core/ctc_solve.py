@@ -17,7 +17,7 @@ import numpy as np
 
 from rnnloss_cli.core import ctc
 from rnnloss_cli.core.elementwise import as_log_probs
-from rnnloss_cli.core.result import DISTRIBUTION_TOLERANCE, log_divisor
+from rnnloss_cli.core.result import DISTRIBUTION_TOLERANCE, WARNINGS_NAMED, log_divisor
 
 
 @dataclass(frozen=True)
@@ -92,13 +92,24 @@ def _neg_log(p: float, divisor: float) -> float:
     return math.inf if p <= 0.0 else -math.log(p) / divisor
 
 
+WORD_SHOWN = 40  # symbols of a label or path written out in a warning
+
+
 def _word(symbols: Sequence[str], as_string: bool) -> str:
+    """Return a label or path as written; a long one as its start, its end and its length."""
     if not symbols:
         return "∅"
-    return "".join(symbols) if as_string else " ".join(symbols)
+    join = "".join if as_string else " ".join
+    if len(symbols) <= WORD_SHOWN:
+        return join(symbols)
+    elided = join([join(symbols[: WORD_SHOWN - 10]), "…", join(symbols[-5:])])
+    return f"{elided} ({len(symbols):,} symbols)"
 
 
 def _product_text(factors: Sequence[float]) -> str:
+    shown = [f"{f:.6g}" for f in factors[:8]]
+    if len(factors) > 10:
+        return " × ".join([*shown, "…", f"{factors[-1]:.6g}"]) + f" ({len(factors):,} factors)"
     return " × ".join(f"{f:.6g}" for f in factors)
 
 
@@ -159,8 +170,8 @@ def _length_warnings(
     if len(set(lengths)) > 1:
         listing = "; ".join(
             f"{_word(a['path'], label_is_string)}: {n}"
-            for a, n in zip(alignments, lengths, strict=True)
-        )
+            for a, n in zip(alignments[:5], lengths, strict=False)
+        ) + (f"; … {len(alignments) - 5:,} more" if len(alignments) > 5 else "")
         distinct = sorted(set(lengths), reverse=True)
         out.append(
             f"the listed alignments have {' and '.join(map(str, distinct))} frames ({listing}), "
@@ -169,9 +180,11 @@ def _length_warnings(
             f"{frames if frames is not None else max(lengths)}"
         )
     if frames is not None:
-        for i, n in enumerate(lengths):
-            if n != frames:
-                out.append(f"alignments[{i}] has {n} frames, not frames = {frames}")
+        other = [i for i, n in enumerate(lengths) if n != frames]
+        for i in other[:WARNINGS_NAMED]:
+            out.append(f"alignments[{i}] has {lengths[i]} frames, not frames = {frames}")
+        if len(other) > WARNINGS_NAMED:
+            out.append(f"… and {len(other) - WARNINGS_NAMED:,} more alignments of another length")
     return out
 
 

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnloss_cli.core.result import LossResult, index_label, log_divisor, reduce_terms
+from rnnloss_cli.core.result import (
+    WARNINGS_NAMED,
+    LossResult,
+    index_label,
+    log_divisor,
+    reduce_terms,
+)
 
 
 def _same_shape(y: np.ndarray, yhat: np.ndarray, what: str = "yhat") -> None:
@@ -18,11 +24,16 @@ def _same_shape(y: np.ndarray, yhat: np.ndarray, what: str = "yhat") -> None:
 
 
 def _infinite_term_warnings(terms: np.ndarray, why: str) -> list[str]:
-    """Name every infinite term (1-based, as the working numbers them) and its key position."""
+    """Name the infinite terms (1-based, as the working numbers them) and their positions:
+    the first WARNINGS_NAMED, then how many more."""
+    infinite = np.argwhere(np.isinf(terms))
     out = []
-    for position in zip(*np.nonzero(np.isinf(terms)), strict=True):
+    for position in infinite[:WARNINGS_NAMED]:
+        position = tuple(int(i) for i in position)
         number = int(np.ravel_multi_index(position, terms.shape)) + 1 if terms.ndim else 1
-        out.append(f"term {number} (at {index_label(tuple(position))}) is infinite: {why}")
+        out.append(f"term {number} (at {index_label(position)}) is infinite: {why}")
+    if len(infinite) > WARNINGS_NAMED:
+        out.append(f"… and {len(infinite) - WARNINGS_NAMED:,} more infinite terms")
     return out
 
 

@@ -12,6 +12,8 @@ REDUCTIONS = ("mean", "sum", "none")
 # Probabilities that sum to 1 within this are a distribution (the contract's 1e-6).
 DISTRIBUTION_TOLERANCE = 1e-6
 LOG_BASES = ("e", "2", "10")
+# Warnings about single terms or rows name this many, then say how many more there are.
+WARNINGS_NAMED = 10
 
 
 @dataclass(frozen=True)

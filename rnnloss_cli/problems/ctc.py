@@ -8,6 +8,7 @@ from typing import Any
 from rnnloss_cli.errors import ProblemError
 from rnnloss_cli.problems.values import (
     Reader,
+    check_name,
     check_prediction,
     check_range,
     check_unique,
@@ -52,7 +53,7 @@ def _symbol(value: Any, key: str) -> str:
     text = printable(str(value))
     if not text:
         raise ProblemError("a symbol cannot be empty", key=key)
-    return text
+    return check_name(text, key, "symbol")
 
 
 def _sequence(value: Any, key: str, *, one_char: bool, known: Any = ()) -> tuple[list[str], bool]:

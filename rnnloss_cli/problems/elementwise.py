@@ -10,6 +10,7 @@ import numpy as np
 from rnnloss_cli.errors import ProblemError
 from rnnloss_cli.problems.values import (
     Reader,
+    check_name,
     check_prediction,
     check_range,
     check_unique,
@@ -135,6 +136,8 @@ def _parse_classes(r: Reader) -> list[str] | None:
             names.append(printable(str(v)))
     else:
         raise ProblemError(f"expected a list of class names, got {shown(value)}", key="classes")
+    for i, name in enumerate(names):
+        check_name(name, f"classes[{i}]", "class name")
     check_unique(names, "classes")
     return names
 

@@ -91,6 +91,10 @@ def validate_sequence(r: Reader) -> Validated:
             raise ProblemError(
                 f"a class index is a whole number, got {fmt(number)}", key="ignore_index"
             )
+        if not -(2**63) <= number < 2**63:
+            raise ProblemError(
+                f"{fmt(number)} is outside the 64-bit range of an index", key="ignore_index"
+            )
         ignore = int(number)
     classes = _parse_classes(r)
     if classes is not None and len(classes) != n_classes:

@@ -13,7 +13,19 @@ from typing import Any
 import numpy as np
 
 from rnnloss_cli.core.result import DISTRIBUTION_TOLERANCE as ROW_SUM_TOLERANCE
+from rnnloss_cli.core.result import WARNINGS_NAMED
 from rnnloss_cli.errors import ProblemError, printable
+
+MAX_NAME = 50  # characters in a class name or a CTC symbol: names are table cells
+
+
+def check_name(text: str, key: str, what: str) -> str:
+    """Return a class name or symbol that is not over MAX_NAME characters."""
+    if len(text) > MAX_NAME:
+        raise ProblemError(
+            f"a {what} of {len(text):,} characters is over the limit of {MAX_NAME}", key=key
+        )
+    return text
 
 
 def shown(value: Any) -> str:
@@ -224,7 +236,10 @@ def tolerance_from_text(text: str | None, expected: float) -> float:
         except InvalidOperation:
             exponent = None
         if isinstance(exponent, int):
-            return 0.5 * 10.0**exponent
+            try:
+                return 0.5 * 10.0**exponent
+            except OverflowError:  # `0e999999`: a precision beyond every float
+                return math.inf
     # Not written as a decimal numeral (inline flags give text too, so this is rare).
     return 0.5 * 10.0 ** Decimal(repr(expected)).as_tuple().exponent
 
@@ -322,18 +337,19 @@ def same_shape(a: np.ndarray, a_key: str, b: np.ndarray, b_key: str) -> None:
 
 
 def row_sum_warnings(p: np.ndarray, key: str, what: str = "probabilities") -> list[str]:
-    """Return a warning for each row (of each sequence, for 3-D) that does not sum to 1."""
-    if p.ndim == 3:
-        return [w for b in range(p.shape[0]) for w in row_sum_warnings(p[b], f"{key}[{b}]", what)]
-    sums = p.sum(axis=-1)
+    """Return a warning for each row (of each sequence, for 3-D) that does not sum to 1:
+    the first WARNINGS_NAMED of them, then how many more."""
+    sums = np.atleast_1d(p.sum(axis=-1))
+    off = np.argwhere(np.abs(sums - 1.0) > ROW_SUM_TOLERANCE)
     out = []
-    for i, s in enumerate(np.atleast_1d(sums)):
-        if abs(s - 1.0) > ROW_SUM_TOLERANCE:
-            where = f"{key}[{i}]" if p.ndim == 2 else key
-            out.append(
-                f"{where}: the {what} sum to {fmt(round(float(s), 10))}, not 1; "
-                "the loss uses them as given"
-            )
+    for position in off[:WARNINGS_NAMED]:
+        where = key_at(key, tuple(int(i) for i in position)) if p.ndim > 1 else key
+        out.append(
+            f"{where}: the {what} sum to {fmt(round(float(sums[tuple(position)]), 10))}, "
+            "not 1; the loss uses them as given"
+        )
+    if len(off) > WARNINGS_NAMED:
+        out.append(f"… and {len(off) - WARNINGS_NAMED:,} more rows of {key} not summing to 1")
     return out
 
 

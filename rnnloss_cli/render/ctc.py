@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rnnloss_cli.core.ctc_solve import CTCResult, alignment_states
-from rnnloss_cli.render.numbers import log_name, num
+from rnnloss_cli.render.numbers import listing, log_name, num
 from rnnloss_cli.solver import Solution
 
 MAX_FACTORS = 12  # factors written out in a product before the middle is elided
@@ -69,7 +69,7 @@ def inputs_lines(result: CTCResult, solution: Solution) -> Group:
     else:
         assert result.alphabet is not None
         key = solution.problem.display.get("matrix_key", "log_probs")
-        lines.append(Text(f"alphabet = [{', '.join(result.alphabet)}]"))
+        lines.append(Text(f"alphabet = {listing(result.alphabet, 40)}"))
         lines.append(Text(f"{key} (T × V = {result.dp.frames} × {len(result.alphabet)}):"))
     return Group(*lines)
 
@@ -89,6 +89,8 @@ def _shade(value: float, top: float) -> str:
     """Return a style for a trellis cell: brighter the closer it is to the table's largest."""
     if value <= 0.0 or top <= 0.0:
         return "grey37"
+    if math.isinf(top):  # lecture-mode values beyond float64: only the infinite ones lead
+        return "bold yellow" if math.isinf(value) else "grey42"
     ratio = math.log10(value / top)
     if ratio > -0.3:
         return "bold yellow"

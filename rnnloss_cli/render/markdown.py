@@ -17,10 +17,11 @@ from rich.text import Text
 
 from rnnloss_cli.render import ctc as ctc_render
 from rnnloss_cli.render import working as rich_working
-from rnnloss_cli.render.numbers import num, vector
+from rnnloss_cli.render.numbers import listing, num, vector
 from rnnloss_cli.solver import Solution
 
 MAX_ROWS = 40  # table rows written before the middle is elided
+MAX_COLUMNS = 16  # matrix columns written before the middle is elided
 
 
 class Raw(str):
@@ -50,10 +51,9 @@ def _kept(count: int) -> list[int | None]:
     return [*range(MAX_ROWS - 5), None, *range(count - 4, count)]
 
 
-def table(headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> list[str]:
+def table(headers: Sequence[Any], rows: Sequence[Sequence[Any]]) -> list[str]:
     """Return a Markdown table; numbers right-aligned, the middle of long tables elided."""
-    rows = [list(row) for row in rows]
-    kept = [["⋮"] * len(headers) if i is None else rows[i] for i in _kept(len(rows))]
+    kept = [["⋮"] * len(headers) if i is None else list(rows[i]) for i in _kept(len(rows))]
     return _table(headers, kept)
 
 
@@ -70,15 +70,21 @@ def _matrix(
     row_label: str = "t",
     marks: Sequence[int | None] | None = None,
 ) -> list[str]:
-    headers = [row_label, *columns]
+    count = matrix.shape[1]
+    kept = (
+        list(range(count)) if count <= MAX_COLUMNS else [*range(12), None, *range(count - 3, count)]
+    )
+    headers = [row_label, *["…" if c is None else columns[c] for c in kept]]
     rows: list[list[Any]] = []
-    for t in _kept(matrix.shape[0]):  # only the rows shown are formatted
+    for t in _kept(matrix.shape[0]):  # only the rows and columns shown are formatted
         if t is None:
             rows.append(["⋮"] * len(headers))
             continue
-        cells: list[Any] = [num(v, 3) for v in matrix[t]]
-        if marks is not None and marks[t] is not None:
-            cells[marks[t]] = Raw(f"**{cells[marks[t]]}**")
+        cells: list[Any] = []
+        for c in kept:
+            cell = "…" if c is None else num(matrix[t, c], 3)
+            marked = c is not None and marks is not None and marks[t] == c
+            cells.append(Raw(f"**{cell}**") if marked else cell)
         rows.append([str(t + 1), *cells])
     return _table(headers, rows)
 
@@ -116,7 +122,7 @@ def _inputs(solution: Solution) -> list[str]:
     classes = display.get("classes")
     if "target" in display:
         names = [classes[t] if classes else str(t) for t in display["target"]]
-        out.append(f"target = [{', '.join(names)}]")
+        out.append(f"target = {listing(names)}")
     for key, label in rich_working.INPUT_KEYS:
         if key not in details or (
             key == "y" and "target" in display and result.loss in ("nll", "cce")

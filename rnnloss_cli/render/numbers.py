@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 MINUS = "−"
@@ -40,21 +40,50 @@ def paren(x: Any, digits: int = 6) -> str:
     return f"({text})" if text.startswith(MINUS) else text
 
 
+def _ends(values: Sequence[Any], limit: int, head: int, tail: int) -> list[Any]:
+    """Return the items of `values` shown: all, or `head` and `tail` around an ellipsis
+    (None) when there are more than `limit` — chosen before any is formatted."""
+    if len(values) <= limit:
+        return list(values)
+    return [*values[:head], None, *values[len(values) - tail :]]
+
+
 def vector(values: Sequence[Any], limit: int = 10) -> str:
     """Return `[a, b, …, z]`, eliding the middle of long lists."""
-    items = [num(v) for v in values]
-    if len(items) > limit:
-        head = limit - 3
-        items = [*items[:head], "…", *items[-2:]]
-    return "[" + ", ".join(items) + "]"
+    shown = _ends(values, limit, limit - 3, 2)
+    return "[" + ", ".join("…" if v is None else num(v) for v in shown) + "]"
+
+
+def listing(values: Sequence[str], limit: int = 20) -> str:
+    """Return `[cat, dog, …, eel]`: names (classes, tokens), the middle of long lists elided."""
+    shown = _ends(values, limit, limit - 3, 2)
+    return "[" + ", ".join("…" if v is None else v for v in shown) + "]"
 
 
 def sum_expression(values: Sequence[Any], limit: int = 8) -> str:
     """Return `a + b + c` for the working's sum line, eliding the middle of long sums."""
-    items = [paren(v) for v in values]
-    if len(items) > limit:
-        items = [*items[:3], "…", *items[-2:]]
-    return " + ".join(items)
+    return " + ".join("…" if v is None else paren(v) for v in _ends(values, limit, 3, 2))
+
+
+class LazyRows(Sequence[list[str]]):
+    """The rows of a term table, each built when it is first read: a table shows a dozen
+    rows of what may be millions of terms."""
+
+    def __init__(self, count: int, build: Callable[[int], list[str]]) -> None:
+        self.count = count
+        self.build = build
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self.build(i) for i in range(*index.indices(self.count))]
+        if index < 0:
+            index += self.count
+        if not 0 <= index < self.count:
+            raise IndexError(index)
+        return self.build(index)
 
 
 def log_name(log_base: str | None) -> str:

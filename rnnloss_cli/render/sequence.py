@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from rnnloss_cli.render.numbers import log_name, num, paren, vector
+from rnnloss_cli.render.numbers import LazyRows, listing, log_name, num, paren, vector
 from rnnloss_cli.solver import Solution
 
-Rows = tuple[list[str], list[str], list[list[str]]]
+Rows = tuple[list[str], list[str], Sequence[list[str]]]
 
 
 def _token(index: int, classes: Sequence[str] | None) -> str:
@@ -31,12 +32,16 @@ def sequence_inputs(solution: Solution) -> RenderableType:
     ignore = display.get("ignore_index")
     lines: list[RenderableType] = []
     target, mask = d["target"], d["mask"]
-    for b in range(target.shape[0]):
+    batch = target.shape[0]
+    for b in range(batch) if batch <= 8 else [*range(5), None, *range(batch - 2, batch)]:
+        if b is None:
+            lines.append(Text(f"… {batch - 7:,} more sequences"))
+            continue
         words = [
             _token(int(t), classes) if m else "·" for t, m in zip(target[b], mask[b], strict=True)
         ]
-        label = "target" if target.shape[0] == 1 else f"target, sequence {b + 1}"
-        lines.append(Text(f"{label} = [{', '.join(words)}]"))
+        label = "target" if batch == 1 else f"target, sequence {b + 1}"
+        lines.append(Text(f"{label} = {listing(words)}"))
     batch, steps = target.shape
     c = d["classes"]
     shape = f"{steps} × {c}" if batch == 1 else f"{batch} × {steps} × {c}"
@@ -55,7 +60,7 @@ def sequence_inputs(solution: Solution) -> RenderableType:
             )
         )
     if classes:
-        lines.append(Text(f"classes = [{', '.join(classes)}]"))
+        lines.append(Text(f"classes = {listing(classes)}"))
     return Group(*lines)
 
 
@@ -72,18 +77,17 @@ def sequence_rows(solution: Solution) -> Rows:
     ]
     batch = d["target"].shape[0]
     headers = ["t" if batch == 1 else "(seq, t)", "token", "ŷ[token]", "working", "term"]
-    rows = []
-    k = 0
-    for b in range(batch):
-        for t in range(d["target"].shape[1]):
-            if not d["mask"][b, t]:
-                continue
-            p = d["p"][b, t]
-            position = str(t + 1) if batch == 1 else f"({b + 1}, {t + 1})"
-            token = _token(int(d["target"][b, t]), classes)
-            rows.append([position, token, num(p), f"−{log}({num(p)})", num(result.terms[k])])
-            k += 1
-    return formula, headers, rows
+    steps = d["target"].shape[1]
+    real = np.flatnonzero(d["mask"])  # the k-th term is the k-th unpadded position
+
+    def row(k: int) -> list[str]:
+        b, t = divmod(int(real[k]), steps)
+        p = d["p"][b, t]
+        position = str(t + 1) if batch == 1 else f"({b + 1}, {t + 1})"
+        token = _token(int(d["target"][b, t]), classes)
+        return [position, token, num(p), f"−{log}({num(p)})", num(result.terms[k])]
+
+    return formula, headers, LazyRows(real.size, row)
 
 
 def sequence_totals(solution: Solution) -> list[Text]:
@@ -153,21 +157,20 @@ def reinforce_rows(solution: Solution) -> Rows:
         "−A·log π",
         "term",
     ]
-    rows = []
-    for t in range(d["rewards"].size):
+
+    def row(t: int) -> list[str]:
         a, p = d["advantages"][t], d["p"][t]
-        rows.append(
-            [
-                str(t + 1),
-                num(d["rewards"][t]),
-                num(d["returns_before_baseline"][t]),
-                num(a),
-                num(p),
-                f"−{paren(a)}·{log}({num(p)})",
-                num(result.terms[t]),
-            ]
-        )
-    return formula, headers, rows
+        return [
+            str(t + 1),
+            num(d["rewards"][t]),
+            num(d["returns_before_baseline"][t]),
+            num(a),
+            num(p),
+            f"−{paren(a)}·{log}({num(p)})",
+            num(result.terms[t]),
+        ]
+
+    return formula, headers, LazyRows(d["rewards"].size, row)
 
 
 def reinforce_totals(solution: Solution) -> list[Text]:

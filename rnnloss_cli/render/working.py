@@ -17,7 +17,16 @@ from rich.table import Table
 from rich.text import Text
 
 from rnnloss_cli.render import sequence as seq
-from rnnloss_cli.render.numbers import decimal, log_name, num, paren, sum_expression, vector
+from rnnloss_cli.render.numbers import (
+    LazyRows,
+    decimal,
+    listing,
+    log_name,
+    num,
+    paren,
+    sum_expression,
+    vector,
+)
 from rnnloss_cli.solver import Solution
 
 NAMES = {
@@ -55,8 +64,9 @@ def _elide(count: int, limit: int = MAX_ROWS) -> list[int | None]:
     return [*range(head), None, *range(count - 2, count)]
 
 
-def _positions(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
-    return [tuple(int(i) for i in p) for p in np.ndindex(*shape)]
+def _position(shape: tuple[int, ...], k: int) -> tuple[int, ...]:
+    """Return the position of the k-th term (row-major) in an array of `shape`."""
+    return tuple(int(i) for i in np.unravel_index(k, shape))
 
 
 def _position_label(position: tuple[int, ...]) -> str:
@@ -99,7 +109,7 @@ def _inputs(solution: Solution) -> RenderableType:
         if key == "y" and "target" in display and solution.problem.loss in ("nll", "cce"):
             targets = display["target"]
             names = [classes[t] if classes else str(t) for t in targets]
-            items.append(Text(f"target = [{', '.join(names)}]"))
+            items.append(Text(f"target = {listing(names)}"))
             continue
         if value.ndim == 1:
             items.append(Text(f"{label} = {vector(value)}"))
@@ -111,7 +121,7 @@ def _inputs(solution: Solution) -> RenderableType:
     result = solution.result
     if "scores" in details:
         names = [classes[t] if classes else str(t) for t in display["target"]]
-        items.insert(0, Text(f"target = [{', '.join(names)}]"))
+        items.insert(0, Text(f"target = {listing(names)}"))
     if result.loss == "hinge":
         extra = f"margin = {num(details['margin'])}"
         if "multiclass" in details:
@@ -120,7 +130,7 @@ def _inputs(solution: Solution) -> RenderableType:
             extra += ", squared"
         items.append(Text(extra))
     if classes and not any(isinstance(i, Padding) for i in items):
-        items.append(Text(f"classes = [{', '.join(classes)}]"))
+        items.append(Text(f"classes = {listing(classes)}"))
     if "y_smoothed" in details:
         items.append(
             Text(f"label smoothing ε = {num(details['label_smoothing'])}: y ← (1 − ε)·y + ε/C")
@@ -131,7 +141,7 @@ def _inputs(solution: Solution) -> RenderableType:
 # --- one function a loss: formula lines, term table columns, one row of cells per term ---
 
 
-def _multiclass_hinge_rows(solution: Solution) -> tuple[list[str], list[str], list[list[str]]]:
+def _multiclass_hinge_rows(solution: Solution) -> seq.Rows:
     d, display = solution.result.details, solution.problem.display
     classes = display.get("classes")
     m = num(d["margin"])
@@ -153,27 +163,28 @@ def _multiclass_hinge_rows(solution: Solution) -> tuple[list[str], list[str], li
             "as PyTorch's multi_margin_loss, which also divides by the C classes)",
         ]
         headers = ["i", "target", "worst rival", "working", "term"]
-    rows = []
-    for i, t in enumerate(d["target"]):
-        t = int(t)
-        s_y = num(d["true_score"][i])
+
+    def row(i: int) -> list[str]:
+        t = int(d["target"][i])
+        s_y = paren(d["true_score"][i])
         rival = int(d["rival"][i])
         if d["multiclass"] == "crammer-singer":
-            work = f"max(0, {m} − {paren(s_y)} + {paren(d['scores'][i, rival])}){power}"
+            work = f"max(0, {m} − {s_y} + {paren(d['scores'][i, rival])}){power}"
         else:
+            rivals: list[int | None] = [j for j in range(d["scores"].shape[1]) if j != t]
+            if len(rivals) > 4:
+                rivals = [*rivals[:2], None, rivals[-1]]
             parts = [
-                f"max(0, {m} − {paren(s_y)} + {paren(d['scores'][i, j])}){power}"
-                for j in range(d["scores"].shape[1])
-                if j != t
+                "…" if j is None else f"max(0, {m} − {s_y} + {paren(d['scores'][i, j])}){power}"
+                for j in rivals
             ]
-            if len(parts) > 4:
-                parts = [*parts[:2], "…", parts[-1]]
             work = "(" + "\n + ".join(parts) + f") / {d['scores'].shape[1]}"
-        rows.append([str(i + 1), name(t), name(rival), work, num(solution.result.terms[i])])
-    return formula, headers, rows
+        return [str(i + 1), name(t), name(rival), work, num(solution.result.terms[i])]
+
+    return formula, headers, LazyRows(len(d["target"]), row)
 
 
-def _hinge_rows(solution: Solution) -> tuple[list[str], list[str], list[list[str]]]:
+def _hinge_rows(solution: Solution) -> seq.Rows:
     d = solution.result.details
     if "scores" in d:
         return _multiclass_hinge_rows(solution)
@@ -186,35 +197,35 @@ def _hinge_rows(solution: Solution) -> tuple[list[str], list[str], list[list[str
         "example averages; both the sum and the mean are shown below.",
     ]
     headers = ["i", "y", "ŷ", f"max(0, {m} − y·ŷ){power}", "term"]
-    rows = []
-    for pos in _positions(d["y"].shape):
+
+    def row(k: int) -> list[str]:
+        pos = _position(d["y"].shape, k)
         y, yhat, raw = d["y"][pos], d["yhat"][pos], d["raw"][pos]
         product = f"({num(y)})({num(yhat)})"
         work = f"max(0, {m} − {product}) = max(0, {num(raw)})"
         if d["squared"]:
             work = f"max(0, {m} − {product})² = {paren(max(raw, 0.0))}²"
-        rows.append(
-            [_position_label(pos), num(y), num(yhat), work, num(solution.result.terms[pos])]
-        )
-    return formula, headers, rows
+        return [_position_label(pos), num(y), num(yhat), work, num(solution.result.terms[pos])]
+
+    return formula, headers, LazyRows(d["y"].size, row)
 
 
-def _mse_rows(solution: Solution) -> tuple[list[str], list[str], list[list[str]]]:
+def _mse_rows(solution: Solution) -> seq.Rows:
     d = solution.result.details
     mean = solution.result.reduction == "mean"
     formula = [f"MSE = {'(1/n) ' if mean else ''}Σᵢ (yᵢ − ŷᵢ)²"]
     headers = ["i", "y", "ŷ", "(y − ŷ)²", "term"]
-    rows = []
-    for pos in _positions(d["y"].shape):
+
+    def row(k: int) -> list[str]:
+        pos = _position(d["y"].shape, k)
         y, yhat, diff = d["y"][pos], d["yhat"][pos], d["diff"][pos]
         work = f"({num(y)} − {paren(yhat)})² = {paren(diff)}²"
-        rows.append(
-            [_position_label(pos), num(y), num(yhat), work, num(solution.result.terms[pos])]
-        )
-    return formula, headers, rows
+        return [_position_label(pos), num(y), num(yhat), work, num(solution.result.terms[pos])]
+
+    return formula, headers, LazyRows(d["y"].size, row)
 
 
-def _bce_rows(solution: Solution) -> tuple[list[str], list[str], list[list[str]]]:
+def _bce_rows(solution: Solution) -> seq.Rows:
     d, result = solution.result.details, solution.result
     log = log_name(result.log_base)
     mean = result.reduction == "mean"
@@ -228,8 +239,9 @@ def _bce_rows(solution: Solution) -> tuple[list[str], list[str], list[list[str]]
             "directly so nothing rounds to log 0"
         )
     headers = ["i", "y", "ŷ", "working", "term"]
-    rows = []
-    for pos in _positions(d["y"].shape):
+
+    def row(k: int) -> list[str]:
+        pos = _position(d["y"].shape, k)
         y, p = float(d["y"][pos]), float(d["p"][pos])
         # With logits the probability is written σ(x): a rounded σ(40) = 1 would make
         # log(1 − 1) look infinite where the loss, taken from the logit, is finite.
@@ -245,11 +257,12 @@ def _bce_rows(solution: Solution) -> tuple[list[str], list[str], list[list[str]]
         else:
             first = f"{log} {p_text}" if "logits" in d else f"{log}({p_text})"
             work = f"−[{num(y)}·{first} + {num(1 - y)}·{log}(1 − {p_text})]"
-        rows.append([_position_label(pos), num(y), shown_p, work, num(result.terms[pos])])
-    return formula, headers, rows
+        return [_position_label(pos), num(y), shown_p, work, num(result.terms[pos])]
+
+    return formula, headers, LazyRows(d["y"].size, row)
 
 
-def _cross_entropy_rows(solution: Solution) -> tuple[list[str], list[str], list[list[str]]]:
+def _cross_entropy_rows(solution: Solution) -> seq.Rows:
     d, result, display = solution.result.details, solution.result, solution.problem.display
     log = log_name(result.log_base)
     mean = result.reduction == "mean"
@@ -266,22 +279,20 @@ def _cross_entropy_rows(solution: Solution) -> tuple[list[str], list[str], list[
     headers = (
         ["i", "target", "ŷ[target]", "working", "term"] if one_hot else ["i", "working", "term"]
     )
-    rows = []
-    for i in range(weights.shape[0]):
+
+    def row(i: int) -> list[str]:
         p = d["p"][i]
         if one_hot:
             t = display["target"][i]
             label = classes[t] if classes else str(t)
-            rows.append(
-                [str(i + 1), label, num(p[t]), f"−{log}({num(p[t])})", num(result.terms[i])]
-            )
-            continue
+            return [str(i + 1), label, num(p[t]), f"−{log}({num(p[t])})", num(result.terms[i])]
         # Soft targets: one line per class that has weight, y_c·log ŷ_c.
-        nonzero = [c for c in range(len(p)) if weights[i, c] != 0]
-        parts = [f"{num(weights[i, c])}·{log}({num(p[c])})" for c in nonzero]
-        if len(parts) > 6:
-            parts = [*parts[:3], "…", *parts[-2:]]
-        rows.append([str(i + 1), "−( " + "\n + ".join(parts) + " )", num(result.terms[i])])
+        nonzero = [int(c) for c in np.flatnonzero(weights[i])]
+        shown = nonzero if len(nonzero) <= 6 else [*nonzero[:3], None, *nonzero[-2:]]
+        parts = ["…" if c is None else f"{num(weights[i, c])}·{log}({num(p[c])})" for c in shown]
+        return [str(i + 1), "−( " + "\n + ".join(parts) + " )", num(result.terms[i])]
+
+    rows = LazyRows(weights.shape[0], row)
     if "y_smoothed" in d:
         formula.append(
             f"with label smoothing the targets become (1 − ε)·y + ε/C "
@@ -297,7 +308,7 @@ EXTRA_INPUTS = {
 }
 EXTRA_TOTALS = {"sequence": seq.sequence_totals, "reinforce": seq.reinforce_totals}
 
-TERM_ROWS: dict[str, Callable[[Solution], tuple[list[str], list[str], list[list[str]]]]] = {
+TERM_ROWS: dict[str, Callable[[Solution], seq.Rows]] = {
     "hinge": _hinge_rows,
     "mse": _mse_rows,
     "bce": _bce_rows,
@@ -309,7 +320,7 @@ TERM_ROWS: dict[str, Callable[[Solution], tuple[list[str], list[str], list[list[
 }
 
 
-def _term_table(headers: list[str], rows: list[list[str]]) -> Table:
+def _term_table(headers: list[str], rows: Sequence[list[str]]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)
     for header in headers:
         table.add_column(
