@@ -26,6 +26,7 @@ from rnnloss_cli.problems import (
 from rnnloss_cli.problems.ctc import ALIGNMENT_KEYS, METHODS
 from rnnloss_cli.problems.elementwise import MULTICLASS
 from rnnloss_cli.problems.sequence import RETURNS
+from rnnloss_cli.problems.values import MAX_NAME
 
 NUMBER: dict[str, Any] = {"type": ["number", "string"], "description": "a number"}
 VECTOR: dict[str, Any] = {
@@ -91,7 +92,7 @@ def key_schemas() -> dict[str, dict[str, Any]]:
         "classes": {
             "description": "class names, in column order",
             "anyOf": [
-                {"type": "array", "items": {"type": ["string", "number"]}},
+                {"type": "array", "items": {"type": ["string", "number"], "maxLength": MAX_NAME}},
                 {"type": "string"},
             ],
         },
@@ -116,7 +117,12 @@ def key_schemas() -> dict[str, dict[str, Any]]:
             "anyOf": [*SYMBOLS["anyOf"], {"type": "integer"}],
             "description": "the label: a string of symbols, or a list",
         },
-        "blank": {"type": "string", "minLength": 1, "description": "the blank symbol (default -)"},
+        "blank": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_NAME,
+            "description": "the blank symbol (default -)",
+        },
         "probabilities": {
             "description": "lecture mode: each symbol's value, every frame",
             "anyOf": [{"type": "object", "additionalProperties": NUMBER}, {"type": "string"}],
