@@ -40,6 +40,18 @@ def main() -> None:
         status = 0
     except SystemExit as done:
         status = _exit_status(done.code)
+    except KeyboardInterrupt:  # before Typer took over (while importing, say)
+        status = _complain("interrupted", 130)
+    except Exception as exc:
+        if os.environ.get("RNNLOSS_DEBUG"):
+            raise
+        # A fault of ours: one line, as a batch reports it, not a traceback.
+        detail = (str(exc).splitlines() or [""])[0]
+        status = _complain(
+            f"internal error ({type(exc).__name__}: {detail}); please report it "
+            "(RNNLOSS_DEBUG=1 shows where)",
+            2,
+        )
     _flush_and_exit(status)
 
 
@@ -54,10 +66,15 @@ def _exit_status(code: object) -> int:
     return 1
 
 
-def _cannot_write(exc: OSError) -> int:
+def _complain(message: str, status: int) -> int:
+    """Write one `rnnloss: …` line to standard error if it can be; return `status`."""
     with contextlib.suppress(AttributeError, OSError, ValueError):
-        sys.stderr.write(f"rnnloss: cannot write the output: {exc.strerror or exc}\n")
-    return 2
+        sys.stderr.write(f"rnnloss: {message}\n")
+    return status
+
+
+def _cannot_write(exc: OSError) -> int:
+    return _complain(f"cannot write the output: {exc.strerror or exc}", 2)
 
 
 def _flush_and_exit(status: int) -> None:

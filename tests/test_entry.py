@@ -184,3 +184,37 @@ def test_control_characters_in_keys_and_file_names_stay_on_one_line(tmp_path):
         f"rnnloss: {folder}/tab\\tname.yaml: bad\\tkey: unknown key",
     ]
     assert "\t" not in done.stdout and "tab\\tname.yaml" in done.stdout
+
+
+BROKEN = """
+import sys
+sys.argv = ["rnnloss", "hinge", "--y", "1", "--yhat", "1"]
+import rnnloss_cli.output as output
+
+def broken(*args, **kwargs):
+    raise RuntimeError("a bug of ours\\nwith a second line")
+
+output.run_command = broken
+from rnnloss_cli.entry import main
+main()
+"""
+
+
+def test_a_fault_of_ours_is_one_line_unless_debugging():
+    done = subprocess.run(
+        [sys.executable, "-c", BROKEN], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        "rnnloss: internal error (RuntimeError: a bug of ours); please report it "
+        "(RNNLOSS_DEBUG=1 shows where)\n"
+    )
+    debug = subprocess.run(
+        [sys.executable, "-c", BROKEN],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "RNNLOSS_DEBUG": "1"},
+    )
+    assert debug.returncode == 1 and "Traceback" in debug.stderr

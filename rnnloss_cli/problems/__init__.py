@@ -183,7 +183,7 @@ def _check_keys(data: Mapping[str, Any], loss: str) -> None:
     allowed = (*COMMON_KEYS, *LOSS_KEYS[loss])
     for key in data:
         if not isinstance(key, str):
-            raise ProblemError(f"keys are names, got {shown(key)}", key=str(key))
+            raise ProblemError(f"keys are names, got {shown(key)}", key=shown(key))
         if key in allowed:
             continue
         owners = [name for name, keys in LOSS_KEYS.items() if key in keys]
@@ -290,6 +290,7 @@ def _validate(
             int: "a number",
             float: "a number",
             bool: "true or false",
+            type(None): "nothing (null)",
         }.get(type(data), type(data).__name__)
         raise ProblemError(f"a problem is a mapping of keys (loss: …, y: …), got {kind}")
     r = Reader(data)
