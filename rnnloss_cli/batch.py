@@ -33,6 +33,9 @@ class Entry:
         return self.solution is not None
 
 
+NOT_REGULAR = "is not a regular file (a named pipe or a device?): not read"
+
+
 def find_files(paths: Iterable[str]) -> list[tuple[str, ProblemError | None]]:
     """Return each problem file under `paths` (folders recursively, sorted), or its error."""
     found: list[tuple[str, ProblemError | None]] = []
@@ -58,7 +61,10 @@ def find_files(paths: Iterable[str]) -> list[tuple[str, ProblemError | None]]:
             found.append(
                 (path, ProblemError("holds no problem files (*.yaml, *.yml)", source=path))
             )
-        found.extend((f, None) for f in inside)
+        # In a folder only regular files are read: a named pipe would wait for a writer.
+        found.extend(
+            (f, None if os.path.isfile(f) else ProblemError(NOT_REGULAR, source=f)) for f in inside
+        )
     return found
 
 

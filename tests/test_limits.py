@@ -4,6 +4,7 @@ and nothing under them is refused. Aliases are where a small file stands for a h
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 import yaml
@@ -262,4 +263,17 @@ def test_the_file_size_limit(tmp_path):
     assert result.exit_code == 2
     assert result.stderr == (
         f"rnnloss: {over}: is larger than the limit of 2 MiB for a problem file\n"
+    )
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_in_a_folder_is_not_waited_for(tmp_path):
+    os.mkfifo(tmp_path / "pipe.yaml")
+    (tmp_path / "ok.yaml").write_text("loss: mse\ny: [1]\nyhat: [1]\n")
+    result = _run(["solve", str(tmp_path), "--json"])
+    assert result.exit_code == 2
+    data = json.loads(result.stdout)
+    assert [r["ok"] for r in data["results"]] == [True, False]
+    assert data["results"][1]["error"] == (
+        f"{tmp_path / 'pipe.yaml'}: is not a regular file (a named pipe or a device?): not read"
     )
