@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnloss_cli.errors import ProblemError
-from rnnloss_cli.problems import MAX_FILE_CELLS, forward_cells, validate
+from rnnloss_cli.problems import FILE_LIMITS, ctc_work, validate
 from rnnloss_cli.solver import Solution, solve
 
 EXTENSIONS = (".yaml", ".yml")
@@ -45,6 +45,11 @@ def find_files(paths: Iterable[str]) -> list[tuple[str, ProblemError | None]]:
             if stdin_seen:
                 continue  # standard input can be read once
             stdin_seen = True
+        if not path:
+            found.append(
+                ("''", ProblemError("is an empty path: name a file or folder", source="''"))
+            )
+            continue
         if path == "-" or not Path(path).is_dir():
             if path != "-" and not Path(path).exists():
                 found.append((path, ProblemError("no such file or folder", source=path)))
@@ -84,7 +89,7 @@ def solve_file(
     except ProblemError as exc:
         return [Entry(path, None, error=exc.with_source(path))]
     entries = []
-    cells = 0  # of CTC forward-algorithm tables, all problems so far
+    used = [0, 0]  # the CTC work of the problems so far, as ctc_work counts it
     for raw in raws:
         data = raw.data
         expected_text = raw.expected_text
@@ -101,14 +106,14 @@ def solve_file(
                 default_title=default_title(path, raw.index, raw.count),
                 loss=loss,
             )
-            need = forward_cells(problem)
-            if cells + need > MAX_FILE_CELLS:
-                raise ProblemError(
-                    f"the file's CTC problems up to this one need {cells + need:,} cells of "
-                    f"the forward algorithm in all, over the limit of {MAX_FILE_CELLS:,} for a "
-                    "problem file; split it"
-                )
-            cells += need
+            need = ctc_work(problem)
+            for (what, limit), so_far, more in zip(FILE_LIMITS, used, need, strict=True):
+                if so_far + more > limit:
+                    raise ProblemError(
+                        f"the file's CTC problems up to this one need {so_far + more:,} {what} "
+                        f"in all, over the limit of {limit:,} for a problem file; split it"
+                    )
+            used = [so_far + more for so_far, more in zip(used, need, strict=True)]
             entries.append(Entry(path, raw.index, solution=solve(problem)))
         except Exception as caught:
             # A batch accounts for every problem: an unexpected failure is that problem's

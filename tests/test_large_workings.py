@@ -146,7 +146,7 @@ def test_a_long_label_is_elided_in_ctc_warnings(tmp_path):
         "loss": "ctc",
         "label": label,
         "probabilities": {"a": 0.4, "b": 0.4, "-": 0.2},
-        "alignments": ["a" * 1000] * 50,
+        "alignments": ["a" * 1000] * 30,
     }
     result = _run(["ctc", _write(tmp_path, json.dumps(problem)), "--json"])
     data = json.loads(result.stdout)
@@ -216,3 +216,53 @@ def test_names_and_symbols_are_at_most_50_characters(tmp_path, problem, key):
     result = _run([problem["loss"], path])
     assert result.exit_code == 2
     assert f"{path}: {key}: a " in result.stderr and "51 characters" in result.stderr
+
+
+def test_json_gives_whole_labels_and_paths(tmp_path):
+    label = "ab" * 25
+    result = _run(
+        [
+            "ctc",
+            "--label",
+            label,
+            "--probabilities",
+            "a=0.5,b=0.3,-=0.2",
+            "--alignment",
+            label,
+            "--frames",
+            "60",
+            "--json",
+        ]
+    )
+    data = json.loads(result.stdout)
+    assert data["label"] == label
+    assert data["naive"]["alignments"][0]["path"] == label
+    assert len(data["dp"]["best_path"]["path"]) == 60
+
+
+def test_json_writes_an_empty_collapse_as_empty():
+    result = _run(
+        ["ctc", "--label", "a", "--alphabet", "-,a", "--probs", "0.9,0.1;0.9,0.1", "--json"]
+    )
+    assert json.loads(result.stdout)["dp"]["greedy"] == {"path": "--", "collapsed": ""}
+
+
+def test_the_gradient_is_of_the_loss_in_its_log_base():
+    args = ["ctc", "--label", "a", "--alphabet", "-,a", "--logits", "1,2;3,4", "--grad", "--json"]
+    natural = json.loads(_run(args).stdout)
+    bits = json.loads(_run([*args, "--log-base", "2"]).stdout)
+    assert bits["value"] == pytest.approx(natural["value"] / np.log(2))
+    np.testing.assert_allclose(
+        np.array(bits["dp"]["grad"]), np.array(natural["dp"]["grad"]) / np.log(2), rtol=1e-12
+    )
+
+
+def test_a_whole_number_answer_key_not_written_in_decimal_is_exact_to_units(tmp_path):
+    path = _write(tmp_path, "loss: mse\ny: [1]\nyhat: [2]\nexpected: 0x1\n")
+    assert json.loads(_run(["mse", path, "--json"]).stdout)["tolerance"] == 0.5
+
+
+def test_an_empty_path_is_named():
+    result = _run(["solve", ""])
+    assert result.exit_code == 2
+    assert result.stderr == "rnnloss: '': is an empty path: name a file or folder\n"

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from rnnloss_cli import loader
 from rnnloss_cli.cli import app
 from rnnloss_cli.errors import ProblemError
-from rnnloss_cli.problems import MAX_FILE_CELLS, MAX_TITLE
+from rnnloss_cli.problems import FILE_LIMITS, MAX_TITLE
 from rnnloss_cli.problems.ctc import MAX_FRAMES, MAX_LISTED_FRAMES, MAX_MATRIX, MAX_TRELLIS
 
 HINGE = "{loss: hinge, y: [1, -1], yhat: [0.5, 0.5]}"
@@ -152,7 +152,7 @@ def test_listed_alignments_are_limited_in_frames_all_together(tmp_path):
     result = _run(["ctc", path])
     assert result.exit_code == 2
     assert f"alignments[{count - 1}].path:" in result.stderr
-    assert "120,000 frames in all, over the limit of 100,000" in result.stderr
+    assert "60,000 frames in all, over the limit of 40,000" in result.stderr
 
 
 def test_a_title_is_one_line_of_at_most_200_characters(tmp_path):
@@ -225,24 +225,36 @@ def test_the_matrix_is_limited_in_values(tmp_path):
 
 # --- work a file may ask for ---------------------------------------------------------------
 
-# 20,000 frames × (2 × 49 + 1) states = 1,980,000 cells: five fit in a file, six do not.
+# 20,000 frames × (2 × 49 + 1) states = 1,980,000 cells: three fit in a file, four do not.
 BIG_CTC = (
     "{loss: ctc, label: " + "ab" * 24 + "a, frames: 20000, "
     "probabilities: {a: 0.4, b: 0.4, '-': 0.2}}"
 )
+# 20,000 frames of a one-symbol label: few cells, but five fit in a file and six do not.
+LONG_CTC = "{loss: ctc, label: a, frames: 20000, probabilities: {a: 0.5, '-': 0.5}}"
 
 
-def test_a_file_of_tiny_texts_cannot_multiply_the_work(tmp_path):
-    assert 5 * 1_980_000 <= MAX_FILE_CELLS < 6 * 1_980_000
-    text = f"problems:\n  - &p {BIG_CTC}\n" + "  - *p\n" * 5
+@pytest.mark.parametrize(
+    ("problem", "fit", "message"),
+    [
+        (
+            BIG_CTC,
+            3,
+            "7,920,000 cells of the forward algorithm in all, over the limit of 6,000,000",
+        ),
+        (LONG_CTC, 5, "120,000 frames in all, over the limit of 100,000"),
+    ],
+)
+def test_a_file_of_tiny_texts_cannot_multiply_the_work(tmp_path, problem, fit, message):
+    text = f"problems:\n  - &p {problem}\n" + "  - *p\n" * fit
     path = _write(tmp_path, text)
     result = _run(["solve", path, "--json"])
     assert result.exit_code == 2
     data = json.loads(result.stdout)
-    assert [r["ok"] for r in data["results"]] == [True] * 5 + [False]
-    assert data["results"][5]["error"] == (
-        f"{path}#5: the file's CTC problems up to this one need 11,880,000 cells of the "
-        "forward algorithm in all, over the limit of 10,000,000 for a problem file; split it"
+    assert [r["ok"] for r in data["results"]] == [True] * fit + [False]
+    assert data["results"][fit]["error"] == (
+        f"{path}#{fit}: the file's CTC problems up to this one need {message} for a problem "
+        "file; split it"
     )
 
 
@@ -252,6 +264,7 @@ def test_the_terms_of_a_custom_loss_count_together(tmp_path):
     )
     result = _run(["custom", _write(tmp_path, text)])
     assert result.exit_code == 2 and "11,880,000 cells" in result.stderr
+    assert FILE_LIMITS[0] == ("cells of the forward algorithm", 6_000_000)
 
 
 def test_the_file_size_limit(tmp_path):

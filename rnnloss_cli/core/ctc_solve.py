@@ -83,6 +83,12 @@ class CTCResult:
         normalized = getattr(self.dp, "normalized", None)
         return None if normalized is None else normalized.loss / self.log_divisor
 
+    @property
+    def gradient(self) -> np.ndarray | None:
+        """∂(the exact loss, in the problem's log base)/∂logits (matrix mode, when asked)."""
+        grad = getattr(self.dp, "grad", None)
+        return None if grad is None else grad / self.log_divisor
+
     def word(self, symbols: Sequence[str]) -> str:
         """Return a path or label written as the label was: `H-E-L-L-O`, or `th e` for lists."""
         return _word(symbols, self.label_is_string)
@@ -96,13 +102,19 @@ WORD_SHOWN = 40  # symbols of a label or path written out in a warning
 
 
 def _word(symbols: Sequence[str], as_string: bool) -> str:
-    """Return a label or path as written; a long one as its start, its end and its length."""
+    """Return a label or path as written: `H-E-L-L-O`, `th e` for lists, ∅ for none."""
     if not symbols:
         return "∅"
-    join = "".join if as_string else " ".join
+    return "".join(symbols) if as_string else " ".join(symbols)
+
+
+def _brief(symbols: Sequence[str], as_string: bool) -> str:
+    """Return a label or path for a warning: a long one as its start, end and length."""
     if len(symbols) <= WORD_SHOWN:
-        return join(symbols)
-    elided = join([join(symbols[: WORD_SHOWN - 10]), "…", join(symbols[-5:])])
+        return _word(symbols, as_string)
+    elided = " ".join(
+        [_word(symbols[: WORD_SHOWN - 10], as_string), "…", _word(symbols[-5:], as_string)]
+    )
     return f"{elided} ({len(symbols):,} symbols)"
 
 
@@ -132,11 +144,11 @@ def _listed(
         symbols_probability = math.prod(symbol_factors)
         collapsed = ctc.collapse(path, blank)
         valid = collapsed == label
-        where = f"alignments[{i}] ({_word(path, label_is_string)})"
+        where = f"alignments[{i}] ({_brief(path, label_is_string)})"
         if not valid:
             warnings.append(
-                f"{where} collapses to {_word(collapsed, label_is_string)}, not "
-                f"{_word(label, label_is_string)}: it is not an alignment of the label, yet the "
+                f"{where} collapses to {_brief(collapsed, label_is_string)}, not "
+                f"{_brief(label, label_is_string)}: it is not an alignment of the label, yet the "
                 "listed method counts it (method valid leaves it out)"
             )
         if stated and not np.allclose(factors, symbol_factors, rtol=1e-12, atol=0.0):
@@ -169,7 +181,7 @@ def _length_warnings(
     out = []
     if len(set(lengths)) > 1:
         listing = "; ".join(
-            f"{_word(a['path'], label_is_string)}: {n}"
+            f"{_brief(a['path'], label_is_string)}: {n}"
             for a, n in zip(alignments[:5], lengths, strict=False)
         ) + (f"; … {len(alignments) - 5:,} more" if len(alignments) > 5 else "")
         distinct = sorted(set(lengths), reverse=True)
@@ -265,7 +277,7 @@ def _impossible(label: list[str], label_is_string: bool, needed: int, frames: in
         return []
     repeats = needed - len(label)
     return [
-        f"{_word(label, label_is_string)} cannot fit in T = {frames} frames: it needs at least "
+        f"{_brief(label, label_is_string)} cannot fit in T = {frames} frames: it needs at least "
         f"{needed} ({len(label)} symbols + {repeats} blank{'s' if repeats != 1 else ''} between "
         f"adjacent repeats), so its probability is 0 and the loss is infinite"
     ]

@@ -131,9 +131,11 @@ DEFAULT_REDUCTION = {
 LOG_BASE_LOSSES = ("bce", "nll", "cce", "sequence", "reinforce", "ctc")
 MAX_CUSTOM_DEPTH = 3  # custom inside custom inside custom, and no deeper
 MAX_CUSTOM_TERMS = 100
-# CTC forward-algorithm cells a file may need in all: each problem may have 4,000,000
-# (problems/ctc.py); a file of tiny texts like `frames: 20000` must not multiply that.
-MAX_FILE_CELLS = 10_000_000
+# The CTC work a file may ask for in all, as ctc_work counts it: a file of tiny texts
+# (`frames: 20000`, aliases) must not multiply what one problem may ask for (4,000,000
+# cells and 20,000 + 40,000 frames, problems/ctc.py). 6,000,000 cells are about 3 s with
+# the trellis and gradient written as JSON; 100,000 frames about 3 s of frame-by-frame loops.
+FILE_LIMITS = (("cells of the forward algorithm", 6_000_000), ("frames", 100_000))
 MAX_TITLE = 200  # characters: a title is a line above the working and a cell of a table
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -153,16 +155,18 @@ class Problem:
     display: dict[str, Any] = field(default_factory=dict)
 
 
-def forward_cells(problem: Problem) -> int:
-    """Return the cells of CTC forward-algorithm tables a problem needs, its custom terms'
-    included: what bounds its time and memory (MAX_FILE_CELLS sums it over a file)."""
+def ctc_work(problem: Problem) -> tuple[int, int]:
+    """Return the CTC work a problem asks for, its custom terms' included: the cells of
+    forward-algorithm tables and the frames walked one by one. They bound its time and
+    memory; FILE_LIMITS bounds their sums over a file."""
     if problem.loss == "custom":
-        return sum(forward_cells(c["problem"]) for c in problem.inputs["components"])
+        parts = [ctc_work(c["problem"]) for c in problem.inputs["components"]]
+        return sum(p[0] for p in parts), sum(p[1] for p in parts)
     if problem.loss == "ctc":
         from rnnloss_cli.problems import ctc
 
-        return ctc.forward_cells(problem.inputs)
-    return 0
+        return ctc.work(problem.inputs)
+    return 0, 0
 
 
 def canonical_loss(name: Any, key: str = "loss") -> str:

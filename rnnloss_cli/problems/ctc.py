@@ -29,7 +29,7 @@ MAX_FRAMES = 20_000
 MAX_LABEL = 1_000
 MAX_ALPHABET = 1_000
 MAX_ALIGNMENTS = 1_000
-MAX_LISTED_FRAMES = 100_000  # all listed alignments together (each is also <= MAX_FRAMES)
+MAX_LISTED_FRAMES = 40_000  # all listed alignments together (each is also <= MAX_FRAMES)
 MAX_MATRIX = 2_000_000  # values in a probs / log_probs / logits matrix
 # Cells of the forward algorithm's table: T frames × (2·label + 1) states. It bounds the
 # time and memory of the exact loss, the best path, the gradient and the trellis alike
@@ -293,16 +293,18 @@ def _validate_lecture(r: Reader, method: str | None, trellis: bool) -> Validated
     return inputs, [], {}
 
 
-def forward_cells(inputs: dict[str, Any]) -> int:
-    """Return the cells of the forward algorithm's table for validated CTC inputs: T
-    frames (the matrix's rows, `frames`, or the longest listed alignment) × (2L + 1)."""
+def work(inputs: dict[str, Any]) -> tuple[int, int]:
+    """Return what validated CTC inputs cost: the cells of the forward algorithm's table,
+    T × (2L + 1), and the frames walked one by one, T plus those of the listed alignments
+    (T is the matrix's rows, `frames`, or the longest listed alignment)."""
+    listed = [len(a["path"]) for a in inputs.get("alignments", ())]
     if inputs["mode"] == "matrix":
         frames = len(inputs["prediction"])
     elif inputs.get("frames") is not None:  # (validation drops keys that are None)
         frames = inputs["frames"]
     else:
-        frames = max(len(a["path"]) for a in inputs["alignments"])
-    return frames * (2 * len(inputs["label"]) + 1)
+        frames = max(listed)
+    return frames * (2 * len(inputs["label"]) + 1), frames + sum(listed)
 
 
 def _check_trellis(frames: int, label: int, key: str) -> None:

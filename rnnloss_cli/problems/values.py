@@ -240,7 +240,9 @@ def tolerance_from_text(text: str | None, expected: float) -> float:
                 return 0.5 * 10.0**exponent
             except OverflowError:  # `0e999999`: a precision beyond every float
                 return math.inf
-    # Not written as a decimal numeral (inline flags give text too, so this is rare).
+    # Not written as a decimal numeral (`0x1`, say): a whole number is exact to units.
+    if expected.is_integer():
+        return 0.5
     return 0.5 * 10.0 ** Decimal(repr(expected)).as_tuple().exponent
 
 

@@ -315,7 +315,14 @@ def _exact(result: CTCResult) -> list[RenderableType]:
 
 
 TRELLIS_HEADING = "Trellis (forward probabilities α, frames down, extended label across)"
-GRADIENT_HEADING = "Gradient ∂loss/∂logits (softmax − occupancy), frames down"
+
+
+def gradient_heading(result: CTCResult) -> str:
+    """The gradient's heading: its formula, over ln b when the loss is in log base b."""
+    formula = "softmax − occupancy"
+    if result.log_base != "e":
+        formula = f"(softmax − occupancy) / ln {result.log_base}"
+    return f"Gradient ∂loss/∂logits ({formula}), frames down"
 
 
 def trellis_data(result: CTCResult) -> tuple[np.ndarray, list[str], Any, str] | None:
@@ -353,12 +360,12 @@ def _trellis(result: CTCResult, width: int) -> list[RenderableType]:
 
 
 def _gradient(result: CTCResult, width: int) -> list[RenderableType]:
-    grad = getattr(result.dp, "grad", None)
+    grad = result.gradient
     if grad is None or result.alphabet is None:
         return []
     table, fitted = _frame_table(grad, result.alphabet, width=width)
     lines: list[RenderableType] = [
-        _heading(GRADIENT_HEADING),
+        _heading(gradient_heading(result)),
         table,
     ]
     if fitted:

@@ -49,7 +49,7 @@ def _check_keys(solution: Solution) -> dict[str, Any]:
 def _ctc_object(solution: Solution) -> dict[str, Any]:
     """Return the contract's CTC object (section 3): `naive`, `dp`, `method`."""
     result = solution.result
-    word = result.word if result.label_is_string else list
+    word = "".join if result.label_is_string else list  # as data: whole, "" when empty
 
     def symbols(indices: list[int]) -> Any:
         return word([result.alphabet[i] for i in indices])
@@ -111,8 +111,8 @@ def _ctc_object(solution: Solution) -> dict[str, Any]:
         dp_out["greedy"] = {"path": symbols(greedy.path), "collapsed": symbols(greedy.collapsed)}
     if dp.alpha is not None:
         dp_out["alpha"] = dp.alpha
-    if getattr(dp, "grad", None) is not None:
-        dp_out["grad"] = dp.grad
+    if result.gradient is not None:
+        dp_out["grad"] = result.gradient
     out["dp"] = dp_out
     out.update(_check_keys(solution))
     out["warnings"] = list(result.warnings)

@@ -198,9 +198,14 @@ def _ctc(solution: Solution) -> list[str]:
             "",
             *_matrix(alpha, columns, "t", marks),
         ]
-    grad = getattr(result.dp, "grad", None)
+    grad = result.gradient
     if grad is not None and result.alphabet is not None:
-        out += ["", f"**{ctc_render.GRADIENT_HEADING}**", "", *_matrix(grad, result.alphabet)]
+        out += [
+            "",
+            f"**{ctc_render.gradient_heading(result)}**",
+            "",
+            *_matrix(grad, result.alphabet),
+        ]
     return out
 
 
