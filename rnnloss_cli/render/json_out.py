@@ -171,6 +171,15 @@ CONTAINERS = frozenset({list, dict})
 
 
 def _flat(value: Any) -> str:
+    kind = type(value)
+    if kind is float:  # finite (see plain): JSON writes a float as its repr
+        return repr(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return str(value)
     return json.dumps(value, ensure_ascii=False, allow_nan=False)
 
 
