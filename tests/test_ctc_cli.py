@@ -10,28 +10,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
-
-from rnnloss_cli.cli import app
+from cli_helpers import invoke as _run
+from cli_helpers import write_problem as _write
 
 ROOT = Path(__file__).resolve().parent.parent
 RTOL = 1e-9
-
-
-def _run(args, **kw):
-    return CliRunner().invoke(app, args, **kw)
 
 
 def _json(args):
     result = _run([*args, "--json"])
     assert result.exit_code in (0, 1), result.output
     return json.loads(result.stdout, parse_constant=lambda c: pytest.fail(f"bad JSON {c}"))
-
-
-def _write(tmp_path, text, name="p.yaml"):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return str(path)
 
 
 def _collapse(path, blank):

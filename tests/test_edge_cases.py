@@ -10,19 +10,8 @@ import time
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
-
-from rnnloss_cli.cli import app
-
-
-def _write(tmp_path, text, name="p.yaml"):
-    path = tmp_path / name
-    path.write_text(text if isinstance(text, str) else json.dumps(text), encoding="utf-8")
-    return str(path)
-
-
-def _run(args, **kw):
-    return CliRunner().invoke(app, args, **kw)
+from cli_helpers import invoke as _run
+from cli_helpers import write_problem as _write
 
 
 def test_a_label_of_digits_keeps_its_leading_zero(tmp_path):

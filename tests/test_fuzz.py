@@ -31,6 +31,7 @@ from typing import Any
 
 import pytest
 import yaml
+from cli_helpers import billion_laughs
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -682,14 +683,6 @@ def _nested_custom(depth: int) -> str:
     return "loss: custom\nterms: [" + problem + "]\n"
 
 
-def _billion_laughs(levels: int, width: int = 9) -> str:
-    lines = ["loss: mse", f"a0: &a0 [{', '.join(['1'] * width)}]"]
-    for i in range(1, levels):
-        lines.append(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]")
-    lines += [f"y: *a{levels - 1}", f"yhat: *a{levels - 1}"]
-    return "\n".join(lines) + "\n"
-
-
 def _custom_alias_bomb() -> str:
     """A custom loss of 97 customs of 99 customs of 99 aliases of one 1,000-value hinge."""
     values = ", ".join(["1"] * 1000)
@@ -781,8 +774,8 @@ REGRESSIONS: dict[str, tuple[str, str | bytes]] = {
     "recursive-alias-yhat": ("mse", "loss: mse\ny: [1]\nyhat: &a [*a, *a]\n"),
     "recursive-alias-map": ("mse", "loss: mse\ny: [1]\nyhat: [1]\ntitle: &a {k: *a}\n"),
     "recursive-alias-problems": ("mse", "problems: &a [*a]\n"),
-    "billion-laughs-small": ("mse", _billion_laughs(3, 3)),
-    "billion-laughs": ("mse", _billion_laughs(9)),
+    "billion-laughs-small": ("mse", billion_laughs(3, 3)),
+    "billion-laughs": ("mse", billion_laughs(9)),
     "custom-alias-bomb": ("custom", _custom_alias_bomb()),
     "ctc-alignments-alias-bomb": ("ctc", _ctc_listed(1000, 20_000, alias=True)),
     "ctc-listed-100000-frames": ("ctc", _ctc_listed(5, 20_000, alias=False)),

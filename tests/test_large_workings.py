@@ -8,24 +8,14 @@ import json
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
+from cli_helpers import invoke as _run
+from cli_helpers import write_problem as _write
 
-from rnnloss_cli.cli import app
 from rnnloss_cli.problems import validate
 from rnnloss_cli.render import numbers
 from rnnloss_cli.render.markdown import document
 from rnnloss_cli.render.working import working
 from rnnloss_cli.solver import MAX_WARNINGS, solve
-
-
-def _run(args):
-    return CliRunner().invoke(app, args)
-
-
-def _write(tmp_path, text, name="p.yaml"):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return str(path)
 
 
 def _text(renderable, width=100):

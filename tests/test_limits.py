@@ -8,27 +8,18 @@ import os
 
 import pytest
 import yaml
+from cli_helpers import billion_laughs
+from cli_helpers import invoke as _run
+from cli_helpers import write_problem as _write
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 from rnnloss_cli import loader
-from rnnloss_cli.cli import app
 from rnnloss_cli.errors import ProblemError
 from rnnloss_cli.problems import FILE_LIMITS, MAX_TITLE
 from rnnloss_cli.problems.ctc import MAX_FRAMES, MAX_LISTED_FRAMES, MAX_MATRIX, MAX_TRELLIS
 
 HINGE = "{loss: hinge, y: [1, -1], yhat: [0.5, 0.5]}"
-
-
-def _run(args):
-    return CliRunner().invoke(app, args)
-
-
-def _write(tmp_path, text, name="p.yaml"):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return str(path)
 
 
 def _refused(text: str) -> str:
@@ -76,17 +67,9 @@ def test_custom_terms_under_the_limit_are_read():
 # --- aliases -------------------------------------------------------------------------------
 
 
-def _billion_laughs(levels: int, width: int = 9) -> str:
-    lines = ["loss: mse", f"a0: &a0 [{', '.join(['1'] * width)}]"]
-    for i in range(1, levels):
-        lines.append(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]")
-    lines += [f"y: *a{levels - 1}", f"yhat: *a{levels - 1}"]
-    return "\n".join(lines) + "\n"
-
-
 def test_an_alias_bomb_is_refused_before_anything_is_built(tmp_path):
     # 9**9 values a list: the walk sizes it without expanding, and stops at the limit.
-    path = _write(tmp_path, _billion_laughs(9))
+    path = _write(tmp_path, billion_laughs(9))
     result = _run(["mse", path])
     assert result.exit_code == 2
     assert result.stderr == (
@@ -96,7 +79,7 @@ def test_an_alias_bomb_is_refused_before_anything_is_built(tmp_path):
 
 
 def test_a_small_alias_expansion_is_allowed():
-    raws = loader.parse_problems(_billion_laughs(3, 3), "p.yaml")
+    raws = loader.parse_problems(billion_laughs(3, 3), "p.yaml")
     assert len(raws[0].data["y"]) == 3
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_helpers import write_problem as _write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -24,12 +25,6 @@ def _json(args):
     result = CliRunner().invoke(app, [*args, "--json"])
     assert result.exit_code in (0, 1), result.output
     return json.loads(result.stdout)
-
-
-def _write(tmp_path, data, name="p.yaml"):
-    path = tmp_path / name
-    path.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")
-    return str(path)
 
 
 def _log_softmax(x):

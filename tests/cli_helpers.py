@@ -1,0 +1,33 @@
+"""Scaffolding the test modules share: run the app in-process, write a problem file, and
+build a YAML alias bomb."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner, Result
+
+from rnnloss_cli.cli import app
+
+
+def invoke(args: list[str], **kwargs: Any) -> Result:
+    """Run `rnnloss ARGS` in this process (Typer's runner; stderr kept apart)."""
+    return CliRunner().invoke(app, args, **kwargs)
+
+
+def write_problem(folder: Path, content: Any, name: str = "p.yaml") -> str:
+    """Write a problem file (text as it is, anything else as JSON, which is YAML too)."""
+    path = folder / name
+    path.write_text(content if isinstance(content, str) else json.dumps(content), encoding="utf-8")
+    return str(path)
+
+
+def billion_laughs(levels: int, width: int = 9) -> str:
+    """An mse problem whose y and yhat expand to width**levels values through aliases."""
+    lines = ["loss: mse", f"a0: &a0 [{', '.join(['1'] * width)}]"]
+    for i in range(1, levels):
+        lines.append(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]")
+    lines += [f"y: *a{levels - 1}", f"yhat: *a{levels - 1}"]
+    return "\n".join(lines) + "\n"
