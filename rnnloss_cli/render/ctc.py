@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rnnloss_cli.core.ctc_solve import CTCResult, alignment_states
-from rnnloss_cli.render.numbers import listing, log_name, num
+from rnnloss_cli.render.numbers import elide, listing, log_name, num
 from rnnloss_cli.solver import Solution
 
 MAX_FACTORS = 12  # factors written out in a product before the middle is elided
@@ -49,9 +49,7 @@ def _word(result: CTCResult, symbols: Sequence[str]) -> str:
 
 
 def _rows_shown(count: int, limit: int = MAX_FRAMES_SHOWN) -> list[int | None]:
-    if count <= limit:
-        return list(range(count))
-    return [*range(limit - 4), None, *range(count - 3, count)]
+    return elide(range(count), limit, limit - 4, 3)
 
 
 def inputs_lines(result: CTCResult, solution: Solution) -> Group:

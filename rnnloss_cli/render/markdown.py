@@ -17,7 +17,7 @@ from rich.text import Text
 
 from rnnloss_cli.render import ctc as ctc_render
 from rnnloss_cli.render import working as rich_working
-from rnnloss_cli.render.numbers import listing, num, vector
+from rnnloss_cli.render.numbers import elide, listing, num, vector
 from rnnloss_cli.solver import Solution
 
 MAX_ROWS = 40  # table rows written before the middle is elided
@@ -45,10 +45,7 @@ def _cell(text: Any) -> str:
 
 
 def _kept(count: int) -> list[int | None]:
-    """Return the rows a table of `count` rows shows, None where its middle is left out."""
-    if count <= MAX_ROWS:
-        return list(range(count))
-    return [*range(MAX_ROWS - 5), None, *range(count - 4, count)]
+    return elide(range(count), MAX_ROWS, MAX_ROWS - 5, 4)
 
 
 def table(headers: Sequence[Any], rows: Sequence[Sequence[Any]]) -> list[str]:
@@ -71,9 +68,7 @@ def _matrix(
     marks: Sequence[int | None] | None = None,
 ) -> list[str]:
     count = matrix.shape[1]
-    kept = (
-        list(range(count)) if count <= MAX_COLUMNS else [*range(12), None, *range(count - 3, count)]
-    )
+    kept = elide(range(count), MAX_COLUMNS, MAX_COLUMNS - 4, 3)
     headers = [row_label, *["…" if c is None else columns[c] for c in kept]]
     rows: list[list[Any]] = []
     for t in _kept(matrix.shape[0]):  # only the rows and columns shown are formatted

@@ -40,9 +40,10 @@ def paren(x: Any, digits: int = 6) -> str:
     return f"({text})" if text.startswith(MINUS) else text
 
 
-def _ends(values: Sequence[Any], limit: int, head: int, tail: int) -> list[Any]:
-    """Return the items of `values` shown: all, or `head` and `tail` around an ellipsis
-    (None) when there are more than `limit` — chosen before any is formatted."""
+def elide(values: Sequence[Any], limit: int, head: int, tail: int) -> list[Any]:
+    """Return the items of `values` shown: all, or, when there are more than `limit`, the
+    first `head` and the last `tail` around None (the middle left out). Rows, columns and
+    list items are chosen this way before any of them is formatted."""
     if len(values) <= limit:
         return list(values)
     return [*values[:head], None, *values[len(values) - tail :]]
@@ -50,19 +51,19 @@ def _ends(values: Sequence[Any], limit: int, head: int, tail: int) -> list[Any]:
 
 def vector(values: Sequence[Any], limit: int = 10) -> str:
     """Return `[a, b, …, z]`, eliding the middle of long lists."""
-    shown = _ends(values, limit, limit - 3, 2)
+    shown = elide(values, limit, limit - 3, 2)
     return "[" + ", ".join("…" if v is None else num(v) for v in shown) + "]"
 
 
 def listing(values: Sequence[str], limit: int = 20) -> str:
     """Return `[cat, dog, …, eel]`: names (classes, tokens), the middle of long lists elided."""
-    shown = _ends(values, limit, limit - 3, 2)
+    shown = elide(values, limit, limit - 3, 2)
     return "[" + ", ".join("…" if v is None else v for v in shown) + "]"
 
 
 def sum_expression(values: Sequence[Any], limit: int = 8) -> str:
     """Return `a + b + c` for the working's sum line, eliding the middle of long sums."""
-    return " + ".join("…" if v is None else paren(v) for v in _ends(values, limit, 3, 2))
+    return " + ".join("…" if v is None else paren(v) for v in elide(values, limit, 3, 2))
 
 
 class LazyRows(Sequence[list[str]]):

@@ -13,7 +13,7 @@ import numpy as np
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from rnnloss_cli.render.numbers import LazyRows, listing, log_name, num, paren, vector
+from rnnloss_cli.render.numbers import LazyRows, elide, listing, log_name, num, paren, vector
 from rnnloss_cli.solver import Solution
 
 Rows = tuple[list[str], list[str], Sequence[list[str]]]
@@ -33,7 +33,7 @@ def sequence_inputs(solution: Solution) -> RenderableType:
     lines: list[RenderableType] = []
     target, mask = d["target"], d["mask"]
     batch = target.shape[0]
-    for b in range(batch) if batch <= 8 else [*range(5), None, *range(batch - 2, batch)]:
+    for b in elide(range(batch), 8, 5, 2):
         if b is None:
             lines.append(Text(f"… {batch - 7:,} more sequences"))
             continue

@@ -20,6 +20,7 @@ from rnnloss_cli.render import sequence as seq
 from rnnloss_cli.render.numbers import (
     LazyRows,
     decimal,
+    elide,
     listing,
     log_name,
     num,
@@ -57,11 +58,8 @@ def _indent(renderable: RenderableType, pad: tuple[int, int, int, int]) -> Paddi
 
 
 def _elide(count: int, limit: int = MAX_ROWS) -> list[int | None]:
-    """Return the row positions to show, with None where the middle is left out."""
-    if count <= limit:
-        return list(range(count))
-    head = limit - 3
-    return [*range(head), None, *range(count - 2, count)]
+    """Return the row (or column) positions to show, with None where the middle is left out."""
+    return elide(range(count), limit, limit - 3, 2)
 
 
 def _position(shape: tuple[int, ...], k: int) -> tuple[int, ...]:
@@ -173,7 +171,7 @@ def _multiclass_hinge_rows(solution: Solution) -> seq.Rows:
         else:
             rivals: list[int | None] = [j for j in range(d["scores"].shape[1]) if j != t]
             if len(rivals) > 4:
-                rivals = [*rivals[:2], None, rivals[-1]]
+                rivals = elide(rivals, 4, 2, 1)
             parts = [
                 "…" if j is None else f"max(0, {m} − {s_y} + {paren(d['scores'][i, j])}){power}"
                 for j in rivals
@@ -288,7 +286,7 @@ def _cross_entropy_rows(solution: Solution) -> seq.Rows:
             return [str(i + 1), label, num(p[t]), f"−{log}({num(p[t])})", num(result.terms[i])]
         # Soft targets: one line per class that has weight, y_c·log ŷ_c.
         nonzero = [int(c) for c in np.flatnonzero(weights[i])]
-        shown = nonzero if len(nonzero) <= 6 else [*nonzero[:3], None, *nonzero[-2:]]
+        shown = elide(nonzero, 6, 3, 2)
         parts = ["…" if c is None else f"{num(weights[i, c])}·{log}({num(p[c])})" for c in shown]
         return [str(i + 1), "−( " + "\n + ".join(parts) + " )", num(result.terms[i])]
 
