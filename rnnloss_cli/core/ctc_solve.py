@@ -17,7 +17,7 @@ import numpy as np
 
 from rnnloss_cli.core import ctc
 from rnnloss_cli.core.elementwise import as_log_probs
-from rnnloss_cli.core.result import DISTRIBUTION_TOLERANCE, WARNINGS_NAMED, log_divisor
+from rnnloss_cli.core.result import DISTRIBUTION_TOLERANCE, log_divisor, name_first
 
 
 @dataclass(frozen=True)
@@ -192,11 +192,11 @@ def _length_warnings(
             f"{frames if frames is not None else max(lengths)}"
         )
     if frames is not None:
-        other = [i for i, n in enumerate(lengths) if n != frames]
-        for i in other[:WARNINGS_NAMED]:
-            out.append(f"alignments[{i}] has {lengths[i]} frames, not frames = {frames}")
-        if len(other) > WARNINGS_NAMED:
-            out.append(f"… and {len(other) - WARNINGS_NAMED:,} more alignments of another length")
+        out += name_first(
+            [i for i, n in enumerate(lengths) if n != frames],
+            lambda i: f"alignments[{i}] has {lengths[i]} frames, not frames = {frames}",
+            "alignments of another length",
+        )
     return out
 
 

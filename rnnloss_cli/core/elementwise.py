@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from rnnloss_cli.core.result import (
-    WARNINGS_NAMED,
     LossResult,
     index_label,
     log_divisor,
+    name_first,
     reduce_terms,
 )
 
@@ -26,15 +26,13 @@ def _same_shape(y: np.ndarray, yhat: np.ndarray, what: str = "yhat") -> None:
 def _infinite_term_warnings(terms: np.ndarray, why: str) -> list[str]:
     """Name the infinite terms (1-based, as the working numbers them) and their positions:
     the first WARNINGS_NAMED, then how many more."""
-    infinite = np.argwhere(np.isinf(terms))
-    out = []
-    for position in infinite[:WARNINGS_NAMED]:
-        position = tuple(int(i) for i in position)
+
+    def warning(found: np.ndarray) -> str:
+        position = tuple(int(i) for i in found)
         number = int(np.ravel_multi_index(position, terms.shape)) + 1 if terms.ndim else 1
-        out.append(f"term {number} (at {index_label(position)}) is infinite: {why}")
-    if len(infinite) > WARNINGS_NAMED:
-        out.append(f"… and {len(infinite) - WARNINGS_NAMED:,} more infinite terms")
-    return out
+        return f"term {number} (at {index_label(position)}) is infinite: {why}"
+
+    return name_first(np.argwhere(np.isinf(terms)), warning, "infinite terms")
 
 
 def _xlogy(x: np.ndarray, log_y: np.ndarray) -> np.ndarray:

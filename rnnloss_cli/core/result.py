@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,14 @@ DISTRIBUTION_TOLERANCE = 1e-6
 LOG_BASES = ("e", "2", "10")
 # Warnings about single terms or rows name this many, then say how many more there are.
 WARNINGS_NAMED = 10
+
+
+def name_first(items: Sequence[Any], warning: Callable[[Any], str], rest: str) -> list[str]:
+    """Return `warning(item)` for the first WARNINGS_NAMED items, then `… and N more {rest}`."""
+    out = [warning(item) for item in items[:WARNINGS_NAMED]]
+    if len(items) > WARNINGS_NAMED:
+        out.append(f"… and {len(items) - WARNINGS_NAMED:,} more {rest}")
+    return out
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from rnnloss_cli.core.result import DISTRIBUTION_TOLERANCE as ROW_SUM_TOLERANCE
-from rnnloss_cli.core.result import WARNINGS_NAMED
+from rnnloss_cli.core.result import name_first
 from rnnloss_cli.errors import ProblemError, printable
 
 MAX_NAME = 50  # characters in a class name or a CTC symbol: names are table cells
@@ -342,17 +342,15 @@ def row_sum_warnings(p: np.ndarray, key: str, what: str = "probabilities") -> li
     """Return a warning for each row (of each sequence, for 3-D) that does not sum to 1:
     the first WARNINGS_NAMED of them, then how many more."""
     sums = np.atleast_1d(p.sum(axis=-1))
+
+    def warning(found: np.ndarray) -> str:
+        position = tuple(int(i) for i in found)
+        where = key_at(key, position) if p.ndim > 1 else key
+        total = fmt(round(float(sums[position]), 10))
+        return f"{where}: the {what} sum to {total}, not 1; the loss uses them as given"
+
     off = np.argwhere(np.abs(sums - 1.0) > ROW_SUM_TOLERANCE)
-    out = []
-    for position in off[:WARNINGS_NAMED]:
-        where = key_at(key, tuple(int(i) for i in position)) if p.ndim > 1 else key
-        out.append(
-            f"{where}: the {what} sum to {fmt(round(float(sums[tuple(position)]), 10))}, "
-            "not 1; the loss uses them as given"
-        )
-    if len(off) > WARNINGS_NAMED:
-        out.append(f"… and {len(off) - WARNINGS_NAMED:,} more rows of {key} not summing to 1")
-    return out
+    return name_first(off, warning, f"rows of {key} not summing to 1")
 
 
 def check_prediction(values: np.ndarray, key: str, *, rows: bool = True) -> list[str]:
