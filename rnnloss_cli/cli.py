@@ -45,8 +45,9 @@ class OneLineGroup(TyperGroup):
             sys.stderr.close()
             sys.exit(0)
         except OSError as exc:  # standard output cannot be written: a full disk, say
-            typer.echo(f"rnnloss: cannot write the output: {exc.strerror or exc}", err=True)
-            sys.exit(2)
+            from rnnloss_cli.streams import cannot_write
+
+            sys.exit(cannot_write(exc))
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
@@ -600,9 +601,9 @@ def _catalog_entry(loss: str) -> Any:
 def new(loss: LossArg) -> None:
     """Print a commented YAML problem for LOSS that solves as it stands; its first line
     points editors at the schema (rnnloss schema > rnnloss.schema.json)."""
-    from rnnloss_cli import output
+    from rnnloss_cli.streams import write
 
-    output.write(_catalog_entry(loss).template)
+    write(_catalog_entry(loss).template)
 
 
 @command(
@@ -614,10 +615,10 @@ def schema() -> None:
     validator's own definitions."""
     import json
 
-    from rnnloss_cli import output
     from rnnloss_cli.schema import schema as build
+    from rnnloss_cli.streams import write
 
-    output.write(json.dumps(build(), indent=2, ensure_ascii=False) + "\n")
+    write(json.dumps(build(), indent=2, ensure_ascii=False) + "\n")
 
 
 def main() -> None:

@@ -18,6 +18,8 @@ import gc
 import os
 import sys
 
+from rnnloss_cli.streams import cannot_write, complain, write
+
 
 def main() -> None:
     if sys.argv[1:] == ["--version"]:  # answered before Typer is imported
@@ -25,12 +27,9 @@ def main() -> None:
 
         status = 0
         try:
-            if sys.stdout is not None:
-                sys.stdout.write(f"rnnloss {__version__}\n")
-        except BrokenPipeError:
-            pass
+            write(f"rnnloss {__version__}\n")
         except OSError as exc:
-            status = _cannot_write(exc)
+            status = cannot_write(exc)
         _flush_and_exit(status)
     gc.disable()
     try:
@@ -41,17 +40,18 @@ def main() -> None:
     except SystemExit as done:
         status = _exit_status(done.code)
     except KeyboardInterrupt:  # before Typer took over (while importing, say)
-        status = _complain("interrupted", 130)
+        complain("interrupted")
+        status = 130
     except Exception as exc:
         if os.environ.get("RNNLOSS_DEBUG"):
             raise
         # A fault of ours: one line, as a batch reports it, not a traceback.
         detail = (str(exc).splitlines() or [""])[0]
-        status = _complain(
+        complain(
             f"internal error ({type(exc).__name__}: {detail}); please report it "
-            "(RNNLOSS_DEBUG=1 shows where)",
-            2,
+            "(RNNLOSS_DEBUG=1 shows where)"
         )
+        status = 2
     _flush_and_exit(status)
 
 
@@ -66,17 +66,6 @@ def _exit_status(code: object) -> int:
     return 1
 
 
-def _complain(message: str, status: int) -> int:
-    """Write one `rnnloss: …` line to standard error if it can be; return `status`."""
-    with contextlib.suppress(AttributeError, OSError, ValueError):
-        sys.stderr.write(f"rnnloss: {message}\n")
-    return status
-
-
-def _cannot_write(exc: OSError) -> int:
-    return _complain(f"cannot write the output: {exc.strerror or exc}", 2)
-
-
 def _flush_and_exit(status: int) -> None:
     """Deliver what is buffered, then end the process at once with `status`.
 
@@ -89,7 +78,7 @@ def _flush_and_exit(status: int) -> None:
     except (BrokenPipeError, ValueError):
         pass
     except OSError as exc:
-        status = _cannot_write(exc)
+        status = cannot_write(exc)
     with contextlib.suppress(AttributeError, OSError, ValueError):
         sys.stderr.flush()
     os._exit(status)

@@ -15,6 +15,7 @@ from typing import Any
 from rnnloss_cli.batch import Entry, exit_status, solve_file, solve_paths, summary
 from rnnloss_cli.errors import ProblemError, printable
 from rnnloss_cli.solver import Solution
+from rnnloss_cli.streams import complain, is_terminal, write
 
 MAX_WORKINGS = 100  # a single-loss command prints at most this many workings
 INPUT_FLAGS = (
@@ -37,47 +38,6 @@ def _console() -> Any:
     # NO_COLOR asks for plain text: no colour, and no bold or underline codes either.
     plain = bool(os.environ.get("NO_COLOR"))
     return Console(highlight=False, color_system=None if plain else "auto")
-
-
-def write(text: str) -> None:
-    """Write to standard output; if the reader has gone (`| head`), write nothing more.
-
-    A closed pipe is not the user's error nor an answer-key mismatch: the rest of the run
-    goes on silently and ends with the exit status it would have had. Neither is a
-    standard output closed from the start (`>&-`), where Python has no stream at all.
-    """
-    if sys.stdout is None:
-        return
-    try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        _silence(sys.stdout)
-
-
-def _silence(stream: Any) -> None:
-    """Point a stream whose reader has gone at the null device: later writes vanish."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, stream.fileno())
-    os.close(devnull)
-
-
-def complain(message: str) -> None:
-    """Write one `rnnloss: …` line to standard error, if anyone reads it: a closed
-    standard error changes nothing else (the exit status stays what it would have been)."""
-    if sys.stderr is None:
-        return
-    try:
-        sys.stderr.write(f"rnnloss: {message}\n")
-        sys.stderr.flush()
-    except BrokenPipeError:
-        _silence(sys.stderr)
-    except OSError:
-        pass
-
-
-def _is_terminal(stream: Any) -> bool:
-    return stream is not None and stream.isatty()
 
 
 def emit(console: Any, renderable: Any) -> None:
@@ -305,9 +265,7 @@ def _solve_with_progress(paths: list[str], show: bool) -> list[Entry]:
 def run_solve(paths: list[str], options: OutputOptions) -> int:
     """Solve every problem under `paths`; print the table (or JSON); return the exit status."""
     # Never over a pipe: `rnnloss solve … | less` must not have a bar drawn across it.
-    show_progress = (
-        options.format != "json" and _is_terminal(sys.stderr) and _is_terminal(sys.stdout)
-    )
+    show_progress = options.format != "json" and is_terminal(sys.stderr) and is_terminal(sys.stdout)
     entries = _solve_with_progress(paths, show_progress)
     counts = summary(entries)
     if options.format == "json":
