@@ -274,11 +274,6 @@ def _validate_lecture(r: Reader, method: str | None, trellis: bool) -> Validated
         raise ProblemError(
             f"method {method} sums listed alignments, and none are listed", key="method"
         )
-    if frames is not None:
-        _check_trellis(frames, len(label), "frames")
-    else:  # the exact sum runs over as many frames as the longest listed alignment
-        longest = max(range(len(alignments)), key=lambda i: len(alignments[i]["path"]))
-        _check_trellis(len(alignments[longest]["path"]), len(label), f"alignments[{longest}]")
     inputs = {
         "mode": "lecture",
         "label": label,
@@ -290,6 +285,11 @@ def _validate_lecture(r: Reader, method: str | None, trellis: bool) -> Validated
         "method": method,
         "trellis": trellis,
     }
+    if frames is not None:
+        _check_trellis(inputs, "frames")
+    else:  # the exact sum runs over as many frames as the longest listed alignment
+        longest = max(range(len(alignments)), key=lambda i: len(alignments[i]["path"]))
+        _check_trellis(inputs, f"alignments[{longest}]")
     return inputs, [], {}
 
 
@@ -297,22 +297,28 @@ def work(inputs: dict[str, Any]) -> tuple[int, int]:
     """Return what validated CTC inputs cost: the cells of the forward algorithm's table,
     T × (2L + 1), and the frames walked one by one, T plus those of the listed alignments
     (T is the matrix's rows, `frames`, or the longest listed alignment)."""
-    listed = [len(a["path"]) for a in inputs.get("alignments", ())]
+    frames = _exact_frames(inputs)
+    listed = sum(len(a["path"]) for a in inputs.get("alignments") or ())
+    return frames * (2 * len(inputs["label"]) + 1), frames + listed
+
+
+def _exact_frames(inputs: dict[str, Any]) -> int:
     if inputs["mode"] == "matrix":
-        frames = len(inputs["prediction"])
-    elif inputs.get("frames") is not None:  # (validation drops keys that are None)
-        frames = inputs["frames"]
-    else:
-        frames = max(listed)
-    return frames * (2 * len(inputs["label"]) + 1), frames + sum(listed)
+        return len(inputs["prediction"])
+    if inputs.get("frames") is not None:  # (validation drops keys that are None)
+        return int(inputs["frames"])
+    return max(len(a["path"]) for a in inputs["alignments"])
 
 
-def _check_trellis(frames: int, label: int, key: str) -> None:
-    cells = frames * (2 * label + 1)
+def _check_trellis(inputs: dict[str, Any], key: str) -> None:
+    """Refuse a problem whose forward-algorithm table is over MAX_TRELLIS cells."""
+    cells, _ = work(inputs)
     if cells > MAX_TRELLIS:
+        label = len(inputs["label"])
         raise ProblemError(
-            f"{frames:,} frames × {2 * label + 1:,} states (2 × {label:,} label symbols + 1) "
-            f"is {cells:,} cells of the forward algorithm, over the limit of {MAX_TRELLIS:,}",
+            f"{_exact_frames(inputs):,} frames × {2 * label + 1:,} states (2 × {label:,} label "
+            f"symbols + 1) is {cells:,} cells of the forward algorithm, over the limit of "
+            f"{MAX_TRELLIS:,}",
             key=key,
         )
 
@@ -369,7 +375,6 @@ def _validate_matrix(r: Reader, matrix_key: str, method: str | None, trellis: bo
         raise ProblemError(
             f"{frames:,} × {width:,} is over the limit of {MAX_MATRIX:,} values", key=matrix_key
         )
-    _check_trellis(frames, len(label), matrix_key)
     warnings = check_prediction(matrix, matrix_key)
     inputs = {
         "mode": "matrix",
@@ -382,4 +387,5 @@ def _validate_matrix(r: Reader, matrix_key: str, method: str | None, trellis: bo
         "trellis": trellis,
         "grad": r.flag("grad"),
     }
+    _check_trellis(inputs, matrix_key)
     return inputs, warnings, {"matrix_key": matrix_key, "matrix": matrix}
