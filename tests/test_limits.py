@@ -273,3 +273,13 @@ def test_a_named_pipe_in_a_folder_is_not_waited_for(tmp_path):
     assert data["results"][1]["error"] == (
         f"{tmp_path / 'pipe.yaml'}: is not a regular file (a named pipe or a device?): not read"
     )
+
+
+def test_yaml_nesting_beyond_libyaml_limit_is_one_line(tmp_path):
+    deep = "[" * 5000 + "1" + "]" * 5000
+    result = _run(["mse", _write(tmp_path, f"loss: mse\ny: {deep}\nyhat: [1]\n")])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "exceeded maximum nesting depth" in result.stderr
+    within = "[" * 200 + "1" + "]" * 200  # read, then refused by the value's own shape
+    result = _run(["mse", _write(tmp_path, f"loss: mse\ny: {within}\nyhat: [1]\n", "b.yaml")])
+    assert result.exit_code == 2 and "nested too deeply" in result.stderr
