@@ -256,3 +256,27 @@ def test_an_empty_path_is_named():
     result = _run(["solve", ""])
     assert result.exit_code == 2
     assert result.stderr == "rnnloss: '': is an empty path: name a file or folder\n"
+
+
+@pytest.mark.parametrize(
+    ("problem", "line"),
+    [
+        (
+            {
+                "loss": "hinge",
+                "target": [0],
+                "scores": [[1.0, 0.5]],
+                "multiclass": "weston-watkins",
+            },
+            "margin = 1, multi-class rule: weston-watkins",
+        ),
+        (
+            {"loss": "cce", "target": [0], "yhat": [[0.7, 0.3]], "label_smoothing": 0.1},
+            "label smoothing ε = 0.1: y ← (1 − ε)·y + ε/C",
+        ),
+    ],
+)
+def test_markdown_states_the_inputs_the_terminal_states(problem, line):
+    solution = solve(validate(problem))
+    assert line in _text(working(solution))
+    assert line in document(solution)

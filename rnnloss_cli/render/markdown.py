@@ -17,7 +17,7 @@ from rich.text import Text
 
 from rnnloss_cli.render import ctc as ctc_render
 from rnnloss_cli.render import working as rich_working
-from rnnloss_cli.render.numbers import elide, listing, num, vector
+from rnnloss_cli.render.numbers import elide, num
 from rnnloss_cli.solver import Solution
 
 MAX_ROWS = 40  # table rows written before the middle is elided
@@ -109,35 +109,24 @@ def _paragraph(lines: Iterable[str]) -> list[str]:
 
 
 def _inputs(solution: Solution) -> list[str]:
-    result, display = solution.result, solution.problem.display
-    if result.loss in rich_working.EXTRA_INPUTS:
-        return _paragraph(_lines(rich_working.EXTRA_INPUTS[result.loss](solution)))
-    details = result.details
+    if solution.result.loss in rich_working.EXTRA_INPUTS:
+        return _paragraph(_lines(rich_working.EXTRA_INPUTS[solution.result.loss](solution)))
     out: list[str] = []
-    classes = display.get("classes")
-    if "target" in display:
-        names = [classes[t] if classes else str(t) for t in display["target"]]
-        out.append(f"target = {listing(names)}")
-    for key, label in rich_working.INPUT_KEYS:
-        if key not in details or (
-            key == "y" and "target" in display and result.loss in ("nll", "cce")
-        ):
+    lines: list[str] = []  # lines of text since the last matrix: one paragraph
+
+    def flush() -> None:
+        if lines:
+            out.extend(["", *_paragraph(lines)] if out else _paragraph(lines))
+            lines.clear()
+
+    for item in rich_working.input_items(solution):
+        if isinstance(item, str):
+            lines.append(item)
             continue
-        value = details[key]
-        if value.ndim == 1:
-            out.append(f"{label} = {vector(value, 20)}")
-    out = _paragraph(out)
-    for key, label in rich_working.INPUT_KEYS:
-        value = details.get(key)
-        if value is None or value.ndim != 2 or (key == "y" and "target" in display):
-            continue
-        names = classes or [str(c) for c in range(value.shape[1])]
-        out += ["", f"{label}:", "", *_matrix(value, names, row_label="i")]
-    if result.loss == "hinge":
-        out += [
-            "",
-            f"margin = {num(details['margin'])}" + (", squared" if details["squared"] else ""),
-        ]
+        flush()
+        names = item.columns or [str(c) for c in range(item.values.shape[1])]
+        out += [*([""] if out else []), f"{item.label}:", "", *_matrix(item.values, names, "i")]
+    flush()
     return out
 
 

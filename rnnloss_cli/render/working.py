@@ -6,6 +6,7 @@ Everything here formats numbers the core already computed; nothing here computes
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from rich import box
@@ -95,45 +96,58 @@ def _matrix_table(
     return table
 
 
-def _inputs(solution: Solution) -> RenderableType:
-    """Return the problem's inputs: vectors inline, matrices as small tables."""
+@dataclass(frozen=True)
+class MatrixInput:
+    """An input matrix of the working: its name in formulas, the values, column names."""
+
+    label: str
+    values: np.ndarray
+    columns: Sequence[str] | None
+
+
+def input_items(solution: Solution) -> list[str | MatrixInput]:
+    """Return the problem's inputs as the working states them, for every layout: a line of
+    text for a vector or a setting, a MatrixInput for a matrix (in the formula's order)."""
     details, display = solution.result.details, solution.problem.display
-    items: list[RenderableType] = []
     classes = display.get("classes")
+    items: list[str | MatrixInput] = []
+    if "target" in display and ("scores" in details or solution.problem.loss in ("nll", "cce")):
+        names = [classes[t] if classes else str(t) for t in display["target"]]
+        items.append(f"target = {listing(names)}")
     for key, label in INPUT_KEYS:
-        if key not in details:
+        if key not in details or (key == "y" and "target" in display):
             continue
         value = details[key]
-        if key == "y" and "target" in display and solution.problem.loss in ("nll", "cce"):
-            targets = display["target"]
-            names = [classes[t] if classes else str(t) for t in targets]
-            items.append(Text(f"target = {listing(names)}"))
-            continue
         if value.ndim == 1:
-            items.append(Text(f"{label} = {vector(value)}"))
+            items.append(f"{label} = {vector(value)}")
         else:
-            items.append(Text(f"{label} ({value.shape[0]} × {value.shape[1]}):"))
-            items.append(
-                _indent(_matrix_table(value, row_label="i", column_names=classes), (0, 0, 0, 2))
-            )
-    result = solution.result
-    if "scores" in details:
-        names = [classes[t] if classes else str(t) for t in display["target"]]
-        items.insert(0, Text(f"target = {listing(names)}"))
-    if result.loss == "hinge":
+            items.append(MatrixInput(label, value, classes))
+    if solution.result.loss == "hinge":
         extra = f"margin = {num(details['margin'])}"
         if "multiclass" in details:
             extra += f", multi-class rule: {details['multiclass']}"
         if details["squared"]:
             extra += ", squared"
-        items.append(Text(extra))
-    if classes and not any(isinstance(i, Padding) for i in items):
-        items.append(Text(f"classes = {listing(classes)}"))
+        items.append(extra)
+    if classes and not any(isinstance(i, MatrixInput) for i in items):
+        items.append(f"classes = {listing(classes)}")
     if "y_smoothed" in details:
-        items.append(
-            Text(f"label smoothing ε = {num(details['label_smoothing'])}: y ← (1 − ε)·y + ε/C")
-        )
-    return Group(*items)
+        items.append(f"label smoothing ε = {num(details['label_smoothing'])}: y ← (1 − ε)·y + ε/C")
+    return items
+
+
+def _inputs(solution: Solution) -> RenderableType:
+    """Return the problem's inputs: vectors inline, matrices as small tables."""
+    lines: list[RenderableType] = []
+    for item in input_items(solution):
+        if isinstance(item, str):
+            lines.append(Text(item))
+            continue
+        rows, columns = item.values.shape
+        lines.append(Text(f"{item.label} ({rows} × {columns}):"))
+        table = _matrix_table(item.values, row_label="i", column_names=item.columns)
+        lines.append(_indent(table, (0, 0, 0, 2)))
+    return Group(*lines)
 
 
 # --- one function a loss: formula lines, term table columns, one row of cells per term ---
