@@ -68,6 +68,11 @@ class CTCResult:
         return log_divisor(self.log_base)
 
     @property
+    def probabilities_total(self) -> float | None:
+        """Lecture mode: the sum of the per-symbol values (1 for a distribution)."""
+        return None if self.probabilities is None else math.fsum(self.probabilities.values())
+
+    @property
     def exact_loss(self) -> float:
         """The exact CTC loss in the problem's log base."""
         return self.dp.loss / self.log_divisor

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from rnnloss_cli.core.ctc_solve import CTCResult, alignment_states
 from rnnloss_cli.render.numbers import elide, listing, log_name, num
+from rnnloss_cli.render.working import base, headline
 from rnnloss_cli.solver import Solution
 
 MAX_FACTORS = 12  # factors written out in a product before the middle is elided
@@ -62,8 +63,7 @@ def inputs_lines(result: CTCResult, solution: Solution) -> Group:
     ]
     if result.probabilities is not None:
         values = "   ".join(f"P({s}) = {num(p)}" for s, p in result.probabilities.items())
-        total = math.fsum(result.probabilities.values())
-        lines.append(Text(f"{values}   (sum {num(total)})"))
+        lines.append(Text(f"{values}   (sum {num(result.probabilities_total)})"))
     else:
         assert result.alphabet is not None
         key = solution.problem.display.get("matrix_key", "log_probs")
@@ -379,12 +379,7 @@ def answer_text(solution: Solution) -> Text:
         "valid": "valid listed alignments",
         "exact": "exact",
     }[result.method]
-    base = f", log base {result.log_base}" if result.log_base != "e" else ""
-    text = Text.assemble(
-        (f"CTC loss ({what}{base}) = ", "bold"), (num(result.value, 6), "bold green")
-    )
-    if num(result.value, 4) != num(result.value, 6):
-        text.append(f"  ≈ {num(result.value, 4)}")
+    text = headline(f"CTC loss ({what}{base(result.log_base)})", result.value)
     if result.method != "exact":
         text.append(f"\nexact CTC loss for T = {result.dp.frames}: {num(result.exact_loss)}")
     return text

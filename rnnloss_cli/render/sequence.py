@@ -33,9 +33,10 @@ def sequence_inputs(solution: Solution) -> RenderableType:
     lines: list[RenderableType] = []
     target, mask = d["target"], d["mask"]
     batch = target.shape[0]
-    for b in elide(range(batch), 8, 5, 2):
+    shown = elide(range(batch), 8, 5, 2)
+    for b in shown:
         if b is None:
-            lines.append(Text(f"… {batch - 7:,} more sequences"))
+            lines.append(Text(f"… {batch - (len(shown) - 1):,} more sequences"))
             continue
         words = [
             _token(int(t), classes) if m else "·" for t, m in zip(target[b], mask[b], strict=True)

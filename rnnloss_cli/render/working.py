@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.rule import Rule
@@ -376,14 +376,19 @@ def answer_text(solution: Solution) -> Text:
         return Text.assemble(
             (f"{name} (reduction none): ", "bold"), f"terms = {vector(np.ravel(result.terms))}"
         )
-    base = f", log base {result.log_base}" if result.log_base not in (None, "e") else ""
-    value = float(result.value)
-    text = Text.assemble(
-        (f"{name} ({result.reduction}{base}) = ", "bold"), (num(value, 6), "bold green")
-    )
-    rounded = num(value, 4)
-    if rounded != num(value, 6):
-        text.append(f"  ≈ {rounded}")
+    return headline(f"{name} ({result.reduction}{base(result.log_base)})", float(result.value))
+
+
+def base(log_base: str | None) -> str:
+    """Return `, log base 2` for a loss not in nats, else nothing."""
+    return f", log base {log_base}" if log_base not in (None, "e") else ""
+
+
+def headline(title: str, value: float) -> Text:
+    """Return an answer line: `title = value` to 6 digits, and `≈` 4 digits if they differ."""
+    text = Text.assemble((f"{title} = ", "bold"), (num(value, 6), "bold green"))
+    if num(value, 4) != num(value, 6):
+        text.append(f"  ≈ {num(value, 4)}")
     return text
 
 
@@ -460,7 +465,3 @@ def closing_panels(
             Panel(Group(*bullets), title=warnings_title, title_align="left", border_style="yellow")
         )
     return panels
-
-
-def print_working(console: Console, solution: Solution) -> None:
-    console.print(working(solution))
