@@ -19,8 +19,9 @@ class Entry:
     when: str
     conventions: str
     pitfalls: str
-    problem: str  # the bundled problem that shows it
+    problem: str  # the bundled problem that shows it (in the source repository)
     template: str  # a problem file that solves as it stands
+    example: str = ""  # the worked example as a command that runs in any install
 
 
 def _template(body: str) -> str:
@@ -50,6 +51,7 @@ yhat: [21.5, 25.0, 23.5, 24.0]    # predictions
 reduction: mean                   # mean (default) | sum | none
 expected: 0.75                    # the answer key (optional)
 """),
+        "rnnloss mse --y 22,24.5,23,25.5 --yhat 21.5,25,23.5,24 --expected 0.75",
     ),
     "bce": Entry(
         "bce",
@@ -75,6 +77,7 @@ reduction: mean                   # mean (default) | sum | none
 log_base: e                       # e (default) | 2 | 10
 expected: 0.2362
 """),
+        "rnnloss bce --y 1,0,1,0 --yhat 0.9,0.2,0.6,0.1 --expected 0.2362",
     ),
     "nll": Entry(
         "nll",
@@ -103,6 +106,8 @@ yhat:                             # one probability row per observation
 reduction: sum                    # sum (default, the lecture's formula) | mean | none
 expected: 1.5606
 """),
+        "rnnloss nll --classes the,cat,sat,on --target cat,sat,on --yhat "
+        "'0.1,0.6,0.2,0.1; 0.05,0.15,0.7,0.1; 0.2,0.1,0.2,0.5' --expected 1.5606",
     ),
     "cce": Entry(
         "cce",
@@ -133,6 +138,8 @@ yhat:
 label_smoothing: 0                # ε in [0, 1)
 expected: 1.743
 """),
+        "rnnloss cce --classes weather,music,alarm --target alarm,weather,music --yhat "
+        "'0.1,0.2,0.7; 0.5,0.3,0.2; 0.25,0.5,0.25' --expected 1.743",
     ),
     "hinge": Entry(
         "hinge",
@@ -159,6 +166,7 @@ squared: false
 reduction: mean                   # mean (default, as the worked example) | sum | none
 expected: 0.467
 """),
+        "rnnloss hinge --y 1,-1,1 --yhat 0.8,-0.5,0.3 --expected 0.467",
     ),
     "sequence": Entry(
         "sequence",
@@ -186,6 +194,9 @@ yhat:                             # one probability row per time step
   - [0.0, 0.1, 0.1, 0.8]
 expected: 1.0906
 """),
+        "rnnloss sequence --classes '<pad>,ich,bin,</s>' --ignore-index 0 --target "
+        "'ich,bin,</s>,<pad>' --yhat '0,0.8,0.1,0.1; 0,0.1,0.5,0.4; 0,0.1,0.3,0.6; "
+        "0.25,0.25,0.25,0.25' --expected 1.4271",
     ),
     "reinforce": Entry(
         "reinforce",
@@ -210,6 +221,8 @@ returns: reward-to-go             # as-given (default) | reward-to-go
 gamma: 0.9
 expected: 1.2512
 """),
+        "rnnloss reinforce --rewards 0,0,0,1 --probs 0.5,0.8,0.6,0.9 --returns "
+        "reward-to-go --gamma 0.9 --expected 1.2512",
     ),
     "ctc": Entry(
         "ctc",
@@ -220,8 +233,12 @@ expected: 1.2512
         "CTC = −log Σ_(π: B(π) = label) Πₜ P(πₜ)   (B: merge repeats, then remove blanks)",
         "Input frames outnumber the label's symbols and no alignment is given.",
         "Lecture mode (per-symbol values, listed alignments): the listed sum as the lecture "
-        "does it, beside the exact forward sum over every length-T path. Matrix mode (a T × V "
-        "distribution per frame): exact loss, best and greedy paths, trellis, gradient.",
+        "does it, beside the exact forward sum over every length-T path; when the values do not "
+        "sum to 1 that sum is no probability, and the exact loss is the one with each frame "
+        "normalised (method normalized). Matrix mode (a T × V distribution per frame): exact "
+        "loss, best and greedy paths, trellis, gradient. Reduction sum (default) is the "
+        "lecture's −log p; reduction mean divides it by the label length, as PyTorch's "
+        "F.ctc_loss does by default — its number is the sum ÷ L.",
         "Listing a few paths is not CTC; a path must collapse to the label (H-E-LL-O is HELO: "
         "a repeat needs a blank between); one input has one length T; per-frame values must "
         "sum to 1.",
@@ -237,9 +254,14 @@ alignments:                       # paths of one length T; each symbol one frame
   - H-I
   - HHI
   - HI-
-method: listed                    # listed (as the lecture) | valid | exact
+method: listed                    # listed (as the lecture) | valid | exact | normalized
+reduction: sum                    # sum (−log p) | mean (÷ the label length, as PyTorch)
 expected: 2.0025
 """),
+        "rnnloss ctc --label HELLO --probabilities 'H=0.6,E=0.5,L=0.7,O=0.8,-=0.2' "
+        "--alignment H-E-L-L-O=0.6,0.2,0.5,0.7,0.7,0.8,0.5,0.7,0.8 "
+        "--alignment H-E-LL-O=0.6,0.5,0.2,0.7,0.7,0.8,0.5,0.8 "
+        "--alignment HE-L-L-O=0.6,0.2,0.5,0.7,0.5,0.7,0.8,0.8 --expected 3.673",
     ),
     "custom": Entry(
         "custom",
@@ -270,6 +292,7 @@ terms:
     yhat: [1.5, 2.0]
 expected: 0.3583
 """),
+        "rnnloss new custom > p.yaml && rnnloss custom p.yaml --details",
     ),
 }
 

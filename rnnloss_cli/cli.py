@@ -35,7 +35,10 @@ class OneLineGroup(TyperGroup):
         try:
             rv = super().main(*args, standalone_mode=False, **kwargs)
         except typer.TyperException as exc:
-            typer.echo(f"rnnloss: {exc.format_message()}", err=True)
+            if type(exc).__name__ == "NoArgsIsHelpError":  # bare `rnnloss`: the help, plainly
+                typer.echo(exc.format_message())
+                sys.exit(0)
+            typer.echo(f"rnnloss: {exc.format_message()}{_usage_hint(exc)}", err=True)
             sys.exit(2)
         except (typer.Abort, KeyboardInterrupt):
             typer.echo("rnnloss: interrupted", err=True)
@@ -51,6 +54,35 @@ class OneLineGroup(TyperGroup):
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
+def _usage_hint(exc: Exception) -> str:
+    """Return what to do about a usage error: which commands take an unknown option (class
+    indices given to bce belong to cce), or what `solve` wants when it is given nothing."""
+    ctx = getattr(exc, "ctx", None)
+    command_name = getattr(ctx, "info_name", None)
+    option = getattr(exc, "option_name", None)
+    if option is not None:
+        owners = [
+            name
+            for name, command in typer.main.get_command(build_app()).commands.items()  # type: ignore[attr-defined]
+            if not command.hidden and any(option in p.opts for p in command.params)
+        ]
+        if not owners:
+            return ""
+        hint = f" (it belongs to {', '.join(owners)})"
+        if command_name in ("bce", "cross-entropy") and option == "--target":
+            hint = (
+                " (class indices are for categorical cross-entropy: `rnnloss cce --target …`; "
+                "bce takes 0/1 targets with --y)"
+            )
+        return hint
+    if command_name == "solve" and type(exc).__name__ == "MissingParameter":
+        return (
+            " (give problem files or folders, e.g. `rnnloss solve problems/`; - reads "
+            "standard input)"
+        )
+    return ""
+
+
 APP_SETTINGS: dict[str, Any] = dict(
     cls=OneLineGroup,
     name="rnnloss",
@@ -60,7 +92,7 @@ APP_SETTINGS: dict[str, Any] = dict(
     ),
     epilog="Example: rnnloss hinge --y 1,-1,1 --yhat 0.8,-0.5,0.3",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -126,7 +158,8 @@ FileArg = Annotated[
     ),
 ]
 JsonOpt = Annotated[
-    bool, typer.Option("--json", help="Print the contract's JSON object only (= --format json).")
+    bool,
+    typer.Option("--json", help="Print only the result as JSON, for scripts (= --format json)."),
 ]
 FormatOpt = Annotated[
     str | None,
@@ -160,11 +193,12 @@ ReductionOpt = Annotated[
 LogBaseOpt = Annotated[
     str | None, typer.Option("--log-base", help="e (default), 2 or 10.", show_default=False)
 ]
-YOpt = Annotated[str | None, typer.Option("--y", help="Targets, e.g. 1,-1,1 (rows split by ;).")]
 YhatOpt = Annotated[
     str | None, typer.Option("--yhat", help="Predictions, e.g. 0.8,-0.5,0.3 (rows split by ;).")
 ]
-LogitsOpt = Annotated[str | None, typer.Option("--logits", help="Logits instead of --yhat.")]
+LogitsOpt = Annotated[
+    str | None, typer.Option("--logits", help="Logits instead of --yhat (softmax applied).")
+]
 LogProbsOpt = Annotated[
     str | None,
     typer.Option("--log-probs", help="Log-probabilities instead of the probabilities."),
@@ -282,7 +316,7 @@ def _register(
 
 def _mse(
     file: FileArg = None,
-    y: YOpt = None,
+    y: Annotated[str | None, typer.Option("--y", help="Real targets, e.g. 3,5,2.5.")] = None,
     yhat: YhatOpt = None,
     reduction: ReductionOpt = None,
 ) -> None:
@@ -291,9 +325,15 @@ def _mse(
 
 def _bce(
     file: FileArg = None,
-    y: YOpt = None,
-    yhat: YhatOpt = None,
-    logits: LogitsOpt = None,
+    y: Annotated[
+        str | None, typer.Option("--y", help="Targets in [0, 1] (0/1 labels), e.g. 1,0,1.")
+    ] = None,
+    yhat: Annotated[
+        str | None, typer.Option("--yhat", help="Predicted probabilities, e.g. 0.9,0.2,0.6.")
+    ] = None,
+    logits: Annotated[
+        str | None, typer.Option("--logits", help="Logits instead of --yhat (sigmoid applied).")
+    ] = None,
     reduction: ReductionOpt = None,
     log_base: LogBaseOpt = None,
     clip: ClipOpt = None,
@@ -426,11 +466,33 @@ def _ctc(
         str | None,
         typer.Option("--probs", help="Matrix mode: T × V probabilities, rows split by ;."),
     ] = None,
-    log_probs: LogProbsOpt = None,
-    logits: LogitsOpt = None,
+    log_probs: Annotated[
+        str | None,
+        typer.Option(
+            "--log-probs", help="Matrix mode: T × V log-probabilities instead of --probs."
+        ),
+    ] = None,
+    logits: Annotated[
+        str | None,
+        typer.Option("--logits", help="Matrix mode: T × V logits (log-softmax applied)."),
+    ] = None,
     method: Annotated[
         str | None,
-        typer.Option("--method", help="listed, valid or exact: which loss is the answer."),
+        typer.Option(
+            "--method",
+            help="Which loss is the answer: listed (the lecture's sum of the listed "
+            "alignments), valid, exact, or normalized (lecture mode: the exact loss with each "
+            "value divided by their sum).",
+        ),
+    ] = None,
+    reduction: Annotated[
+        str | None,
+        typer.Option(
+            "--reduction",
+            help="sum (−log p, the lecture's; default) or mean (÷ the label length, as "
+            "torch's ctc_loss).",
+            show_default=False,
+        ),
     ] = None,
     trellis: Annotated[bool, typer.Option("--trellis", help="Show the alpha table.")] = False,
     grad: Annotated[
@@ -464,7 +526,9 @@ def _sequence(
         typer.Option("--yhat", help="Probability rows per step, split by ; (sequences by |)."),
     ] = None,
     log_probs: LogProbsOpt = None,
-    logits: LogitsOpt = None,
+    logits: Annotated[
+        str | None, typer.Option("--logits", help="Logits instead of --yhat (softmax applied).")
+    ] = None,
     classes: ClassesOpt = None,
     ignore_index: Annotated[
         str | None, typer.Option("--ignore-index", help="The padding index, left out.")
@@ -482,7 +546,9 @@ def _reinforce(
     probs: Annotated[
         str | None, typer.Option("--probs", help="π of each action taken, per step.")
     ] = None,
-    log_probs: LogProbsOpt = None,
+    log_probs: Annotated[
+        str | None, typer.Option("--log-probs", help="log π of each action, instead of --probs.")
+    ] = None,
     gamma: Annotated[str | None, typer.Option("--gamma", help="Discount (default 1).")] = None,
     returns: Annotated[
         str | None, typer.Option("--returns", help="as-given (default) or reward-to-go.")

@@ -33,11 +33,40 @@ class ProblemError(Exception):
         return printable(": ".join(parts))
 
 
+# Characters shown escaped wherever user text is printed: those that act instead of
+# showing — C0 and C1 controls and DEL (a terminal escape, a newline that breaks a message
+# into two, invalid in SVG's XML), the line and paragraph separators, the bidirectional
+# overrides and isolates that reorder what is around them ("Trojan source"), and the lone
+# surrogates by which Python stands for bytes of a file name that are not UTF-8. Every
+# other character is shown as written: a no-break space (U+00A0), an ideographic space
+# (U+3000), the zero-width joiner of an emoji sequence, accents, any script.
+_CONTROLS = (*range(0x00, 0x20), *range(0x7F, 0xA0))  # C0, DEL, C1
+_LAYOUT = (0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+_ACTING = frozenset((*_CONTROLS, *_LAYOUT))
+
+
 def printable(text: str) -> str:
-    """Return `text` with control characters (a terminal escape, say) written as `\\x1b`."""
-    if text.isprintable():
+    """Return user text as rnnloss shows it everywhere (terminal, pipes, Markdown, SVG,
+    error lines): as written, but with the characters that act instead of showing escaped
+    — `\\x1b`, `\\n`, `\\t`, `\\u202e`, and `\\xff` for a byte of a file name that
+    is not UTF-8."""
+    if text.isascii() and text.isprintable():  # the usual case, at C speed
         return text
-    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+    return "".join(_escaped(c) if _acts(c) else c for c in text)
+
+
+def _acts(c: str) -> bool:
+    code = ord(c)
+    return code in _ACTING or 0xD800 <= code <= 0xDFFF
+
+
+def _escaped(c: str) -> str:
+    code = ord(c)
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: the undecodable byte itself
+        return f"\\x{code - 0xDC00:02x}"
+    if 0xD800 <= code <= 0xDFFF:
+        return f"\\u{code:04x}"
+    return repr(c)[1:-1] if code < 0x100 else f"\\u{code:04x}"
 
 
 def inline_key(key: str) -> str:

@@ -38,12 +38,27 @@ def core_function(loss: str, inputs: dict[str, Any]) -> Callable[..., Any]:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """Another value of the same problem, under other settings (`reduction: mean`, …)."""
+
+    settings: tuple[tuple[str, str], ...]  # the problem keys to set, and their values
+    value: float
+    what: str  # what the value is, in words: "the mean", "the objective J"
+    note: str = ""  # what else to know, when no setting asks for it
+
+
+@dataclass(frozen=True)
 class Solution:
-    """A problem, its result, and whether the answer matches `expected` (None without one)."""
+    """A problem, its result, and whether the answer matches `expected` (None without one).
+
+    `instead` lists the other readings of the problem that the answer key does match,
+    when the headline does not (a key worked with another reduction, say).
+    """
 
     problem: Problem
     result: LossResult | CTCResult
     matches: bool | None
+    instead: tuple[Reading, ...] = ()
 
     @property
     def difference(self) -> float | None:
@@ -100,4 +115,87 @@ def solve(problem: Problem) -> Solution:
         warnings = (*warnings[: MAX_WARNINGS - 1], f"… and {more:,} more warnings")
     if warnings != result.warnings:
         result = replace(result, warnings=warnings)
-    return Solution(problem, result, check(result.value, problem.expected, problem.tolerance))
+    matches = check(result.value, problem.expected, problem.tolerance)
+    instead: tuple[Reading, ...] = ()
+    if matches is False:
+        instead = tuple(
+            r
+            for r in readings(problem, result)
+            if check(r.value, problem.expected, problem.tolerance)
+        )
+    return Solution(problem, result, matches, instead)
+
+
+REDUCTION_WORDS = {"sum": "the sum", "mean": "the mean"}
+LOG_BASE_WORDS = {"e": "nats (ln)", "2": "bits (log₂)", "10": "log₁₀"}
+CTC_METHOD_WORDS = {
+    "listed": "the listed alignments' loss (the lecture's method)",
+    "valid": "the valid listed alignments' loss",
+    "exact": "the exact loss",
+    "normalized": "the exact loss with each frame normalised",
+}
+
+
+def readings(problem: Problem, result: LossResult | CTCResult) -> list[Reading]:
+    """Return the problem's value under every other reduction, log base and (CTC) method,
+    fewest changed settings first: what an answer key worked another way would hold."""
+    out: list[Reading] = []
+    bases = LOG_BASE_WORDS if result.log_base is not None else {}
+    own_base = result.log_base
+    if result.loss == "ctc":
+        assert not isinstance(result, LossResult)
+        values = {
+            (method, reduction): loss / (max(len(result.label), 1) if reduction == "mean" else 1)
+            for method, loss in result.losses.items()
+            for reduction in ("sum", "mean")
+        }
+        own = (result.method, result.reduction)
+        words = CTC_METHOD_WORDS
+    elif (
+        isinstance(result.value, float)
+        and result.reduction in ("sum", "mean")
+        and result.loss != "custom"
+    ):
+        values = {(None, "sum"): result.sum, (None, "mean"): result.mean}
+        own = (None, result.reduction)
+        words = {}
+    else:  # reduction none (no single value), or a custom loss (a weighted sum, no mean)
+        return []
+    for (method, reduction), value in values.items():
+        for base in bases or {None: ""}:
+            in_base = value
+            if base is not None and base != own_base:
+                in_base = value * math.log(_base(own_base)) / math.log(_base(base))
+            settings = []
+            if method != own[0]:
+                settings.append(("method", str(method)))
+            if reduction != own[1]:
+                settings.append(("reduction", reduction))
+            if base is not None and base != own_base:
+                settings.append(("log_base", base))
+            if not settings:
+                continue
+            if method is None:  # a loss of terms: the sum or the mean of them
+                what = REDUCTION_WORDS[reduction]
+            else:
+                what = words[method]
+                if reduction != own[1]:
+                    what += f" under reduction {reduction}"
+            if base is not None and base != own_base:
+                what += f" in {LOG_BASE_WORDS[base]}"
+            out.append(Reading(tuple(settings), in_base, what))
+    if result.loss == "reinforce":
+        assert isinstance(result, LossResult)
+        out.append(
+            Reading(
+                (),
+                float(result.details["objective"]),
+                "the objective J = Σₜ Aₜ·log πₜ",
+                "the lecture's formula, to maximise; the loss is its negative",
+            )
+        )
+    return sorted(out, key=lambda r: len(r.settings))
+
+
+def _base(log_base: str | None) -> float:
+    return math.e if log_base in (None, "e") else float(log_base)

@@ -332,7 +332,7 @@ GOOD_PROBS = "{a: 0.5, b: 0.3, '-': 0.2}"
             "method",
         ),
         (
-            LECTURE.format(label="ab", probs=GOOD_PROBS, rest="frames: 3\nreduction: sum\n"),
+            LECTURE.format(label="ab", probs=GOOD_PROBS, rest="frames: 3\nreduction: none\n"),
             "reduction",
         ),
         ("loss: ctc\nlabel: ab\n", "probabilities"),

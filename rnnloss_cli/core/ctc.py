@@ -877,7 +877,9 @@ def lecture_forward(
     loss = float(out.losses[0])
 
     normalized = None
-    if abs(total - 1.0) > _SUM_TOLERANCE:
+    # Values within 1e-6 of a distribution can still sum, over thousands of frames, to a
+    # "probability" above 1 (a negative loss): normalise those too.
+    if abs(total - 1.0) > _SUM_TOLERANCE or loss < 0.0:
         norm_out, _, _ = _single(label_indices, lp - math.log(total), blank_index, False, False)
         norm_loss = float(norm_out.losses[0])
         normalized = NormalizedDP(

@@ -8,9 +8,10 @@ method into a warning with the numbers that show it (contract section 3, "Lectur
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -61,6 +62,37 @@ class CTCResult:
     warnings: tuple[str, ...]
     alphabet: list[str] | None = None
     probabilities: Mapping[str, float] | None = None
+    reduction: str = "sum"  # "sum": −log p; "mean": ÷ the label length, as torch's default
+
+    @property
+    def per_symbol(self) -> float:
+        """What the reduction divides a loss by: the label length (at least 1) for `mean`."""
+        return float(max(len(self.label), 1)) if self.reduction == "mean" else 1.0
+
+    def reduced(self, loss: float) -> float:
+        """Return a −log p (in the problem's log base) under the problem's reduction."""
+        return loss / self.per_symbol
+
+    @property
+    def is_distribution(self) -> bool:
+        """Whether the exact sum is a probability: lecture-mode values that sum to 1 (the
+        matrix mode's rows are each frame's distribution, checked row by row)."""
+        return getattr(self.dp, "normalized", None) is None
+
+    @property
+    def losses(self) -> dict[str, float]:
+        """Every loss this problem has, in the problem's log base, before the reduction:
+        `listed`, `valid` (lecture mode with alignments), `exact`, `normalized` (lecture
+        mode: the exact loss with each frame divided by the values' sum)."""
+        out = {}
+        if self.naive is not None:
+            out["listed"] = self.naive.loss
+            out["valid"] = self.naive.valid_loss
+        out["exact"] = self.exact_loss
+        if self.mode == "lecture":
+            normalized = self.normalized_loss
+            out["normalized"] = self.exact_loss if normalized is None else normalized
+        return out
 
     @property
     def log_divisor(self) -> float:
@@ -90,9 +122,10 @@ class CTCResult:
 
     @property
     def gradient(self) -> np.ndarray | None:
-        """∂(the exact loss, in the problem's log base)/∂logits (matrix mode, when asked)."""
+        """∂(the headline loss: its log base and reduction included)/∂logits (matrix mode,
+        when asked)."""
         grad = getattr(self.dp, "grad", None)
-        return None if grad is None else grad / self.log_divisor
+        return None if grad is None else grad / (self.log_divisor * self.per_symbol)
 
     def word(self, symbols: Sequence[str]) -> str:
         """Return a path or label written as the label was: `H-E-L-L-O`, or `th e` for lists."""
@@ -216,8 +249,17 @@ def solve_lecture(
     method: str | None = None,
     trellis: bool = False,
     log_base: str = "e",
+    reduction: str = "sum",
 ) -> CTCResult:
-    """Return the listed-alignment sum (as the lecture) and the exact CTC sum for one T."""
+    """Return the listed-alignment sum (as the lecture) and the exact CTC sum for one T.
+
+    `method` chooses the headline: `listed` (the default with alignments), `valid`,
+    `exact` (the default without) or `normalized` (the exact loss with each value divided
+    by the values' sum, the only exact loss when the values are not a distribution).
+    `reduction` `mean` divides the headline by the label length, as torch's default.
+    """
+    if reduction not in ("sum", "mean"):
+        raise ValueError(f"reduction must be sum or mean, got {reduction!r}")
     divisor = log_divisor(log_base)
     warnings: list[str] = []
     naive = None
@@ -228,34 +270,39 @@ def solve_lecture(
         frames = max(len(a["path"]) for a in alignments)
     total = math.fsum(probabilities.values())
     if abs(total - 1.0) > DISTRIBUTION_TOLERANCE:
-        terms = " + ".join(f"P({s}) {p:.6g}" for s, p in probabilities.items())
+        terms = " + ".join(f"P({s}) {p:.6g}" for s, p in _first(probabilities.items()))
+        if len(probabilities) > WORD_SHOWN:
+            terms += f" + … ({len(probabilities):,} symbols)"
         warnings.append(
             f"the probabilities sum to {total:.6g}, not 1 ({terms}): they are not one per-frame "
-            f"distribution, so no model could emit them; dp.normalized divides each by "
-            f"{total:.6g}"
+            f"distribution, so no model could emit them, and the exact sum over every "
+            f"alignment is not a probability; divided by {total:.6g}, each frame is one "
+            "(dp.normalized; method normalized makes its loss the answer)"
         )
     dp = ctc.lecture_forward(label, probabilities, blank, frames, trellis=trellis)
     warnings += _impossible(label, label_is_string, dp.min_frames, frames)
     warnings += _zero_probability(dp)
     if dp.probability > 1.0:
+        normalized = dp.normalized
+        assert normalized is not None  # lecture_forward normalises whenever p exceeds 1
         warnings.append(
             f"the exact sum over all {dp.paths:,} alignments is {dp.probability:.6g} > 1, which "
-            f"no probability can be, so its −log is negative; the normalised loss "
-            f"{dp.normalized.loss / divisor if dp.normalized else math.nan:.6g} is the "
-            "meaningful exact answer"
+            f"no probability can be, so its −log ({dp.loss / divisor:.6g}) is negative and is "
+            f"no loss; the normalised loss {normalized.loss / divisor:.6g} is the meaningful "
+            "exact answer (method normalized)"
         )
     if method is None:
         method = "listed" if naive is not None else "exact"
-    value = {
-        "listed": naive.loss if naive else math.nan,
-        "valid": naive.valid_loss if naive else math.nan,
-        "exact": dp.loss / divisor,
-    }[method]
-    return CTCResult(
+    if method == "normalized" and dp.normalized is None:
+        warnings.append(
+            "method normalized: the values already sum to 1, so normalising changes nothing and "
+            "the answer is the exact loss"
+        )
+    result = CTCResult(
         "ctc",
         "lecture",
         method,
-        value,
+        math.nan,
         label,
         label_is_string,
         blank,
@@ -264,7 +311,13 @@ def solve_lecture(
         log_base,
         tuple(warnings),
         probabilities=probabilities,
+        reduction=reduction,
     )
+    return replace(result, value=result.reduced(result.losses[method]))
+
+
+def _first(items: Any, count: int = WORD_SHOWN) -> list[Any]:
+    return list(itertools.islice(items, count))
 
 
 def _zero_probability(dp: ctc.LectureDP | ctc.MatrixDP) -> list[str]:
@@ -299,11 +352,16 @@ def solve_matrix(
     trellis: bool = False,
     grad: bool = False,
     log_base: str = "e",
+    reduction: str = "sum",
 ) -> CTCResult:
     """Return the exact CTC loss of a T × V matrix, with best path, greedy path and extras.
 
     `prediction` holds per-frame probabilities (`kind` "probs"), log-probabilities or logits.
+    `reduction` `mean` divides the loss (and its gradient) by the label length, as torch's
+    default; `sum` is −log p.
     """
+    if reduction not in ("sum", "mean"):
+        raise ValueError(f"reduction must be sum or mean, got {reduction!r}")
     log_probs = as_log_probs(prediction, kind)
     index = {s: i for i, s in enumerate(alphabet)}
     dp = ctc.ctc_matrix(
@@ -311,11 +369,17 @@ def solve_matrix(
     )
     warnings = _impossible(label, label_is_string, dp.min_frames, dp.frames)
     warnings += _zero_probability(dp)
-    return CTCResult(
+    if dp.log_probability > 0.0:
+        warnings.append(
+            f"the exact sum over all {dp.paths:,} alignments is {dp.probability:.6g} > 1, so "
+            "its −log is negative: rows that do not sum to 1 are not distributions (give "
+            "logits, or rows that sum to 1)"
+        )
+    result = CTCResult(
         "ctc",
         "matrix",
         "exact",
-        dp.loss / log_divisor(log_base),
+        math.nan,
         label,
         label_is_string,
         blank,
@@ -324,7 +388,9 @@ def solve_matrix(
         log_base,
         tuple(warnings),
         alphabet=alphabet,
+        reduction=reduction,
     )
+    return replace(result, value=result.reduced(result.exact_loss))
 
 
 def solve(mode: str, **inputs: Any) -> CTCResult:

@@ -114,6 +114,7 @@ LOSS_KEYS: dict[str, tuple[str, ...]] = {
         "trellis",
         "grad",
         "log_base",
+        "reduction",
     ),
     "custom": ("terms",),
 }
@@ -252,7 +253,7 @@ def _validate_custom(
             raise ProblemError(
                 "a term needs a single value: choose mean or sum", key=f"{prefix}.reduction"
             )
-        label = str(name) if name is not None else f"{problem.loss} #{i + 1}"
+        label = printable(str(name)) if name is not None else f"{problem.loss} #{i + 1}"
         components.append({"name": label, "weight": weight, "problem": problem})
     return {"components": components}, [], {}
 

@@ -36,7 +36,10 @@ MAX_MATRIX = 2_000_000  # values in a probs / log_probs / logits matrix
 # (with MAX_MATRIX, at most about 6 s and 1 GB: the gradient and the trellis as JSON).
 MAX_TRELLIS = 4_000_000
 MATRIX_KEYS = ("probs", "log_probs", "logits")
-METHODS = ("listed", "valid", "exact")
+METHODS = ("listed", "valid", "exact", "normalized")
+# `sum` is the lecture's −log p; `mean` divides it by the label length (at least 1), as
+# torch.nn.functional.ctc_loss's default reduction does.
+CTC_REDUCTIONS = ("sum", "mean")
 ALIGNMENT_KEYS = ("path", "factors")
 
 
@@ -64,7 +67,7 @@ def _sequence(value: Any, key: str, *, one_char: bool, known: Any = ()) -> tuple
     whitespace (`"th e"`). A list gives its items.
     """
     if isinstance(value, str):
-        text = value.strip()
+        text = printable(value.strip())  # shown as every user text is (a control escaped)
         if " " in text:
             return text.split(), True
         if one_char or (text not in known and all(c in known for c in text)):
@@ -234,10 +237,22 @@ def validate_ctc(r: Reader) -> Validated:
         )
     method = r.choice("method", METHODS, "") or None
     trellis = r.flag("trellis")
+    if r.has("reduction") and str(r.data["reduction"]).strip().lower() == "none":
+        raise ProblemError(
+            "a CTC problem is one sequence with one loss: choose sum (−log p, the default) "
+            "or mean (÷ the label length, as torch's ctc_loss)",
+            key="reduction",
+        )
+    reduction = r.choice("reduction", CTC_REDUCTIONS, "sum")
     if lecture:
-        return _validate_lecture(r, method, trellis)
-    if matrix_keys:
-        return _validate_matrix(r, matrix_keys[0], method, trellis)
+        inputs, warnings, display = _validate_lecture(r, method, trellis)
+    elif matrix_keys:
+        inputs, warnings, display = _validate_matrix(r, matrix_keys[0], method, trellis)
+    else:
+        inputs = None
+    if inputs is not None:
+        inputs["reduction"] = reduction
+        return inputs, warnings, display
     if r.has("alignments") or r.has("frames"):
         raise ProblemError(
             "missing: lecture mode needs each symbol's probability (probabilities: {H: 0.6, ...})",
@@ -333,6 +348,12 @@ def _validate_matrix(r: Reader, matrix_key: str, method: str | None, trellis: bo
     if method in ("listed", "valid"):
         raise ProblemError(
             f"method {method} needs listed alignments; matrix mode is exact", key="method"
+        )
+    if method == "normalized":
+        raise ProblemError(
+            "method normalized divides lecture mode's per-symbol values by their sum; in "
+            "matrix mode each row is its frame's distribution and the loss is exact",
+            key="method",
         )
     r.require("ctc", "alphabet")
     raw_alphabet = r.data["alphabet"]

@@ -121,7 +121,7 @@ def _parse_classes(r: Reader) -> list[str] | None:
         return None
     value = r.data["classes"]
     if isinstance(value, str):
-        names = split_list(value, ",", "classes")
+        names = [printable(name) for name in split_list(value, ",", "classes")]
     elif isinstance(value, list) and value:
         names = []
         for i, v in enumerate(value):

@@ -49,6 +49,26 @@ def _word(result: CTCResult, symbols: Sequence[str]) -> str:
     return result.word(symbols)
 
 
+def label_columns(result: CTCResult) -> list[int]:
+    """Return the alphabet columns of the blank and of the label's symbols (matrix mode):
+    those a matrix too wide to show whole keeps."""
+    if result.alphabet is None:
+        return []
+    wanted = {result.blank, *result.label}
+    return [i for i, symbol in enumerate(result.alphabet) if symbol in wanted]
+
+
+def repeat_states(result: CTCResult) -> list[int]:
+    """Return the trellis columns of each adjacent repeat in the label — the two letters
+    and the blank between them, which no path may skip — for a trellis too wide to show
+    whole to keep."""
+    out = []
+    for i in range(1, len(result.label)):
+        if result.label[i] == result.label[i - 1]:
+            out += [2 * i - 1, 2 * i, 2 * i + 1]  # states of l_i, the blank, l_(i+1)
+    return out
+
+
 def _rows_shown(count: int, limit: int = MAX_FRAMES_SHOWN) -> list[int | None]:
     return elide(range(count), limit, limit - 4, 3)
 
@@ -57,7 +77,8 @@ def inputs_lines(result: CTCResult, solution: Solution) -> Group:
     """Return the inputs as lines: the label and blank, the values or the alphabet."""
     lines: list[RenderableType] = [
         Text(
-            f"label = {_word(result, result.label)}   ({len(result.label)} symbols)"
+            f"label = {_word(result, result.label)}   ({len(result.label)} symbol"
+            f"{'' if len(result.label) == 1 else 's'})"
             f"   blank = {result.blank}"
         )
     ]
@@ -76,7 +97,9 @@ def _inputs(result: CTCResult, solution: Solution, width: int) -> RenderableType
     lines: list[RenderableType] = [inputs_lines(result, solution)]
     if result.alphabet is not None:
         display = solution.problem.display
-        table, note = _frame_table(display["matrix"], result.alphabet, width=width - 2)
+        table, note = _frame_table(
+            display["matrix"], result.alphabet, width=width - 2, important=label_columns(result)
+        )
         lines.append(_indent(table))
         if note:
             lines.append(_indent(Text(note, style="dim")))
@@ -116,6 +139,9 @@ def _table_width(columns: Sequence[int], label: int) -> int:
     return sum(w + 2 for w in widths) + len(widths) - 1
 
 
+MAX_PARTS = 4  # a table too wide for the terminal is shown in at most this many parts
+
+
 def _frame_table(
     matrix: np.ndarray,
     columns: Sequence[str],
@@ -123,10 +149,14 @@ def _frame_table(
     *,
     width: int = 80,
     shade: bool = False,
-) -> tuple[Table, str | None]:
+    important: Sequence[int] = (),
+) -> tuple[RenderableType, str | None]:
     """Return a T × columns table (frames down) that fits `width`, and a note if it had to
-    be turned or elided: as it is when it fits; else transposed (frames across) when that
-    fits; else with the middle columns left out."""
+    be turned or split: as it is when it fits; else transposed (frames across) when that
+    fits; else in parts of consecutive columns (every column and every mark kept); else,
+    when even MAX_PARTS parts cannot hold them, only the columns the lesson is about
+    (`important`, and the marked cells of the rows shown) with the first and last, in parts.
+    """
     frames, count = matrix.shape
     # Only the frames shown are formatted (a 20,000 × 2,001 trellis has 40 million cells).
     cells = {t: [_cell(v) for v in matrix[t]] for t in _rows_shown(frames) if t is not None}
@@ -139,15 +169,15 @@ def _frame_table(
         return Text(cells[t][c], style=style)
 
     rows = [t for t in _rows_shown(frames) if t is not None]
+    marked = {marks[t] for t in rows if marks is not None and marks[t] is not None}
 
     def column_width(c: int) -> int:
-        marked = 1 if marks is not None and any(marks[t] == c for t in rows) else 0
-        return max([len(columns[c])] + [len(cells[t][c]) + marked for t in rows])
+        return max([len(columns[c])] + [len(cells[t][c]) + (c in marked) for t in rows])
 
     widths = [column_width(c) for c in range(count)]
     label = max(len("t"), len(str(frames)))
 
-    def upright(shown: list[int | None]) -> Table:
+    def upright(shown: Sequence[int | None]) -> Table:
         table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)
         table.add_column("t", justify="right", style="dim")
         for c in shown:
@@ -175,19 +205,53 @@ def _frame_table(
             for c, name in enumerate(columns):
                 turned.add_row(Text(name), *[text(t, c) for t in range(frames)])
             return turned, "turned on its side to fit: frames across, one row per column"
-    keep = count - 1
-    while keep > 2:
-        kept = [*range(keep - keep // 2), *range(count - keep // 2, count)]
-        if _table_width([widths[c] for c in kept] + [1], label) <= width:
-            break
-        keep -= 1
-    head = keep - keep // 2
-    shown = [*range(head), None, *range(count - keep // 2, count)]
-    note = (
-        f"columns {head + 1}–{count - keep // 2} of {count} are left out to fit "
-        f"{width} columns (--json gives the whole table)"
-    )
-    return upright(shown), note
+    parts = _parts(list(range(count)), widths, label, width)
+    note = None
+    if len(parts) > MAX_PARTS:
+        keep = sorted({*important, *marked, 0, 1, count - 2, count - 1} & set(range(count)))
+        parts = _parts(keep, widths, label, width)
+        left_out = count - len(keep)
+        kept_what = (
+            "the best path's cells and each repeated letter with the blank between"
+            if marks is not None
+            else "the blank's and the label's symbols'"
+        )
+        note = (
+            f"{left_out:,} of the {count:,} columns are left out to fit {width} columns (… "
+            f"marks where); the columns of {kept_what} are kept (--json gives the whole table)"
+        )
+    if len(parts) == 1:
+        return upright(parts[0]), note
+    tables: list[RenderableType] = []
+    for i, part in enumerate(parts):
+        numbers = [c for c in part if c is not None]
+        heading = (
+            f"part {i + 1} of {len(parts)}: columns {numbers[0] + 1}–{numbers[-1] + 1} of {count}"
+        )
+        tables += [Padding(Text(heading, style="dim"), (0, 0, 0, 2)), upright(part)]
+    return Group(*tables), note or f"in {len(parts)} parts, to fit {width} columns"
+
+
+def _parts(
+    kept: Sequence[int], widths: Sequence[int], label: int, width: int
+) -> list[list[int | None]]:
+    """Split the kept columns, in order, into parts that each fit `width`; None stands for
+    the columns left out between two kept ones (a `…` column)."""
+    parts: list[list[int | None]] = []
+    current: list[int | None] = []
+    previous = None
+    for c in kept:
+        gap = previous is not None and c != previous + 1
+        addition: list[int | None] = [None, c] if gap and current else [c]
+        trial = [*current, *addition]
+        if current and _table_width([1 if k is None else widths[k] for k in trial], label) > width:
+            parts.append(current)
+            current = [None, c] if gap else [c]
+        else:
+            current = trial
+        previous = c
+    parts.append(current)
+    return parts
 
 
 LISTED_HEADERS = ["#", "path", "collapses to", "valid", "product of its factors = probability"]
@@ -223,15 +287,22 @@ def listed_totals(result: CTCResult) -> list[Text]:
         if len(probabilities) <= 6
         else f"the {len(probabilities)} products above"
     )
-    return [
+    lines = [
         Text.assemble(("Sum   ", "bold"), f"P = {sum_text} = {num(naive.probability)}"),
         Text.assemble(("Loss  ", "bold"), f"−{log} {num(naive.probability)} = {num(naive.loss)}"),
+    ]
+    if result.reduction == "mean" and result.method == "listed":
+        lines.append(mean_line(result, naive.loss))
+    lines.append(
         Text(
             f"valid alignments only: P = {num(naive.valid_probability)}, "
             f"−{log} P = {num(naive.valid_loss)}",
-            style="dim",
-        ),
-    ]
+            style="dim" if result.method != "valid" else "",
+        )
+    )
+    if result.reduction == "mean" and result.method == "valid":
+        lines.append(mean_line(result, naive.valid_loss))
+    return lines
 
 
 LISTED_HEADING = "Listed alignments (the lecture's method: multiply each, then add)"
@@ -261,8 +332,21 @@ def _listed(result: CTCResult) -> list[RenderableType]:
     ]
 
 
+def mean_line(result: CTCResult, loss: float) -> Text:
+    """Return the reduction-mean line: the loss divided by the label length."""
+    return Text.assemble(
+        ("Mean  ", "bold"),
+        f"{num(loss)} / {int(result.per_symbol)} label symbols = {num(result.reduced(loss))}"
+        "   (reduction mean, as torch's ctc_loss: ÷ the label length)",
+    )
+
+
 def exact_lines(result: CTCResult) -> list[Text]:
-    """Return the exact section: T, the path count, p, the loss, normalised, best, greedy."""
+    """Return the exact section: T, the path count, p, the loss, normalised, best, greedy.
+
+    When lecture-mode values are not a distribution, the sum over the paths is not a
+    probability: it is shown for what it is, and the normalised computation is the loss.
+    """
     dp = result.dp
     log = log_name(result.log_base)
     label = _word(result, result.label)
@@ -271,31 +355,57 @@ def exact_lines(result: CTCResult) -> list[Text]:
             f"T = {dp.frames} frames; {dp.paths:,} paths of length {dp.frames} collapse to "
             f"{label} (at least {dp.min_frames} frames are needed)"
         ),
-        Text(
-            f"p({label} | x) = Σ over those paths of their products = {num(dp.probability)}"
-            + (
-                f"  (ln p = {num(dp.log_probability)})"
-                if dp.probability == 0.0 and math.isfinite(dp.log_probability)
-                else ""
-            )
-        ),
-        Text.assemble(("Loss  ", "bold"), f"−{log} p = {num(result.exact_loss)}"),
     ]
+
+    def log_note(probability: float, log_probability: float) -> str:
+        if probability == 0.0 and math.isfinite(log_probability):
+            return f"  ({log} p = {num(log_probability / result.log_divisor)})"
+        return ""
+
     normalized = getattr(dp, "normalized", None)
-    if normalized is not None:
+    mean = result.reduction == "mean"
+    if normalized is None:
+        body += [
+            Text(
+                f"p({label} | x) = Σ over those paths of their products = {num(dp.probability)}"
+                + log_note(dp.probability, dp.log_probability)
+            ),
+            Text.assemble(("Loss  ", "bold"), f"−{log} p = {num(result.exact_loss)}"),
+        ]
+        if mean and result.method == "exact":
+            body.append(mean_line(result, result.exact_loss))
+    else:
+        total = num(normalized.total)
+        unnormalised = num(dp.probability)
+        verdict = "more than 1: " if dp.probability > 1.0 else ""
         body.append(
             Text(
-                f"normalised (each value ÷ {num(normalized.total)}, so a frame is a distribution): "
-                f"p = {num(normalized.probability)}, loss = {num(result.normalized_loss)}"
+                f"as given (the values sum to {total}, not 1): Σ over those paths of their "
+                f"products = {unnormalised}, {verdict}not a probability, so its −{log}, "
+                f"{num(result.exact_loss)}, is not a loss"
             )
         )
+        if mean and result.method == "exact":
+            body.append(mean_line(result, result.exact_loss))
+        body += [
+            Text(f"normalised (each value ÷ {total}, so that every frame is a distribution):"),
+            Text(
+                f"  p({label} | x) = {num(normalized.probability)}"
+                + log_note(normalized.probability, normalized.log_probability)
+            ),
+            Text.assemble(("  Loss  ", "bold"), f"−{log} p = {num(result.normalized_loss)}"),
+        ]
+        if mean and result.method == "normalized":
+            assert result.normalized_loss is not None
+            body.append(mean_line(result, result.normalized_loss))
     if dp.best_path is not None:
         path = dp.best_path.path
         symbols = [result.alphabet[i] for i in path] if result.alphabet else path
+        what = "p" if normalized is None else "product of its values as given"
         body.append(
             Text(
                 f"best path (Viterbi): {_word(result, symbols)}   "
-                f"p = {num(dp.best_path.probability)}"
+                f"{what} = {num(dp.best_path.probability)}"
             )
         )
     greedy = getattr(dp, "greedy", None)
@@ -318,8 +428,13 @@ TRELLIS_HEADING = "Trellis (forward probabilities α, frames down, extended labe
 def gradient_heading(result: CTCResult) -> str:
     """The gradient's heading: its formula, over ln b when the loss is in log base b."""
     formula = "softmax − occupancy"
+    divisors = []
     if result.log_base != "e":
-        formula = f"(softmax − occupancy) / ln {result.log_base}"
+        divisors.append(f"ln {result.log_base}")
+    if result.reduction == "mean":
+        divisors.append(f"{int(result.per_symbol)} label symbols")
+    if divisors:
+        formula = f"(softmax − occupancy) / {' / '.join(divisors)}"
     return f"Gradient ∂loss/∂logits ({formula}), frames down"
 
 
@@ -346,7 +461,9 @@ def _trellis(result: CTCResult, width: int) -> list[RenderableType]:
     if data is None:
         return []
     alpha, columns, marks, note = data
-    table, fitted = _frame_table(alpha, columns, marks, width=width, shade=True)
+    table, fitted = _frame_table(
+        alpha, columns, marks, width=width, shade=True, important=repeat_states(result)
+    )
     lines: list[RenderableType] = [
         _heading(TRELLIS_HEADING),
         _indent(Text(note, style="dim")),
@@ -361,7 +478,9 @@ def _gradient(result: CTCResult, width: int) -> list[RenderableType]:
     grad = result.gradient
     if grad is None or result.alphabet is None:
         return []
-    table, fitted = _frame_table(grad, result.alphabet, width=width)
+    table, fitted = _frame_table(
+        grad, result.alphabet, width=width, important=label_columns(result)
+    )
     lines: list[RenderableType] = [
         _heading(gradient_heading(result)),
         table,
@@ -372,16 +491,36 @@ def _gradient(result: CTCResult, width: int) -> list[RenderableType]:
 
 
 def answer_text(solution: Solution) -> Text:
+    """Return the Answer box's lines: the headline under its method, then the exact loss
+    (normalised, when the values are not a distribution) when the headline is another."""
     result = solution.result
     assert isinstance(result, CTCResult)
-    what = {
-        "listed": "listed alignments, as the lecture",
-        "valid": "valid listed alignments",
-        "exact": "exact",
-    }[result.method]
-    text = headline(f"CTC loss ({what}{base(result.log_base)})", result.value)
-    if result.method != "exact":
-        text.append(f"\nexact CTC loss for T = {result.dp.frames}: {num(result.exact_loss)}")
+    frames = result.dp.frames
+    normalized = getattr(result.dp, "normalized", None)
+    divided = f"each frame ÷ {num(normalized.total)}" if normalized is not None else ""
+    mean = f", mean over {int(result.per_symbol)} symbols" if result.reduction == "mean" else ""
+    settings = f"{mean}{base(result.log_base)}"
+    if result.method == "exact" and normalized is not None:
+        # The contract's headline without alignments is dp.loss; say what it is, not a loss.
+        title = (
+            f"−{log_name(result.log_base)} of the unnormalised exact sum (not a loss: the "
+            f"values sum to {num(normalized.total)}{settings})"
+        )
+    else:
+        what = {
+            "listed": "listed alignments, as the lecture",
+            "valid": "valid listed alignments",
+            "exact": "exact",
+            "normalized": f"exact, {divided}" if divided else "exact",
+        }[result.method]
+        title = f"CTC loss ({what}{settings})"
+    text = headline(title, result.value)
+    exact_loss = result.losses["normalized" if normalized is not None else "exact"]
+    if result.method in ("listed", "valid") or (result.method == "exact" and normalized):
+        what = f"exact CTC loss for T = {frames}"
+        if normalized is not None:
+            what += f", {divided} (method normalized)"
+        text.append(f"\n{what}: {num(result.reduced(exact_loss))}")
     return text
 
 

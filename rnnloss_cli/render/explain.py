@@ -46,8 +46,8 @@ def one(entry: Entry) -> RenderableType:
         *section("Pitfalls (and the lecture's)", entry.pitfalls),
         *section(
             "Worked example",
-            f"rnnloss {entry.name} {entry.problem}   ·   a template: rnnloss new "
-            f"{entry.name} > p.yaml",
+            f"{entry.example}\n(the source repository's {entry.problem}; a template to edit: "
+            f"rnnloss new {entry.name} > p.yaml)",
         ),
     ]
     return Group(*parts)

@@ -39,11 +39,17 @@ def plain(value: Any) -> Any:
 
 def _check_keys(solution: Solution) -> dict[str, Any]:
     problem = solution.problem
-    return {
+    out: dict[str, Any] = {
         "expected": problem.expected,
         "tolerance": problem.tolerance,
         "matches": solution.matches,
     }
+    if solution.instead:  # a missed key that another reduction, base or method matches
+        out["matches_instead"] = [
+            {"settings": dict(r.settings), "value": r.value, "what": r.what, "note": r.note}
+            for r in solution.instead
+        ]
+    return out
 
 
 def _ctc_object(solution: Solution) -> dict[str, Any]:
@@ -59,6 +65,7 @@ def _ctc_object(solution: Solution) -> dict[str, Any]:
         "title": solution.problem.title,
         "value": result.value,
         "method": result.method,
+        "reduction": result.reduction,
         "log_base": result.log_base,
         "label": word(result.label),
         "blank": result.blank,

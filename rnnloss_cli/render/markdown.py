@@ -66,12 +66,26 @@ def _matrix(
     columns: Sequence[str],
     row_label: str = "t",
     marks: Sequence[int | None] | None = None,
+    important: Sequence[int] = (),
 ) -> list[str]:
+    """Return a matrix as a Markdown table: the middle rows of a long one elided, and of a
+    wide one the columns but the first and last few, the `important` ones (the label's
+    symbols, a repeat) and those of the marked cells shown."""
     count = matrix.shape[1]
-    kept = elide(range(count), MAX_COLUMNS, MAX_COLUMNS - 4, 3)
+    shown_rows = _kept(matrix.shape[0])
+    if count <= MAX_COLUMNS:
+        kept: list[int | None] = list(range(count))
+    else:
+        marked = {marks[t] for t in shown_rows if t is not None and marks is not None}
+        wanted = {*range(3), *range(count - 3, count), *important, *marked} - {None}
+        kept = []
+        for c in sorted(wanted):  # type: ignore[type-var]
+            if kept and kept[-1] is not None and c != kept[-1] + 1:
+                kept.append(None)
+            kept.append(c)
     headers = [row_label, *["…" if c is None else columns[c] for c in kept]]
     rows: list[list[Any]] = []
-    for t in _kept(matrix.shape[0]):  # only the rows and columns shown are formatted
+    for t in shown_rows:  # only the rows and columns shown are formatted
         if t is None:
             rows.append(["⋮"] * len(headers))
             continue
@@ -154,12 +168,12 @@ def _ctc(solution: Solution) -> list[str]:
     out = ["**Inputs**", "", *_paragraph(_lines(ctc_render.inputs_lines(result, solution))), ""]
     if solution.problem.display.get("matrix") is not None:
         matrix = solution.problem.display["matrix"]
-        out += [*_matrix(matrix, result.alphabet), ""]
+        out += [*_matrix(matrix, result.alphabet, important=ctc_render.label_columns(result)), ""]
     if result.naive is not None:
         out += [
             f"**{ctc_render.LISTED_HEADING}**",
             "",
-            ctc_render.collapse_rule(result),
+            escape(ctc_render.collapse_rule(result)),
             "",
             *table(ctc_render.LISTED_HEADERS, ctc_render.listed_rows(result)),
             "",
@@ -180,7 +194,7 @@ def _ctc(solution: Solution) -> list[str]:
             "",
             escape(note.replace("* marks", "bold marks")),
             "",
-            *_matrix(alpha, columns, "t", marks),
+            *_matrix(alpha, columns, "t", marks, ctc_render.repeat_states(result)),
         ]
     grad = result.gradient
     if grad is not None and result.alphabet is not None:
@@ -188,7 +202,7 @@ def _ctc(solution: Solution) -> list[str]:
             "",
             f"**{ctc_render.gradient_heading(result)}**",
             "",
-            *_matrix(grad, result.alphabet),
+            *_matrix(grad, result.alphabet, important=ctc_render.label_columns(result)),
         ]
     return out
 
@@ -206,7 +220,7 @@ def document(solution: Solution, details: bool = False, level: int = 2) -> str:
     ).plain.splitlines()
     check = rich_working.check_text(solution)
     if check is not None:
-        answer.append(check.plain)
+        answer += [check.plain, *rich_working.instead_lines(solution)]
     out += ["", *_paragraph([Raw(f"**Answer:** {escape(answer[0])}"), *answer[1:]])]
     if result.warnings:
         title_w = "Lecture checks and warnings" if result.loss == "ctc" else "Warnings"

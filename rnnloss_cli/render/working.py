@@ -133,7 +133,23 @@ def input_items(solution: Solution) -> list[str | MatrixInput]:
         items.append(f"classes = {listing(classes)}")
     if "y_smoothed" in details:
         items.append(f"label smoothing ε = {num(details['label_smoothing'])}: y ← (1 − ε)·y + ε/C")
+    clip = solution.problem.inputs.get("clip")
+    if clip is not None:
+        items.append(clip_line(clip))
     return items
+
+
+def clip_line(clip: float) -> str:
+    """Return the Inputs line that says clipping is on, and what it does."""
+    bounds = f"[{num(clip)}, {num(1 - clip)}]"
+    return f"clip = {num(clip)}: on, each ŷ is clipped into {bounds} (as Keras)"
+
+
+def clipped(value: float, clip: float | None) -> str:
+    """Return ŷ as the working uses it: `clip(1) = 0.99` when clipping moved it."""
+    if clip is None or clip <= value <= 1 - clip:
+        return num(value)
+    return f"clip({num(value)}) = {num(min(max(value, clip), 1 - clip))}"
 
 
 def _inputs(solution: Solution) -> RenderableType:
@@ -250,6 +266,9 @@ def _bce_rows(solution: Solution) -> seq.Rows:
             "ŷ = σ(logit) = 1 / (1 + e^(−logit)), the logs taken from the logits "
             "directly so nothing rounds to log 0"
         )
+    clip = solution.problem.inputs.get("clip")
+    if clip is not None:
+        formula.append(f"ŷ clipped into [{num(clip)}, {num(1 - clip)}] first (clip = {num(clip)})")
     headers = ["i", "y", "ŷ", "working", "term"]
 
     def row(k: int) -> list[str]:
@@ -261,7 +280,8 @@ def _bce_rows(solution: Solution) -> seq.Rows:
             p_text = f"σ({num(d['logits'][pos])})"
             shown_p = f"{p_text} = {num(p)}"
         else:
-            p_text = shown_p = num(p)
+            p_text = num(p)  # the clipped value the log is taken of
+            shown_p = clipped(float(d["yhat"][pos]), clip)
         if y == 1:
             work = f"−{log} {p_text}" if "logits" in d else f"−{log}({p_text})"
         elif y == 0:
@@ -285,6 +305,9 @@ def _cross_entropy_rows(solution: Solution) -> seq.Rows:
     ]
     if "logits" in d:
         formula.append("ŷ = softmax(logits), computed as log-softmax (no overflow)")
+    clip = solution.problem.inputs.get("clip")
+    if clip is not None:
+        formula.append(f"ŷ clipped into [{num(clip)}, {num(1 - clip)}] first (clip = {num(clip)})")
     weights = d.get("y_smoothed", d["y"])
     classes = display.get("classes")
     one_hot = "target" in display and "y_smoothed" not in d
@@ -297,7 +320,8 @@ def _cross_entropy_rows(solution: Solution) -> seq.Rows:
         if one_hot:
             t = display["target"][i]
             label = classes[t] if classes else str(t)
-            return [str(i + 1), label, num(p[t]), f"−{log}({num(p[t])})", num(result.terms[i])]
+            given = clipped(float(d["yhat"][i, t]), clip) if clip is not None else num(p[t])
+            return [str(i + 1), label, given, f"−{log}({num(p[t])})", num(result.terms[i])]
         # Soft targets: one line per class that has weight, y_c·log ŷ_c.
         nonzero = [int(c) for c in np.flatnonzero(weights[i])]
         shown = elide(nonzero, 6, 3, 2)
@@ -405,6 +429,26 @@ def check_text(solution: Solution) -> Text | None:
     return Text.assemble(("✗ ", "bold red"), f"does not match the answer key {key}{off}")
 
 
+MAX_READINGS = 3  # other readings an answer key matches, named under the ✗
+
+
+def instead_lines(solution: Solution) -> list[str]:
+    """Return what a missed answer key does match (another reduction, say) and how to ask
+    for it: `but it matches the mean, 0.43375: ask for it with reduction: mean`."""
+    lines = []
+    for reading in solution.instead[:MAX_READINGS]:
+        value = num(reading.value)
+        if not reading.settings:
+            lines.append(f"but it matches {reading.what} = {value}: {reading.note}")
+            continue
+        keys = ", ".join(f"{k}: {v}" for k, v in reading.settings)
+        flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in reading.settings)
+        lines.append(f"but it matches {reading.what}, {value}: ask for it with {keys} ({flags})")
+    if len(solution.instead) > MAX_READINGS:
+        lines.append(f"… and {len(solution.instead) - MAX_READINGS} more readings")
+    return lines
+
+
 def working(solution: Solution, width: int = 80, details: bool = False) -> RenderableType:
     """Return the whole working of one solved problem as one Rich renderable `width` wide.
 
@@ -440,7 +484,7 @@ def working(solution: Solution, width: int = 80, details: bool = False) -> Rende
     if details and result.loss == "custom":
         for i, component in enumerate(seq.custom_components(solution)):
             parts += [
-                Rule(f"term {i + 1} of {title}", style="dim"),
+                Rule(Text(f"term {i + 1} of {title}"), style="dim"),  # Text: no markup
                 working(component, width, details),
             ]
     return Group(*parts)
@@ -454,14 +498,28 @@ def closing_panels(
 ) -> list[RenderableType]:
     """Return the answer panel (with the ✓/✗ line) and, if any, the warnings panel."""
     if check is not None:
-        answer = [*answer, check]
+        mark, rest = check[:2], check[2:]  # "✓ " or "✗ ", hung before the line
+        answer = [
+            *answer,
+            hanging(mark, rest),
+            *[hanging("  ", i) for i in instead_lines(solution)],
+        ]
     border = "green" if solution.matches in (None, True) else "red"
     panels: list[RenderableType] = [
         Panel(Group(*answer), title="Answer", title_align="left", border_style=border, expand=False)
     ]
     if solution.result.warnings:
-        bullets = [Text(f"• {w}") for w in solution.result.warnings]
+        bullets = [hanging("• ", w) for w in solution.result.warnings]
         panels.append(
             Panel(Group(*bullets), title=warnings_title, title_align="left", border_style="yellow")
         )
     return panels
+
+
+def hanging(prefix: str | Text, text: str | Text) -> Table:
+    """Return `prefix` and `text`, the text's wrapped lines indented under its first."""
+    grid = Table.grid(padding=0)
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    grid.add_row(prefix, Text(text) if isinstance(text, str) else text)
+    return grid
