@@ -76,6 +76,10 @@ def _usage_hint(exc: Exception) -> str:
             )
         return hint
     if command_name == "solve" and type(exc).__name__ == "MissingParameter":
+        from rnnloss_cli.loader import stdin_holds_input
+
+        if stdin_holds_input():  # `cat p.yaml | rnnloss solve`: `-` was left out
+            return " (standard input is not read without -: run `rnnloss solve -`)"
         return (
             " (give problem files or folders, e.g. `rnnloss solve problems/`; - reads "
             "standard input)"

@@ -81,11 +81,30 @@ def read_text(path: str) -> str:
         ) from None
 
 
-def _yaml_error(exc: Exception, source: str) -> ProblemError:
+def stdin_holds_input() -> bool:
+    """Return whether standard input is a pipe, a file or a socket (`cat p.yaml | rnnloss
+    hinge`, `< p.yaml`) rather than a terminal or the null device.
+
+    Nothing is read: rnnloss reads standard input only when told to by `-`, and a peek at a
+    pipe would wait for its writer. This only chooses what a missing-input message says.
+    """
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (AttributeError, OSError, ValueError):  # closed, or not a real file (a test's)
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode) or stat.S_ISSOCK(mode)
+
+
+def _yaml_error(exc: Exception, source: str, text: str | None = None) -> ProblemError:
+    """Return a YAML parser's error as one line naming the place and, where it can, the cause
+    in words (a tab used for indentation, a tag) rather than the parser's."""
     import yaml
 
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    tab = _tab_problem(getattr(exc, "problem_mark", None), text)
+    if tab is not None:
+        return ProblemError(f"{where}{tab}", source=source)
     if isinstance(exc, yaml.constructor.ConstructorError):
         problem = str(getattr(exc, "problem", "") or exc)
         if "tag" in problem:
@@ -97,6 +116,25 @@ def _yaml_error(exc: Exception, source: str) -> ProblemError:
             )
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     return ProblemError(f"{where}invalid YAML: {problem}", source=source)
+
+
+def _tab_problem(mark: Any, text: str | None) -> str | None:
+    """Return what is wrong when the parser stopped at a tab, else None.
+
+    libyaml says "found character that cannot start any token" or "found a tab character
+    that violates indentation" and PyYAML's own parser "found character '\\t' …", without
+    saying that the tab is indentation, which YAML takes from spaces only. A tab that YAML
+    accepts (in a quoted string, after a value) raises nothing and never comes here.
+    """
+    index = getattr(mark, "index", None)  # characters from the start, as a str counts them
+    if text is None or not isinstance(index, int) or not 0 <= index < len(text):
+        return None
+    if text[index] != "\t":
+        return None
+    line_start = max(text.rfind(c, 0, index) for c in "\n\r\x85\u2028\u2029") + 1
+    if not text[line_start:index].strip(" \t-"):  # only indentation (and `- `) before it
+        return "a tab is used for indentation; YAML indents with spaces only"
+    return "a tab where this YAML parser takes only spaces; write spaces instead"
 
 
 def _scalar_text(node: Any, key: str) -> str | None:
@@ -218,7 +256,7 @@ def parse_problems(text: str, source: str) -> list[RawProblem]:
     except ProblemError:
         raise
     except yaml.YAMLError as exc:
-        raise _yaml_error(exc, source) from None
+        raise _yaml_error(exc, source, text) from None
     except RecursionError:
         raise ProblemError("the YAML is nested too deeply", source=source) from None
     except Exception as exc:

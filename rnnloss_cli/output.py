@@ -145,7 +145,17 @@ def run_command(loss: str, file: str | None, flags: dict[str, Any], options: Out
         from rnnloss_cli.solver import solve
 
         if not any(k in flags for k in INPUT_FLAGS):
-            complain(f"give a problem FILE or the inputs as flags (see `rnnloss {loss} --help`)")
+            from rnnloss_cli.loader import stdin_holds_input
+
+            if stdin_holds_input():  # `cat p.yaml | rnnloss hinge`: `-` was left out
+                complain(
+                    f"standard input is not read without -: run `rnnloss {loss} -` "
+                    "(or give a problem FILE or the inputs as flags)"
+                )
+            else:
+                complain(
+                    f"give a problem FILE or the inputs as flags (see `rnnloss {loss} --help`)"
+                )
             return 2
         try:
             solution = solve(validate(flags, loss=loss, expected_text=flags.get("expected")))

@@ -422,7 +422,7 @@ def test_a_title_with_markup_is_not_markup(tmp_path):
             "terms": [{"loss": "mse", "y": [1], "yhat": [1]}],
         },
     )
-    assert "[bold red]x[/]" in _text(["custom", path, "--details"])
+    assert "term 1 of [bold red]x[/]" in _text(["custom", path, "--details"])
 
 
 # --- 12. help and docs that point somewhere -------------------------------------------

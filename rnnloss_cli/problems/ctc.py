@@ -101,14 +101,30 @@ def _probabilities(r: Reader) -> dict[str, float]:
     items: list[tuple[Any, Any]]
     if isinstance(value, dict):
         items = list(value.items())
-    elif isinstance(value, str):  # inline: "H=0.6,E=0.5,-=0.2"
+    elif isinstance(value, str):  # inline: "H=0.6,E=0.5,-=0.2", or "H = 0.6, E: 0.5"
         items = []
         for part in split_list(value, ",", "probabilities"):
+            # The last `=` (else `:`, as YAML's mapping) separates: a value never holds
+            # one, a symbol may (`==0.2` is the symbol `=`). Spaces around it are not part
+            # of the symbol; a space symbol is given in a file (`" ": 0.2`).
             symbol, sep, number = part.rpartition("=")
-            if not sep or not symbol:
+            if not sep:
+                symbol, sep, number = part.rpartition(":")
+            symbol = symbol.strip()
+            if sep and not symbol:
                 raise ProblemError(
-                    f"{part!r} is not SYMBOL=PROBABILITY (write H=0.6,E=0.5,-=0.2)",
+                    f"{part!r} has no symbol: write a symbol before its {sep!r} "
+                    "(H=0.6,E=0.5,-=0.2)",
                     key="probabilities",
+                )
+            if not sep:
+                hint = (
+                    "a decimal point is written '.' (H=0.6,-=0.2), and ',' separates the symbols"
+                    if part.isdigit()  # `H=0,6`: a decimal comma split the value
+                    else "write H=0.6,E=0.5,-=0.2"
+                )
+                raise ProblemError(
+                    f"{part!r} is not SYMBOL=PROBABILITY: {hint}", key="probabilities"
                 )
             items.append((symbol, number))
     else:
@@ -185,8 +201,14 @@ def _alignments(r: Reader, probabilities: dict[str, float], one_char: bool) -> l
             if item.get("factors") is not None:
                 factors = parse_array(item["factors"], f"{key}.factors", ndims=(1,))
         elif isinstance(item, str) and "=" in item:  # inline: PATH=f1,f2,...
-            path_value, _, factor_text = item.partition("=")
-            factors = parse_array(factor_text, f"{key}.factors", ndims=(1,))
+            # The last `=` separates: factors never hold one, a path may when `=` is a
+            # symbol (the blank, say), and then a path of known symbols only has no factors.
+            whole, _ = _sequence(item, f"{key}.path", one_char=one_char, known=probabilities)
+            if "=" in probabilities and all(symbol in probabilities for symbol in whole):
+                path_value = item
+            else:
+                path_value, _, factor_text = item.rpartition("=")
+                factors = parse_array(factor_text, f"{key}.factors", ndims=(1,))
         else:
             path_value = item
         path, _ = _sequence(path_value, f"{key}.path", one_char=one_char, known=probabilities)

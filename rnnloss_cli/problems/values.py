@@ -18,6 +18,38 @@ from rnnloss_cli.errors import ProblemError, printable
 
 MAX_NAME = 50  # characters in a class name or a CTC symbol: names are table cells
 
+# What a person types or pastes for the ASCII a number is written in: the minus sign and
+# infinity that rnnloss prints (`−0.5`, `1.88e−04`, `−∞`), and the small and fullwidth
+# forms an East Asian input method gives (`－１．５`, `１，２；３，４`). Python's float()
+# reads none of these but the fullwidth digits; mapped here, they read as ASCII does.
+TYPED_FORMS = str.maketrans(
+    {
+        "\u2212": "-",  # − minus sign, as rnnloss prints it
+        "\ufe63": "-",  # ﹣ small hyphen-minus
+        "\uff0d": "-",  # － fullwidth hyphen-minus
+        "\ufe62": "+",  # ﹢ small plus sign
+        "\uff0b": "+",  # ＋ fullwidth plus sign
+        "\uff0e": ".",  # ． fullwidth full stop
+        "\uff0c": ",",  # ， fullwidth comma
+        "\uff1b": ";",  # ； fullwidth semicolon
+        "\uff5c": "|",  # ｜ fullwidth vertical line
+        "\uff45": "e",  # ｅ
+        "\uff25": "E",  # Ｅ
+        "\u221e": "inf",  # ∞, as rnnloss prints it
+        **{chr(0xFF10 + digit): str(digit) for digit in range(10)},  # ０ to ９
+    }
+)
+# Dashes that word processors put for a minus: refused, not read, since a dash is also a
+# range (`1–3`) or a break in a sentence, and the message says what to write.
+DASHES = {
+    "\u2010": "a hyphen",
+    "\u2011": "a non-breaking hyphen",
+    "\u2012": "a figure dash",
+    "\u2013": "an en dash",
+    "\u2014": "an em dash",
+    "\u2015": "a horizontal bar",
+}
+
 
 def check_name(text: str, key: str, what: str) -> str:
     """Return a class name or symbol that is not over MAX_NAME characters."""
@@ -73,7 +105,12 @@ def parse_number(
         try:
             number = float(text)
         except ValueError:
-            raise ProblemError(f"{value!r} is not a number", key=key) from None
+            # Only text that is not plain ASCII pays for this: `−1`, `１．５`, `∞`.
+            text = text.translate(TYPED_FORMS)
+            try:
+                number = float(text)
+            except ValueError:
+                raise ProblemError(not_a_number(value, text), key=key) from None
     else:
         raise ProblemError(f"expected a number, got {shown(value)}", key=key)
     if math.isnan(number):
@@ -83,13 +120,61 @@ def parse_number(
     return number
 
 
+def not_a_number(value: str, text: str, *, listed: bool = False) -> str:
+    """Return why `value` (`text` once its typed forms are ASCII) is not a number, and what
+    to write instead where the slip is a known one; `listed` when a list was expected."""
+    import re
+
+    for dash, name in DASHES.items():
+        if dash in text:
+            return (
+                f"{value!r} is not a number: {dash!r} (U+{ord(dash):04X}, {name}) is not a "
+                "minus sign; write − or -"
+            )
+    if re.fullmatch(r"[+-]?\d+,\d+", text):
+        return (
+            f"{value!r} is not a number: write a decimal point ({text.replace(',', '.')}); "
+            "a comma separates the values of a list"
+        )
+    words = text.split()  # any whitespace, the non-breaking space included
+    if len(words) > 1 and all(_is_number(word) for word in words):
+        # `1 2 3` for a list, or `1 000` grouping one number's digits: both are told.
+        also = "" if listed else "; a number is written without spaces"
+        return (
+            f"{value!r} has spaces between numbers: separate a list's values with commas "
+            f"({','.join(words)}){also}"
+        )
+    if any(bracket in text for bracket in "[]()"):
+        return f"{value!r} is not a number: write a list without brackets (1,-1,1; rows split by ;)"
+    return f"{value!r} is not a number"
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+FULLWIDTH_SEPARATORS = {",": "\uff0c", ";": "\uff1b", "|": "\uff5c"}  # ， ； ｜
+
+
 def split_list(text: str, sep: str, key: str) -> list[str]:
+    """Return the stripped parts of `text` between `sep` (or its fullwidth form), none empty."""
+    fullwidth = FULLWIDTH_SEPARATORS.get(sep)
+    if fullwidth is not None and fullwidth in text:
+        text = text.replace(fullwidth, sep)
     parts = [part.strip() for part in text.split(sep)]
     for i, part in enumerate(parts):
         if not part:
-            raise ProblemError(
-                f"empty value in {text!r} (position {i}, between {sep!r} separators)", key=key
-            )
+            if len(parts) > 1 and i == len(parts) - 1:
+                problem = f"ends with {sep!r}: give the value after it, or drop the {sep!r}"
+            elif len(parts) > 1 and i == 0:
+                problem = f"starts with {sep!r}: give the value before it, or drop the {sep!r}"
+            else:
+                problem = f"has an empty value at position {i}, between two {sep!r}"
+            raise ProblemError(f"{text!r} {problem}", key=key)
     return parts
 
 
@@ -103,9 +188,11 @@ def parse_array(
     """Return a 1-D or 2-D float64 array from a list, a list of rows, or `"1,2;3,4"` text."""
     rows: Any = value
     if isinstance(value, str):
-        text = value.strip()
+        text = value.strip().translate(TYPED_FORMS)  # `−1,１` and `1;２` split as ASCII
         if not text:
             raise ProblemError("is empty: give at least one number", key=key)
+        if not any(sep in text for sep in ",;") and len(text.split()) > 1:
+            raise ProblemError(not_a_number(value, text, listed=True), key=key)  # `1 2 3`
         rows = (
             [split_list(r, ",", key) for r in split_list(text, ";", key)]
             if ";" in text
@@ -232,7 +319,8 @@ def tolerance_from_text(text: str | None, expected: float) -> float:
         return 0.0
     if text is not None:
         try:
-            exponent = Decimal(text.strip().replace("_", "")).as_tuple().exponent
+            written = text.strip().replace("_", "").translate(TYPED_FORMS)  # `−0.50`
+            exponent = Decimal(written).as_tuple().exponent
         except InvalidOperation:
             exponent = None
         if isinstance(exponent, int):
@@ -382,6 +470,8 @@ def check_unique(names: list[str], key: str) -> None:
 
 def parse_array3(value: Any, key: str, *, allow_neg_inf: bool = False) -> np.ndarray:
     """Return a 2-D or 3-D array: a matrix, or a list of matrices (inline, split by `|`)."""
+    if isinstance(value, str):
+        value = value.translate(TYPED_FORMS)  # a fullwidth ｜ separates as | does
     forced = isinstance(value, str) and "|" in value  # inline, | always separates sequences
     if forced:
         value = split_list(value, "|", key)
