@@ -18,10 +18,11 @@ import gc
 import os
 import sys
 
-from rnnloss_cli.streams import cannot_write, complain, write
+from rnnloss_cli.streams import cannot_write, complain, install, write
 
 
 def main() -> None:
+    install()
     if sys.argv[1:] == ["--version"]:  # answered before Typer is imported
         from rnnloss_cli import __version__
 

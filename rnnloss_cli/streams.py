@@ -7,11 +7,72 @@ an error: writing stops quietly and the run keeps the exit status it would have 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import sys
 from typing import Any
 
 STATUS_CANNOT_WRITE = 2  # output that cannot be written (a full disk): one line, status 2
+
+
+class WholeWrites(io.RawIOBase):
+    """A file descriptor that takes every byte it is given, or raises.
+
+    `os.write` may write only part of what it is given: the rest of a disk that is nearly
+    full, up to a file-size limit (`ulimit -f`), a pipe that is non-blocking. CPython's
+    buffered writer then keeps the remainder and, at exit, can lose it without an error,
+    which left a truncated `out.json` and exit status 0. Here a short write is followed
+    by another for the rest, so the error that stops it (ENOSPC, EFBIG) is raised, and
+    reported as one line and status 2.
+    """
+
+    def __init__(self, fd: int):
+        super().__init__()
+        self.fd = fd
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def isatty(self) -> bool:
+        return os.isatty(self.fd)
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        done = 0
+        while done < len(view):
+            try:
+                done += os.write(self.fd, view[done:])
+            except BlockingIOError:  # a non-blocking descriptor: wait until it takes more
+                import select
+
+                select.select([], [self.fd], [])
+        return done
+
+    def close(self) -> None:  # the descriptor is the process's, not ours to close
+        super().close()
+
+
+def install() -> None:
+    """Put standard output and error on `WholeWrites`, keeping their encoding and errors."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        try:
+            fd = stream.fileno()
+            stream.flush()
+        except (AttributeError, OSError, ValueError):  # closed from the start, or not a file
+            continue
+        wrapped = io.TextIOWrapper(
+            io.BufferedWriter(WholeWrites(fd)),
+            encoding=stream.encoding,
+            errors=stream.errors,
+            line_buffering=stream.line_buffering,
+            write_through=name == "stderr",
+        )
+        setattr(sys, name, wrapped)
 
 
 def write(text: str) -> None:
@@ -41,6 +102,9 @@ def complain(message: str) -> None:
 def cannot_write(exc: OSError) -> int:
     """Say that standard output cannot be written; return the exit status for it."""
     complain(f"cannot write the output: {exc.strerror or exc}")
+    if sys.stdout is not None:  # what is still buffered would fail, and be told, again
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            _silence(sys.stdout)
     return STATUS_CANNOT_WRITE
 
 
