@@ -6,10 +6,11 @@ A batch never stops at the first bad file: each file and each problem ends as an
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from rnnloss_cli.errors import ProblemError
@@ -37,7 +38,11 @@ NOT_REGULAR = "is not a regular file (a named pipe or a device?): not read"
 
 
 def find_files(paths: Iterable[str]) -> list[tuple[str, ProblemError | None]]:
-    """Return each problem file under `paths` (folders recursively, sorted), or its error."""
+    """Return each problem file under `paths` (folders recursively, sorted), or its error.
+
+    Every folder given is accounted for: one that cannot be read (permission denied, a
+    path over the system's length limit) is an error of its own, never skipped.
+    """
     found: list[tuple[str, ProblemError | None]] = []
     stdin_seen = False
     for path in paths:
@@ -45,32 +50,93 @@ def find_files(paths: Iterable[str]) -> list[tuple[str, ProblemError | None]]:
             if stdin_seen:
                 continue  # standard input can be read once
             stdin_seen = True
+            found.append((path, None))
+            continue
         if not path:
             found.append(
                 ("''", ProblemError("is an empty path: name a file or folder", source="''"))
             )
             continue
-        if path == "-" or not Path(path).is_dir():
-            if path != "-" and not Path(path).exists():
-                found.append((path, ProblemError("no such file or folder", source=path)))
-            else:
-                found.append((path, None))
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            found.append((path, ProblemError("no such file or folder", source=path)))
             continue
-        inside = sorted(
-            os.path.join(folder, name)
-            for folder, _, names in os.walk(path)
-            for name in names
-            if name.lower().endswith(EXTENSIONS)
-        )
+        except OSError as exc:  # too long a name, a loop of links, a folder not searchable
+            found.append((path, _unreadable(path, exc)))
+            continue
+        if not stat.S_ISDIR(info.st_mode):
+            found.append((path, None))
+            continue
+        inside = _walk(path, info)
         if not inside:
             found.append(
                 (path, ProblemError("holds no problem files (*.yaml, *.yml)", source=path))
             )
-        # In a folder only regular files are read: a named pipe would wait for a writer.
-        found.extend(
-            (f, None if os.path.isfile(f) else ProblemError(NOT_REGULAR, source=f)) for f in inside
-        )
+        found.extend(inside)
     return found
+
+
+def _walk(root: str, info: os.stat_result) -> list[tuple[str, ProblemError | None]]:
+    """Return the problem files under the folder `root`, sorted, and each subfolder that
+    cannot be read as an error; iteratively, so a tree of any depth is walked.
+
+    Links to folders are followed, each folder once: a link back up the tree (a loop) is
+    not walked again. In a folder only regular files are read: a named pipe would wait
+    for a writer.
+    """
+    found: list[tuple[str, ProblemError | None]] = []
+    seen = {(info.st_dev, info.st_ino)}
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                items = list(listing)
+        except OSError as exc:
+            found.append((folder, _unreadable(folder, exc)))
+            continue
+        for item in items:
+            try:
+                is_dir = item.is_dir()
+                if is_dir:
+                    key = item.stat()
+            except OSError as exc:  # a path too long to reach, say: a folder or not
+                found.append((item.path, _unreadable(item.path, exc)))
+                continue
+            if is_dir:
+                if (key.st_dev, key.st_ino) not in seen:
+                    seen.add((key.st_dev, key.st_ino))
+                    stack.append(item.path)
+            elif item.name.lower().endswith(EXTENSIONS):
+                found.append((item.path, _not_regular(item)))
+    found.sort(key=lambda pair: pair[0])
+    return found
+
+
+def _not_regular(item: os.DirEntry[str]) -> ProblemError | None:
+    """Return None for a regular file (or a link to one), else why it is not read."""
+    try:
+        if item.is_file():
+            return None
+        if item.is_symlink() and not os.path.exists(item.path):
+            return ProblemError("is a symbolic link to nothing: not read", source=item.path)
+    except OSError as exc:
+        return _unreadable(item.path, exc)
+    return ProblemError(NOT_REGULAR, source=item.path)
+
+
+def _unreadable(path: str, exc: OSError) -> ProblemError:
+    """Return why a folder (or a link in it) cannot be read, in words."""
+    if exc.errno == errno.ENAMETOOLONG:
+        why = "the path is longer than the system allows: not read"
+    elif isinstance(exc, PermissionError):
+        why = "permission denied: this folder cannot be read"
+    elif exc.errno == errno.ELOOP:
+        why = "a loop of symbolic links: not read"
+    else:
+        why = f"cannot be read: {exc.strerror or exc}"
+    return ProblemError(why, source=path)
 
 
 def default_title(path: str, index: int, count: int) -> str:

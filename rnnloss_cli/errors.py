@@ -55,6 +55,14 @@ def printable(text: str) -> str:
     return "".join(_escaped(c) if _acts(c) else c for c in text)
 
 
+def encodable(text: str) -> str:
+    """Return `text` with only its lone surrogates escaped (`\\xff` for a byte of a file
+    name that is not UTF-8), as JSON shows it: valid UTF-8, every other character kept."""
+    if text.isascii():
+        return text
+    return "".join(_escaped(c) if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+
+
 def _acts(c: str) -> bool:
     code = ord(c)
     return code in _ACTING or 0xD800 <= code <= 0xDFFF

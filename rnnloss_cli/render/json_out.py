@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnloss_cli.errors import encodable
 from rnnloss_cli.solver import Solution
 
 
@@ -26,8 +27,10 @@ def plain(value: Any) -> Any:
         if math.isnan(value):  # never produced by the core; null rather than invalid JSON
             return None
         return value + 0.0  # no −0.0 in the output: 0·log 0 is 0
+    if isinstance(value, str):  # a file name that is not UTF-8: its bytes escaped
+        return encodable(value)
     if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
+        return {encodable(str(k)): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         if value and set(map(type, value)) == {float}:  # a vector: numpy checks it at once
             array = np.array(value)
