@@ -176,7 +176,9 @@ FormatOpt = Annotated[
 SvgOpt = Annotated[
     str | None,
     typer.Option(
-        "--svg", help="Also save the working as an SVG picture in this file.", show_default=False
+        "--svg",
+        help="Also save the working as an SVG picture in this file (- prints the SVG instead).",
+        show_default=False,
     ),
 ]
 FORMATS = ("rich", "markdown", "json")
@@ -288,10 +290,15 @@ def _output_options(
         raise typer.BadParameter(
             f"--json asks for json, --format for {chosen}: give one", param_hint="--format"
         )
-    if svg is not None and (not svg.strip() or not Path(svg).parent.is_dir()):
-        raise typer.BadParameter(
-            f"cannot write {svg!r}: name a file in an existing folder", param_hint="--svg"
-        )
+    if svg is not None and svg != "-":  # `-`: the SVG to standard output
+        if not svg.strip() or not Path(svg).parent.is_dir():
+            raise typer.BadParameter(
+                f"cannot write {svg!r}: name a file in an existing folder", param_hint="--svg"
+            )
+        if Path(svg).is_dir():
+            raise typer.BadParameter(
+                f"{svg!r} is a folder: name the SVG file to write", param_hint="--svg"
+            )
     if svg and chosen != "rich":
         raise typer.BadParameter(
             "saves the Rich working: use it without --json or --format markdown", param_hint="--svg"

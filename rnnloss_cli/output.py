@@ -6,8 +6,10 @@ Solving happens in `batch`; this module only decides what goes to standard outpu
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import stat
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -32,12 +34,34 @@ INPUT_FLAGS = (
 )
 
 
+MIN_WIDTH, MAX_WIDTH, DEFAULT_WIDTH = 40, 500, 80  # columns the working is laid out in
+
+
+def width(stream: Any) -> int:
+    """Return the columns to lay out in: `COLUMNS` if it is a whole number, else the
+    terminal's, else 80; kept within 40 to 500.
+
+    Rich would take `COLUMNS=0` for a width of nothing and print nothing at all, and a
+    width of a million would lay out a table a million columns wide.
+    """
+    text = os.environ.get("COLUMNS", "").strip()
+    columns = int(text) if text.isascii() and text.isdigit() and len(text) < 7 else 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(stream.fileno()).columns
+        except (AttributeError, OSError, ValueError):
+            columns = 0
+    if columns <= 0:
+        columns = DEFAULT_WIDTH
+    return min(max(columns, MIN_WIDTH), MAX_WIDTH)
+
+
 def _console() -> Any:
     from rich.console import Console
 
     # NO_COLOR asks for plain text: no colour, and no bold or underline codes either.
     plain = bool(os.environ.get("NO_COLOR"))
-    return Console(highlight=False, color_system=None if plain else "auto")
+    return Console(highlight=False, color_system=None if plain else "auto", width=width(sys.stdout))
 
 
 def emit(console: Any, renderable: Any) -> None:
@@ -108,7 +132,8 @@ class Printer:
             )
 
     def print(self, renderable: Any) -> None:
-        emit(self.console, renderable)
+        if self.options.svg != SVG_STDOUT:  # `--svg -`: the picture is the output
+            emit(self.console, renderable)
         if self.recorder is not None:
             self.recorder.print(renderable)
 
@@ -127,19 +152,87 @@ class Printer:
         self.print(working(solution, self.console.width, details=self.options.details))
 
     def finish(self) -> None:
-        """Write the SVG file, if asked; a failure is one line and exit status 2."""
+        """Write the SVG, if asked; a failure is one line and exit status 2."""
         if self.recorder is None or self.options.svg is None:
             return
+        picture = self.recorder.export_svg(title="rnnloss")
+        if self.options.svg == SVG_STDOUT:
+            write(picture)
+            return
         try:
-            self.recorder.save_svg(self.options.svg, title="rnnloss")
+            replace_file(self.options.svg, picture)
         except OSError as exc:
             raise ProblemError(
                 f"cannot write the SVG: {exc.strerror or exc}", source=self.options.svg
             ) from None
 
 
+SVG_STDOUT = "-"  # `--svg -`: the SVG goes to standard output, instead of the working
+
+
+def replace_file(path: str, text: str) -> None:
+    """Write `text` to the file at `path` whole or not at all.
+
+    It is written to a new file beside it, then renamed over it: a full disk or a
+    file-size limit leaves the previous file as it was, never half of the new one. A file
+    that is there keeps its permissions; a new one gets those `umask` allows. A symbolic
+    link is written through, as `open` would.
+    """
+    import tempfile
+
+    target = os.path.realpath(path) if os.path.islink(path) else path
+    folder = os.path.dirname(target) or "."
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    handle, temporary = tempfile.mkstemp(
+        dir=folder, prefix=f".{os.path.basename(target)}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def svg_overwrites_input(svg: str | None, files: list[str]) -> ProblemError | None:
+    """Return the error if the `--svg` file is one of the input files (the same file by
+    any name or link, or standard input redirected from it), else None."""
+    if svg is None or svg == SVG_STDOUT:
+        return None
+    try:
+        picture = os.stat(svg)
+    except OSError:  # not there yet (or not reachable): it cannot be an input
+        return None
+    for name in dict.fromkeys(files):
+        try:
+            info = os.fstat(sys.stdin.fileno()) if name == "-" else os.stat(name)
+        except (AttributeError, OSError, ValueError):
+            continue
+        if (info.st_dev, info.st_ino) == (picture.st_dev, picture.st_ino):
+            shown = "standard input" if name == "-" else printable(name)
+            return ProblemError(
+                f"is an input file ({shown}): the SVG would overwrite it; name another file",
+                source=f"--svg {svg}",
+            )
+    return None
+
+
 def run_command(loss: str, file: str | None, flags: dict[str, Any], options: OutputOptions) -> int:
     """Solve a single-loss command's file (or its flags) and print it; return the exit status."""
+    clash = svg_overwrites_input(options.svg, [] if file is None else [file])
+    if clash is not None:
+        complain(str(clash))
+        return 2
     if file is None:
         from rnnloss_cli.problems import validate
         from rnnloss_cli.solver import solve
@@ -263,7 +356,9 @@ def _solve_with_progress(paths: list[str], show: bool) -> list[Entry]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     columns = (TextColumn("solving"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+    with Progress(
+        *columns, console=Console(stderr=True, width=width(sys.stderr)), transient=True
+    ) as progress:
         task = progress.add_task("solve", total=None)
 
         def advance(done: int, total: int) -> None:
@@ -277,6 +372,10 @@ def run_solve(paths: list[str], options: OutputOptions) -> int:
     # Never over a pipe: `rnnloss solve … | less` must not have a bar drawn across it.
     show_progress = options.format != "json" and is_terminal(sys.stderr) and is_terminal(sys.stdout)
     entries = _solve_with_progress(paths, show_progress)
+    clash = svg_overwrites_input(options.svg, [e.file for e in entries])
+    if clash is not None:  # before anything is printed: as a usage error
+        complain(str(clash))
+        return 2
     counts = summary(entries)
     if options.format == "json":
         _print_json(_solve_object(entries))
