@@ -35,6 +35,7 @@ INPUT_FLAGS = (
 
 
 MIN_WIDTH, MAX_WIDTH, DEFAULT_WIDTH = 40, 500, 80  # columns the working is laid out in
+HEIGHT = 25  # lines: nothing printed here pages or fills the screen
 
 
 def width(stream: Any) -> int:
@@ -45,7 +46,7 @@ def width(stream: Any) -> int:
     width of a million would lay out a table a million columns wide.
     """
     text = os.environ.get("COLUMNS", "").strip()
-    columns = int(text) if text.isascii() and text.isdigit() and len(text) < 7 else 0
+    columns = min(int(text[:9]), MAX_WIDTH) if text.isascii() and text.isdigit() else 0
     if columns <= 0:
         try:
             columns = os.get_terminal_size(stream.fileno()).columns
@@ -61,7 +62,12 @@ def _console() -> Any:
 
     # NO_COLOR asks for plain text: no colour, and no bold or underline codes either.
     plain = bool(os.environ.get("NO_COLOR"))
-    return Console(highlight=False, color_system=None if plain else "auto", width=width(sys.stdout))
+    return Console(
+        highlight=False,
+        color_system=None if plain else "auto",
+        width=width(sys.stdout),
+        height=HEIGHT,  # given, so that Rich reads neither COLUMNS nor LINES itself
+    )
 
 
 def emit(console: Any, renderable: Any) -> None:
@@ -127,6 +133,7 @@ class Printer:
                 record=True,
                 file=io.StringIO(),
                 width=self.console.width,
+                height=HEIGHT,
                 force_terminal=True,
                 color_system="truecolor",
             )
@@ -357,7 +364,9 @@ def _solve_with_progress(paths: list[str], show: bool) -> list[Entry]:
 
     columns = (TextColumn("solving"), BarColumn(), MofNCompleteColumn())
     with Progress(
-        *columns, console=Console(stderr=True, width=width(sys.stderr)), transient=True
+        *columns,
+        console=Console(stderr=True, width=width(sys.stderr), height=HEIGHT),
+        transient=True,
     ) as progress:
         task = progress.add_task("solve", total=None)
 

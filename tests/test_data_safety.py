@@ -276,10 +276,16 @@ def test_a_tree_a_thousand_levels_deep_is_walked(tmp_path):
         path = path / "d"
         path.mkdir()
     (path / "p.yaml").write_text(HINGE, encoding="utf-8")
-    assert find_files([str(tmp_path)]) == [(str(path / "p.yaml"), None)]
-    done = _run("solve", str(tmp_path), "--json")
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["summary"]["matched"] == 1
+    try:
+        assert find_files([str(tmp_path)]) == [(str(path / "p.yaml"), None)]
+        done = _run("solve", str(tmp_path), "--json")
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["summary"]["matched"] == 1
+    finally:  # pytest's own clean-up (shutil.rmtree) recurses, and would fail on it
+        (path / "p.yaml").unlink()
+        while path != tmp_path:
+            path.rmdir()
+            path = path.parent
 
 
 def test_links_to_folders_are_followed_once_and_a_loop_ends(tmp_path):
@@ -335,5 +341,6 @@ def test_a_width_that_is_not_a_positive_number_is_80_columns(columns):
 def test_a_width_is_kept_between_40_and_500_columns():
     assert _lines("1") == _lines("40")
     assert max(map(len, _lines("1"))) <= 40
-    assert _lines("100000000000000000000") == _lines("80")  # not a width any terminal has
-    assert _lines("100000") == _lines("500")
+    assert _lines("99999999") == _lines("500")  # 45 s and 4.7 GB before
+    assert _lines("1" + "0" * 5000) == _lines("500")
+    assert max(map(len, _lines("99999999"))) <= 500
