@@ -751,13 +751,16 @@ def _viterbi(lp: np.ndarray, states: np.ndarray, skip: np.ndarray) -> BestPath |
     candidates = np.full((3, size), -np.inf)
     columns = np.arange(size)
     skip_from = np.nonzero(skip)[0]
-    for t in range(1, frames):
-        candidates[0] = delta
-        candidates[1, 1:] = delta[:-1]
-        candidates[2, skip_from] = delta[skip_from - 2]
-        choice = np.argmax(candidates, axis=0)  # first maximum: prefer staying on ties
-        back[t] = choice
-        delta = candidates[choice, columns] + em[t]
+    # A sum of log-probabilities below −1.8e308 (two emissions of −1e308) is −∞: a path
+    # whose product is below every float64, as the forward algorithm's log kernel has it.
+    with np.errstate(over="ignore"):
+        for t in range(1, frames):
+            candidates[0] = delta
+            candidates[1, 1:] = delta[:-1]
+            candidates[2, skip_from] = delta[skip_from - 2]
+            choice = np.argmax(candidates, axis=0)  # first maximum: prefer staying on ties
+            back[t] = choice
+            delta = candidates[choice, columns] + em[t]
     ends = [size - 1] + ([size - 2] if size > 1 else [])
     end = max(ends, key=lambda s: delta[s])
     best = float(delta[end])
@@ -952,6 +955,10 @@ def _prepare(
     tg = _integers(targets, "targets")
     il = _integers(input_lengths, "input_lengths")
     tl = _integers(target_lengths, "target_lengths")
+    if not unbatched and lp.shape[1] == 1:
+        # A batch of one takes 0-d lengths (a plain int, np.int64, a 0-d tensor), as
+        # torch.nn.functional.ctc_loss does.
+        il, tl = np.atleast_1d(il), np.atleast_1d(tl)
     if unbatched:
         lp = lp[:, None, :]
         if il.size != 1 or tl.size != 1:
@@ -959,6 +966,8 @@ def _prepare(
                 "unbatched input: input_lengths and target_lengths must be scalars, got "
                 f"shapes {tuple(il.shape)} and {tuple(tl.shape)}"
             )
+        if tg.ndim == 2 and tg.shape[0] == 1:  # (1, S), which torch takes too
+            tg = tg[0]
         if tg.ndim != 1:
             raise ValueError(f"unbatched input: targets must be 1-D (S,), got {tuple(tg.shape)}")
         il, tl, tg = il.reshape(1), tl.reshape(1), tg.reshape(1, -1)

@@ -35,6 +35,17 @@ def _infinite_term_warnings(terms: np.ndarray, why: str) -> list[str]:
     return name_first(np.argwhere(np.isinf(terms)), warning, "infinite terms")
 
 
+BEYOND_FLOAT64 = "the loss is beyond float64 (above 1.8e308)"
+
+
+def _zero_or_beyond(terms: np.ndarray, zero: np.ndarray, why_zero: str) -> list[str]:
+    """Name the infinite terms: where `zero` (a weighted probability of exactly 0) with
+    `why_zero`, the others (a logarithm beyond float64, or its change of base) as such."""
+    zero = np.broadcast_to(zero, terms.shape)
+    named = _infinite_term_warnings(np.where(zero, terms, 0.0), why_zero)
+    return named + _infinite_term_warnings(np.where(zero, 0.0, terms), BEYOND_FLOAT64)
+
+
 def _xlogy(x: np.ndarray, log_y: np.ndarray) -> np.ndarray:
     """Return x·log y with 0·log 0 = 0 (and 0·(−∞) = 0), as scipy.special.xlogy does."""
     with np.errstate(invalid="ignore"):
@@ -51,14 +62,49 @@ def _softplus(x: np.ndarray) -> np.ndarray:
     return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
 
 
+def _log_softmax_parts(
+    logits: np.ndarray, axis: int = -1
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (log softmax, the maximum, log Σ e^(x − maximum)) along `axis`, keepdims.
+
+    A logit of −∞ masks its class (probability exactly 0); a row that is −∞ everywhere, or
+    a logit of +∞ (∞ − ∞ in the shift), has no softmax and is refused.
+    """
+    top = np.max(logits, axis=axis, keepdims=True)
+    if not np.isfinite(top).all():
+        if np.isnan(top).any():
+            raise ValueError("the logits contain NaN")
+        if np.isposinf(top).any():
+            raise ValueError("a logit is +∞: softmax is undefined (∞ − ∞); mask with −∞")
+        raise ValueError("a row of logits is −∞ everywhere: softmax is undefined")
+    with np.errstate(over="ignore"):
+        shifted = logits - top
+    lse = np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return shifted - lse, top, lse
+
+
 def log_softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
     """Return log softmax(logits) along `axis`, shifted by the maximum so nothing overflows.
 
-    Logits a float64 apart (1e308 and −1e308) shift to −∞, whose softmax is exactly 0.
+    Logits a float64 apart (1e308 and −1e308) shift to −∞, whose softmax is exactly 0;
+    `_half_log_softmax` has their finite logarithms. −∞ masks a class (see above).
     """
-    with np.errstate(over="ignore"):
-        shifted = logits - np.max(logits, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return _log_softmax_parts(logits, axis)[0]
+
+
+def _half_log_softmax(logits: np.ndarray, top: np.ndarray, lse: np.ndarray) -> np.ndarray:
+    """Return log softmax / 2 as (x/2 − max/2) − lse/2: finite for every finite logit.
+
+    x − max overflows when the logits are more than the float64 range apart (−1e308 beside
+    1e308: −2e308), but half of it never does. Halving is exact except for subnormal
+    logits, so this is used only where the direct difference overflowed.
+    """
+    return (logits / 2 - top / 2) - lse / 2
+
+
+def _overflowed(log_p: np.ndarray, logits: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Where log softmax is −∞ only because x − max overflowed, and the target weighs it."""
+    return np.isneginf(log_p) & np.isfinite(logits) & (weights != 0)
 
 
 def as_log_probs(values: np.ndarray, kind: str) -> np.ndarray:
@@ -117,9 +163,11 @@ def bce(
         details["yhat"] = yhat
         details["p"] = p
     nats = -(_xlogy(y, log_p) + _xlogy(1.0 - y, log_1mp))
-    terms = nats / log_divisor(log_base)
-    warnings = _infinite_term_warnings(
-        terms, "the target puts weight on a predicted probability of 0, and log 0 = −∞"
+    with np.errstate(over="ignore"):  # bits of 1.7e308 nats: beyond float64, warned about
+        terms = nats / log_divisor(log_base)
+    zero = ((y != 0) & np.isneginf(log_p)) | ((y != 1) & np.isneginf(log_1mp))
+    warnings = _zero_or_beyond(
+        terms, zero, "the target puts weight on a predicted probability of 0, and log 0 = −∞"
     )
     return reduce_terms(
         "bce", terms, reduction, log_base=log_base, warnings=warnings, details=details
@@ -155,14 +203,17 @@ def categorical_cross_entropy(
     if not 0.0 <= label_smoothing < 1.0:
         raise ValueError(f"label_smoothing must lie in [0, 1), got {label_smoothing}")
     details: dict[str, np.ndarray] = {"y": y}
+    top = lse = None
     if logits is not None:
-        log_p = log_softmax(logits)
+        log_p, top, lse = _log_softmax_parts(logits, axis=1)
         details["logits"] = logits
         details["p"] = np.exp(log_p)
+        details["log_p"] = log_p  # finite where ŷ underflows to 0 (logits 0 and −800)
     elif log_probs is not None:
         log_p = log_probs
         details["log_probs"] = log_probs
         details["p"] = np.exp(log_p)
+        details["log_p"] = log_p
     else:
         assert yhat is not None
         p = yhat if clip is None else np.clip(yhat, clip, 1.0 - clip)
@@ -174,10 +225,31 @@ def categorical_cross_entropy(
         weights = (1.0 - label_smoothing) * y + label_smoothing / y.shape[1]
         details["y_smoothed"] = weights
         details["label_smoothing"] = label_smoothing
+    divisor = log_divisor(log_base)
     nats = -np.sum(_xlogy(weights, log_p), axis=1)
-    terms = nats / log_divisor(log_base)
-    warnings = _infinite_term_warnings(
-        terms, "the target puts weight on a class predicted with probability 0, and log 0 = −∞"
+    with np.errstate(over="ignore"):  # bits of 1.7e308 nats: beyond float64, warned about
+        terms = nats / divisor
+    zero = (weights != 0) & np.isneginf(log_p)
+    if logits is not None:
+        over = _overflowed(log_p, logits, weights)
+        zero &= ~over
+        if over.any():
+            # A weighted class whose logit is more than the float64 range below the top
+            # one: its log-probability (−2e308, say) overflows, the loss need not. Those
+            # rows are summed in halves, then doubled (∞ only if the loss itself is).
+            rows = over.any(axis=1)
+            assert top is not None and lse is not None
+            half = _half_log_softmax(logits[rows], top[rows], lse[rows])
+            half_nats = -np.sum(_xlogy(weights[rows], half), axis=1)
+            with np.errstate(over="ignore"):
+                terms[rows] = 2.0 * (half_nats / divisor)
+            # For the working: ln ŷ of those cells is 2 × this (beyond float64, shown so).
+            details["overflowed"] = over
+            details["half_log_p"] = _half_log_softmax(logits, top, lse)
+    warnings = _zero_or_beyond(
+        terms,
+        zero.any(axis=1),
+        "the target puts weight on a class predicted with probability 0, and log 0 = −∞",
     )
     return reduce_terms(
         loss, terms, reduction, log_base=log_base, warnings=warnings, details=details
@@ -222,6 +294,21 @@ def hinge(
     )
 
 
+def _margin_sum(margin: float, true_score: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Return margin − s_y + s_j, ±∞ only where the exact value is beyond float64.
+
+    Scores ±1e308 overflow the direct sum (1 − (−1e308) + 1e308); a sum of quarters never
+    does, and scaled back by 4 it overflows exactly when the true value is too large.
+    """
+    with np.errstate(over="ignore"):
+        direct = margin - true_score + other
+        over = np.isinf(direct)
+        if over.any():
+            quarters = 4.0 * ((margin / 4 - true_score / 4) + other / 4)
+            direct = np.where(over, quarters, direct)
+    return direct
+
+
 def multiclass_hinge(
     target: np.ndarray,
     scores: np.ndarray,
@@ -241,24 +328,36 @@ def multiclass_hinge(
     n, c = scores.shape
     if target.shape != (n,):
         raise ValueError(f"shape mismatch: {target.shape[0]} targets for {n} rows of scores")
+    if multiclass not in ("crammer-singer", "weston-watkins"):
+        raise ValueError(f"multiclass must be crammer-singer or weston-watkins, got {multiclass!r}")
     rows = np.arange(n)
     true_score = scores[rows, target]
     others = scores.copy()
     others[rows, target] = -np.inf
+    rival = np.argmax(others, axis=1)
     if multiclass == "crammer-singer":
-        rival = np.argmax(others, axis=1)
-        hinges = np.maximum(margin - true_score + others[rows, rival], 0.0)
-        terms = hinges * hinges if squared else hinges
+        hinges = np.maximum(_margin_sum(margin, true_score, others[rows, rival]), 0.0)
+        with np.errstate(over="ignore"):  # a square beyond float64 is ∞, and warned about
+            terms = hinges * hinges if squared else hinges
         per_class = None
-    elif multiclass == "weston-watkins":
-        rival = np.argmax(others, axis=1)
-        per_class = np.maximum(margin - true_score[:, None] + scores, 0.0)
-        per_class[rows, target] = 0.0
-        if squared:
-            per_class = per_class * per_class
-        terms = per_class.sum(axis=1) / c
     else:
-        raise ValueError(f"multiclass must be crammer-singer or weston-watkins, got {multiclass!r}")
+        per_class = np.maximum(_margin_sum(margin, true_score[:, None], scores), 0.0)
+        per_class[rows, target] = 0.0
+        with np.errstate(over="ignore"):
+            if squared:
+                per_class = per_class * per_class
+            terms = per_class.sum(axis=1) / c
+        big = np.isinf(terms)
+        if big.any():
+            # A sum beyond float64 whose mean over the C classes need not be: add quarters
+            # of the hinges (which never overflow), divided by C, and scale back.
+            quarter = np.maximum(margin / 4 - true_score[big, None] / 4 + scores[big] / 4, 0.0)
+            quarter[np.arange(quarter.shape[0]), target[big]] = 0.0
+            with np.errstate(over="ignore"):
+                if squared:
+                    terms[big] = 16.0 * np.sum(quarter * (quarter / c), axis=1)
+                else:
+                    terms[big] = 4.0 * np.sum(quarter / c, axis=1)
     details = {
         "target": target,
         "scores": scores,

@@ -53,6 +53,29 @@ def log_divisor(log_base: str) -> float:
     return 1.0 if log_base == "e" else math.log(float(log_base))
 
 
+def exact_sum(values: Any, divisor: int = 1) -> float:
+    """Return Σ values / divisor, ±∞ only where the true sum is beyond float64 or a value is.
+
+    numpy's sum of finite values can overflow on the way (1.7e308 + 1.7e308 − 1.7e308,
+    or ∞ − ∞ between its partial sums) when the total would not: such sums are taken
+    again on the values scaled by a power of two. An infinite value makes the sum that
+    infinity; +∞ and −∞ together have no sum (ValueError).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(np.sum(values))
+    if math.isfinite(total):
+        return total / divisor if divisor != 1 else total
+    if np.isinf(values).any():
+        if np.isposinf(values).any() and np.isneginf(values).any():
+            raise ValueError("the terms are +∞ and −∞ at once: their sum is undefined")
+        return math.inf if np.isposinf(values).any() else -math.inf
+    exponent = math.frexp(float(np.max(np.abs(values))))[1]
+    with np.errstate(over="ignore", under="ignore"):
+        scaled = float(np.sum(np.ldexp(values, -exponent))) / divisor
+        return float(np.ldexp(scaled, exponent))
+
+
 def reduce_terms(
     loss: str,
     terms: np.ndarray,
@@ -68,12 +91,11 @@ def reduce_terms(
     if terms.size == 0:
         raise ValueError("there are no terms to reduce")
     warnings = list(warnings)
-    with np.errstate(over="ignore"):  # an overflowing sum is reported below, not printed
-        total = float(np.sum(terms))
+    total = exact_sum(terms)
     mean = total / terms.size
     if math.isinf(total) and np.isfinite(terms).all():
-        # Finite terms whose sum overflows: the mean still exists, so take it term by term.
-        mean = float(np.sum(terms / terms.size))
+        # Finite terms whose sum overflows: the mean still exists, so take it scaled.
+        mean = exact_sum(terms, divisor=terms.size)
         warnings.append(f"the sum of the terms overflows float64 (the mean is {mean:.6g})")
     value: float | np.ndarray
     if reduction == "mean":

@@ -9,8 +9,22 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rnnloss_cli.core.elementwise import _infinite_term_warnings, _xlogy, as_log_probs
-from rnnloss_cli.core.result import LossResult, log_divisor, reduce_terms
+from rnnloss_cli.core.elementwise import (
+    _half_log_softmax,
+    _infinite_term_warnings,
+    _log_softmax_parts,
+    _overflowed,
+    _xlogy,
+    _zero_or_beyond,
+    as_log_probs,
+)
+from rnnloss_cli.core.result import (
+    LossResult,
+    exact_sum,
+    index_label,
+    log_divisor,
+    reduce_terms,
+)
 
 FLOAT32_EPS = float(np.finfo(np.float32).eps)  # PyTorch's REINFORCE example adds this
 
@@ -34,26 +48,49 @@ def sequence_cross_entropy(
     """
     if not mask.any():
         raise ValueError("every position is padding: there is no token to score")
-    log_probs = as_log_probs(log_probs, kind)  # `kind`: yhat, log_probs or logits
     batch, _steps = target.shape
     safe = np.where(mask, target, 0)
+    divisor = log_divisor(log_base)
+    if kind == "logits":
+        logits = log_probs
+        log_probs, top, lse = _log_softmax_parts(logits, axis=2)
+    else:
+        log_probs = as_log_probs(log_probs, kind)  # `kind`: yhat or log_probs
     picked = np.take_along_axis(log_probs, safe[:, :, None], axis=2)[:, :, 0]
     nats = np.where(mask, -picked, 0.0)
-    divisor = log_divisor(log_base)
-    per_sequence = [nats[b, mask[b]] / divisor for b in range(batch)]
+    with np.errstate(over="ignore"):  # bits of 1.7e308 nats: beyond float64, warned about
+        scaled = nats / divisor
+    zero = np.isneginf(picked)
+    overflow: dict[str, np.ndarray] = {}
+    if kind == "logits":
+        chosen = np.take_along_axis(logits, safe[:, :, None], axis=2)
+        over = _overflowed(picked, chosen[:, :, 0], mask)
+        if over.any():
+            # The target's logit is more than the float64 range below the top one: its
+            # −log ŷ (2e308, say) is computed in halves, ∞ only if it is beyond float64
+            # in the log base asked for (log₁₀ of it is 8.7e307).
+            half = _half_log_softmax(chosen, top, lse)[:, :, 0]
+            with np.errstate(over="ignore"):
+                scaled = np.where(over, 2.0 * (-half / divisor), scaled)
+                nats = np.where(over, 2.0 * -half, nats)
+            overflow = {"overflowed": over, "half_log_p": half}
+            zero &= ~over
+    per_sequence = [scaled[b, mask[b]] for b in range(batch)]
     terms = np.concatenate(per_sequence)
-    mean_nats = float(np.sum(nats[mask])) / int(mask.sum())
-    with np.errstate(over="ignore"):
-        perplexity = math.exp(mean_nats) if mean_nats < 709.0 else math.inf
-    warnings = _infinite_term_warnings(
-        terms, "the target token has predicted probability 0, and log 0 = −∞"
+    mean_nats = exact_sum(nats[mask], divisor=int(mask.sum()))
+    perplexity = math.exp(mean_nats) if mean_nats < 709.0 else math.inf
+    subtotals = [exact_sum(part) for part in per_sequence]
+    warnings = _zero_or_beyond(
+        terms, zero[mask], "the target token has predicted probability 0, and log 0 = −∞"
     )
     details = {
         "target": target,
         "mask": mask,
         "p": np.exp(picked),
+        "log_p": picked,  # finite where ŷ underflows to 0 (logits 0 and −800)
+        **overflow,  # where log ŷ is beyond float64 (−2e308): where, and half of it
         "per_sequence": per_sequence,
-        "subtotals": [float(np.sum(s)) for s in per_sequence],
+        "subtotals": subtotals,
         "perplexity": perplexity,
         "classes": log_probs.shape[-1],
     }
@@ -74,6 +111,29 @@ def reward_to_go(rewards: np.ndarray, gamma: float) -> np.ndarray:
         running = rewards[t] + gamma * running
         out[t] = running
     return out
+
+
+def _mean(values: np.ndarray) -> float:
+    """Return the mean of finite values; values near 1e308 overflow when summed, so they
+    are averaged scaled by their largest magnitude."""
+    scale = float(np.max(np.abs(values))) if np.isfinite(values).all() else 1.0
+    scale = scale or 1.0
+    return float(np.mean(values / scale)) * scale
+
+
+def _exponent(rewards: np.ndarray, baseline: float | str | None) -> int:
+    """Return e such that every reward (and a numeric baseline) divided by 2^e is below 1."""
+    largest = float(np.max(np.abs(rewards)))
+    if baseline is not None and baseline != "mean":
+        largest = max(largest, abs(float(baseline)))
+    return math.frexp(largest)[1]
+
+
+def _listed(names: list[str], limit: int = 6) -> str:
+    """Return `a, b and c`, the middle of a long list counted."""
+    if len(names) > limit:
+        names = [*names[: limit - 1], f"{len(names) - limit + 1:,} more"]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def reinforce(
@@ -99,44 +159,98 @@ def reinforce(
     if rewards.shape != log_probs.shape:
         raise ValueError(f"{rewards.size} rewards for {log_probs.size} action probabilities")
     log_probs = as_log_probs(log_probs, kind)  # `kind`: probs or log_probs
-    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported as a warning
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is worked again below
         g = reward_to_go(rewards, gamma) if returns == "reward-to-go" else rewards.copy()
         advantages = g.copy()
         baseline_value = None
         if baseline is not None:
-            # The mean of values near 1e308 overflows when summed: average them scaled.
-            scale = float(np.max(np.abs(g))) if np.isfinite(g).all() else 1.0
-            scale = scale or 1.0
-            mean_g = float(np.mean(g / scale)) * scale
-            baseline_value = mean_g if baseline == "mean" else float(baseline)
+            baseline_value = _mean(g) if baseline == "mean" else float(baseline)
             advantages = advantages - baseline_value
+    # Returns, a baseline or advantages beyond float64 (the reward-to-go of two rewards of
+    # 1e308, or 1e308 − (−1e308)) are worked again from the rewards scaled by 2^−e. They
+    # are shown as ±∞, but the terms, the mean baseline and the standardised advantages
+    # computed from the scaled values are exact: ∞ only where float64 cannot hold them.
+    exponent = 0
+    scaled_advantages = None
+    overflowed = []
+    if not (np.isfinite(advantages).all() and math.isfinite(baseline_value or 0.0)):
+        exponent = _exponent(rewards, baseline)
+        with np.errstate(under="ignore"):
+            g_scaled = np.ldexp(rewards, -exponent)
+        if returns == "reward-to-go":
+            g_scaled = reward_to_go(g_scaled, gamma)
+        scaled_advantages = g_scaled
+        with np.errstate(over="ignore", invalid="ignore"):
+            g = np.where(np.isfinite(g), g, np.ldexp(g_scaled, exponent))
+        overflowed = [f"G{index_label(int(t))}" for t in np.flatnonzero(np.isinf(g))]
+        with np.errstate(over="ignore", invalid="ignore"):
+            if baseline is not None:
+                if baseline == "mean":
+                    b_scaled = _mean(g_scaled)
+                else:
+                    b_scaled = float(np.ldexp(float(baseline), -exponent))
+                scaled_advantages = g_scaled - b_scaled
+                if not math.isfinite(baseline_value or 0.0):
+                    baseline_value = float(np.ldexp(b_scaled, exponent))
+                    if math.isinf(baseline_value):
+                        overflowed.append("the baseline b")
+                direct = g - baseline_value
+            else:
+                direct = g
+            advantages = np.where(
+                np.isfinite(direct), direct, np.ldexp(scaled_advantages, exponent)
+            )
+        if not normalize:  # (standardised, the advantages shown are all finite)
+            overflowed += [f"A{index_label(int(t))}" for t in np.flatnonzero(np.isinf(advantages))]
     std = None
     if normalize:
         if advantages.size < 2:
             raise ValueError("normalize needs at least 2 time steps (a standard deviation)")
         # Standardise on values scaled to at most 1, so that extreme returns (1e308) do not
         # overflow the squares of the standard deviation; the result is the same.
-        scale = float(np.max(np.abs(advantages))) or 1.0
-        scaled = advantages / scale
+        source, extra = advantages, 0
+        if not np.isfinite(advantages).all():
+            assert scaled_advantages is not None
+            source, extra = scaled_advantages, exponent
+        scale = float(np.max(np.abs(source))) or 1.0
+        scaled = source / scale
         mean = float(np.mean(scaled))
         std = float(np.std(scaled, ddof=1))
-        advantages = (scaled - mean) / (std + FLOAT32_EPS / scale)
-        std *= scale
+        with np.errstate(under="ignore"):  # ε in the units of `scaled`
+            eps = float(np.ldexp(FLOAT32_EPS / scale, -extra))
+        denominator = std + eps
+        # Equal returns have std 0 and (A − mean) exactly 0: their standardisation is 0,
+        # even where ε vanishes beside a scale beyond float64 (not 0 / 0).
+        advantages = (scaled - mean) / denominator if denominator else np.zeros_like(scaled)
+        with np.errstate(over="ignore"):  # the std of returns beyond float64 is ∞
+            std = float(np.ldexp(std * scale, extra))
+    divisor = log_divisor(log_base)
     with np.errstate(over="ignore", invalid="ignore"):
-        weighted = _xlogy(advantages, log_probs) / log_divisor(log_base)
+        weighted = _xlogy(advantages, log_probs) / divisor
+        beyond = np.isinf(advantages)
+        if beyond.any():
+            # A beyond float64: its term from the scaled A, then scaled back (0 when log π
+            # is 0, ∞ only when the term itself is beyond float64).
+            assert scaled_advantages is not None
+            exact = np.ldexp(_xlogy(scaled_advantages, log_probs) / divisor, exponent)
+            weighted = np.where(beyond, exact, weighted)
     terms = -weighted
     if np.isposinf(terms).any() and np.isneginf(terms).any():
         raise ValueError("the terms are +∞ and −∞ at once: their sum is undefined")
     warnings = []
+    if overflowed:
+        warnings.append(
+            f"float64 overflows at {_listed(overflowed)} (shown as ±∞): the terms are worked "
+            f"from the rewards scaled by 2^−{exponent}, exact wherever float64 can hold them"
+        )
     for t in np.nonzero(np.isinf(terms))[0]:
         why = (
             "the action taken has probability 0, and log 0 = −∞"
             if np.isneginf(log_probs[t])
-            else "its return overflows float64"
+            else "A·log π overflows float64"
         )
         warnings.append(f"term {t + 1} (at [{t}]) is infinite: {why}")
-    with np.errstate(over="ignore"):
-        objective = float(np.sum(weighted))
+    objective = exact_sum(weighted)
     details = {
         "rewards": rewards,
         "returns_before_baseline": g,

@@ -14,6 +14,7 @@ from rnnloss_cli.problems.values import (
     check_unique,
     did_you_mean,
     fmt,
+    infinities,
     parse_array,
     parse_number,
     printable,
@@ -399,9 +400,7 @@ def _validate_matrix(r: Reader, matrix_key: str, method: str | None, trellis: bo
     label, label_is_string = _label(r, one_char, alphabet)
     _check_label(label, blank, alphabet, "place in the alphabet")
 
-    matrix = parse_array(
-        r.data[matrix_key], matrix_key, ndims=(2, 1), allow_neg_inf=matrix_key == "log_probs"
-    )
+    matrix = parse_array(r.data[matrix_key], matrix_key, ndims=(2, 1), **infinities(matrix_key))
     if matrix.ndim == 1:
         matrix = matrix.reshape(1, -1)
     frames, width = matrix.shape

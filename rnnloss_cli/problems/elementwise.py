@@ -16,6 +16,7 @@ from rnnloss_cli.problems.values import (
     check_unique,
     did_you_mean,
     fmt,
+    infinities,
     key_at,
     parse_number,
     positions,
@@ -54,7 +55,7 @@ def _validate_bce(r: Reader) -> Validated:
     pred_key = r.one_of("bce", "yhat", "logits")
     y = r.array("y")
     check_range(y, "y", "target", 0.0, 1.0)
-    pred = r.array(pred_key)
+    pred = r.array(pred_key, **infinities(pred_key))  # logits ±∞: σ is 0 or 1 exactly
     same_shape(y, "y", pred, pred_key)
     if pred_key == "yhat":
         check_range(pred, "yhat", "probability", 0.0, 1.0)
@@ -196,7 +197,7 @@ def _parse_targets(r: Reader, classes: list[str] | None, n_classes: int) -> tupl
 def _validate_classification(r: Reader, loss: str) -> Validated:
     target_key = r.one_of(loss, "target", "y")
     pred_key = r.one_of(loss, "yhat", "log_probs", "logits")
-    pred = r.array(pred_key, allow_neg_inf=pred_key == "log_probs")
+    pred = r.array(pred_key, **infinities(pred_key))
     single = pred.ndim == 1
     pred2 = pred.reshape(1, -1) if single else pred
     n, n_classes = pred2.shape

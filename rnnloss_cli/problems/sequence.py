@@ -13,6 +13,7 @@ from rnnloss_cli.problems.values import (
     check_prediction,
     did_you_mean,
     fmt,
+    infinities,
     parse_array,
     parse_array3,
     parse_number,
@@ -80,7 +81,7 @@ def validate_sequence(r: Reader) -> Validated:
     """Return the inputs of `sequence_cross_entropy`: targets, log-probabilities, mask."""
     r.require("sequence", "target")
     pred_key = r.one_of("sequence", "yhat", "log_probs", "logits")
-    pred = parse_array3(r.data[pred_key], pred_key, allow_neg_inf=pred_key == "log_probs")
+    pred = parse_array3(r.data[pred_key], pred_key, **infinities(pred_key))
     single = pred.ndim == 2
     pred3 = pred[None] if single else pred
     batch, steps, n_classes = pred3.shape

@@ -184,8 +184,14 @@ def parse_array(
     *,
     ndims: tuple[int, ...] = (1, 2),
     allow_neg_inf: bool = False,
+    allow_inf: bool = False,
 ) -> np.ndarray:
-    """Return a 1-D or 2-D float64 array from a list, a list of rows, or `"1,2;3,4"` text."""
+    """Return a 1-D or 2-D float64 array from a list, a list of rows, or `"1,2;3,4"` text.
+
+    Infinities are refused unless `allow_neg_inf` (−∞: a log-probability of 0, a masked
+    logit) or `allow_inf` (either sign) says otherwise.
+    """
+    allowed = {"allow_neg_inf": allow_neg_inf, "allow_inf": allow_inf}
     rows: Any = value
     if isinstance(value, str):
         text = value.strip().translate(TYPED_FORMS)  # `−1,１` and `1;２` split as ASCII
@@ -204,7 +210,7 @@ def parse_array(
         raise ProblemError(f"expected a list of numbers, got {shown(value)}", key=key)
     if not rows:
         raise ProblemError("is empty: give at least one number", key=key)
-    fast = _plain_array(rows, ndims, allow_neg_inf) if rows is value else None
+    fast = _plain_array(rows, ndims, allow_neg_inf, allow_inf) if rows is value else None
     if fast is not None:
         return fast
 
@@ -228,7 +234,7 @@ def parse_array(
                 raise ProblemError("is an empty row", key=row_key)
             out_rows.append(
                 [
-                    parse_number(v, f"{row_key}[{j}]", allow_neg_inf=allow_neg_inf)
+                    parse_number(v, f"{row_key}[{j}]", **allowed)
                     if not isinstance(v, list)
                     else _too_deep(f"{row_key}[{j}]")
                     for j, v in enumerate(row)
@@ -245,7 +251,7 @@ def parse_array(
     if 1 not in ndims:
         raise ProblemError("expected a matrix (a list of rows)", key=key)
     return np.array(
-        [parse_number(v, f"{key}[{i}]", allow_neg_inf=allow_neg_inf) for i, v in enumerate(rows)],
+        [parse_number(v, f"{key}[{i}]", **allowed) for i, v in enumerate(rows)],
         dtype=np.float64,
     )
 
@@ -253,7 +259,9 @@ def parse_array(
 _PLAIN_NUMBERS = frozenset({int, float})
 
 
-def _plain_array(rows: list, ndims: tuple[int, ...], allow_neg_inf: bool) -> np.ndarray | None:
+def _plain_array(
+    rows: list, ndims: tuple[int, ...], allow_neg_inf: bool, allow_inf: bool = False
+) -> np.ndarray | None:
     """numpy's own conversion of the usual input, a list (or a rectangular list of lists)
     of plain ints and floats, all finite; None for anything else, which the value-by-value
     path then reads or names the exact position of the fault in.
@@ -279,8 +287,10 @@ def _plain_array(rows: list, ndims: tuple[int, ...], allow_neg_inf: bool) -> np.
     except (OverflowError, ValueError, TypeError):
         return None
     finite = np.isfinite(array)
-    if not finite.all() and not (allow_neg_inf and (array[~finite] == -np.inf).all()):
-        return None
+    if not finite.all():
+        odd = array[~finite]
+        if np.isnan(odd).any() or not (allow_inf or (allow_neg_inf and (odd < 0).all())):
+            return None
     return array
 
 
@@ -454,7 +464,38 @@ def check_prediction(values: np.ndarray, key: str, *, rows: bool = True) -> list
         check_range(values, key, "log-probability", -math.inf, 1e-9)
         if rows:
             return row_sum_warnings(np.exp(values), key, "probabilities exp(log_probs)")
+    if key == "logits":
+        check_logits(values, key)
     return []
+
+
+# Keys whose values may hold infinities: −∞ a log-probability of 0 or a masked logit
+# (softmax gives it probability 0, as PyTorch and optax do); bce's logits also +∞ (σ = 1).
+def infinities(key: str) -> dict[str, bool]:
+    """Return the parse_array options for the infinities `key` may hold."""
+    if key == "logits":
+        return {"allow_inf": True}  # +∞ is then refused with a reason (check_logits)
+    return {"allow_neg_inf": key == "log_probs"}
+
+
+def check_logits(values: np.ndarray, key: str) -> None:
+    """Refuse the logits that softmax cannot take: +∞ (its shift by the row's maximum is
+    ∞ − ∞), and a row (or, 1-D, the one row) that is −∞ everywhere. A −∞ among finite
+    logits masks its class."""
+    positive = np.isposinf(values)
+    if positive.any():
+        raise ProblemError(
+            "+∞ is not a logit softmax can take (∞ − ∞ is undefined): mask a class with −∞, "
+            "or give a large finite logit",
+            key=key_at(key, positions(positive)[0]),
+        )
+    dead = np.isneginf(values).all(axis=-1)
+    if dead.any():
+        where = key_at(key, positions(np.atleast_1d(dead))[0]) if values.ndim > 1 else key
+        raise ProblemError(
+            "is −∞ everywhere: softmax is undefined (−∞ masks a class; leave one finite)",
+            key=where,
+        )
 
 
 def check_unique(names: list[str], key: str) -> None:
@@ -468,7 +509,9 @@ def check_unique(names: list[str], key: str) -> None:
         seen[name] = i
 
 
-def parse_array3(value: Any, key: str, *, allow_neg_inf: bool = False) -> np.ndarray:
+def parse_array3(
+    value: Any, key: str, *, allow_neg_inf: bool = False, allow_inf: bool = False
+) -> np.ndarray:
     """Return a 2-D or 3-D array: a matrix, or a list of matrices (inline, split by `|`)."""
     if isinstance(value, str):
         value = value.translate(TYPED_FORMS)  # a fullwidth ｜ separates as | does
@@ -484,11 +527,15 @@ def parse_array3(value: Any, key: str, *, allow_neg_inf: bool = False) -> np.nda
         )
     )
     if not is_batch:
-        return parse_array(value, key, ndims=(2,), allow_neg_inf=allow_neg_inf)
+        return parse_array(value, key, ndims=(2,), allow_neg_inf=allow_neg_inf, allow_inf=allow_inf)
     matrices = [
         np.atleast_2d(
             parse_array(
-                item, f"{key}[{b}]", ndims=(1, 2) if forced else (2,), allow_neg_inf=allow_neg_inf
+                item,
+                f"{key}[{b}]",
+                ndims=(1, 2) if forced else (2,),
+                allow_neg_inf=allow_neg_inf,
+                allow_inf=allow_inf,
             )
         )
         for b, item in enumerate(value)

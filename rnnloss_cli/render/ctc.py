@@ -112,7 +112,9 @@ def _shade(value: float, top: float) -> str:
         return "grey37"
     if math.isinf(top):  # lecture-mode values beyond float64: only the infinite ones lead
         return "bold yellow" if math.isinf(value) else "grey42"
-    ratio = math.log10(value / top)
+    # The ratio of the logarithms, not the logarithm of the ratio: 5e−324 / 2 underflows
+    # to 0, whose logarithm does not exist (log10 of a subnormal is exact enough).
+    ratio = math.log10(value) - math.log10(top)
     if ratio > -0.3:
         return "bold yellow"
     if ratio > -1:

@@ -40,6 +40,19 @@ def paren(x: Any, digits: int = 6) -> str:
     return f"({text})" if text.startswith(MINUS) else text
 
 
+def log_of(
+    p: float, log: str, divisor: float, log_p: float | None = None, half: float | None = None
+) -> str:
+    """Return a logarithm for the working: `ln(0.25)`; where ŷ underflows to 0 but its
+    logarithm `log_p` (natural) is finite, that value, `(−800)`; where even the logarithm
+    is beyond float64 (−2e308), twice its `half`, `2·(−1e+308)`."""
+    if half is not None:
+        return f"2·{paren(float(half) / divisor)}"  # (Python floats: ∞, not a warning)
+    if p == 0 and log_p is not None and math.isfinite(log_p):
+        return f"({num(float(log_p) / divisor)})"
+    return f"{log}({num(p)})"
+
+
 def elide(values: Sequence[Any], limit: int, head: int, tail: int) -> list[Any]:
     """Return the items of `values` shown: all, or, when there are more than `limit`, the
     first `head` and the last `tail` around None (the middle left out). Rows, columns and

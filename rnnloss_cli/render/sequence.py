@@ -13,7 +13,17 @@ import numpy as np
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from rnnloss_cli.render.numbers import LazyRows, elide, listing, log_name, num, paren, vector
+from rnnloss_cli.core.result import log_divisor
+from rnnloss_cli.render.numbers import (
+    LazyRows,
+    elide,
+    listing,
+    log_name,
+    log_of,
+    num,
+    paren,
+    vector,
+)
 from rnnloss_cli.solver import Solution
 
 Rows = tuple[list[str], list[str], Sequence[list[str]]]
@@ -81,12 +91,16 @@ def sequence_rows(solution: Solution) -> Rows:
     steps = d["target"].shape[1]
     real = np.flatnonzero(d["mask"])  # the k-th term is the k-th unpadded position
 
+    divisor = log_divisor(result.log_base or "e")
+
     def row(k: int) -> list[str]:
         b, t = divmod(int(real[k]), steps)
         p = d["p"][b, t]
         position = str(t + 1) if batch == 1 else f"({b + 1}, {t + 1})"
         token = _token(int(d["target"][b, t]), classes)
-        return [position, token, num(p), f"−{log}({num(p)})", num(result.terms[k])]
+        half = d["half_log_p"][b, t] if "overflowed" in d and d["overflowed"][b, t] else None
+        logarithm = log_of(float(p), log, divisor, float(d["log_p"][b, t]), half)
+        return [position, token, num(p), f"−{logarithm}", num(result.terms[k])]
 
     return formula, headers, LazyRows(real.size, row)
 

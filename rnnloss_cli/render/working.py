@@ -17,6 +17,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from rnnloss_cli.core.result import log_divisor
 from rnnloss_cli.render import sequence as seq
 from rnnloss_cli.render.numbers import (
     LazyRows,
@@ -24,6 +25,7 @@ from rnnloss_cli.render.numbers import (
     elide,
     listing,
     log_name,
+    log_of,
     num,
     paren,
     sum_expression,
@@ -315,17 +317,25 @@ def _cross_entropy_rows(solution: Solution) -> seq.Rows:
         ["i", "target", "ŷ[target]", "working", "term"] if one_hot else ["i", "working", "term"]
     )
 
+    divisor = log_divisor(result.log_base or "e")
+
+    def logarithm(i: int, c: int) -> str:
+        """log ŷ[i, c] as substituted: its value where ŷ underflows to 0 (see log_of)."""
+        log_p = d["log_p"][i, c] if "log_p" in d else None
+        half = d["half_log_p"][i, c] if "overflowed" in d and d["overflowed"][i, c] else None
+        return log_of(float(d["p"][i, c]), log, divisor, log_p, half)
+
     def row(i: int) -> list[str]:
         p = d["p"][i]
         if one_hot:
             t = display["target"][i]
             label = classes[t] if classes else str(t)
             given = clipped(float(d["yhat"][i, t]), clip) if clip is not None else num(p[t])
-            return [str(i + 1), label, given, f"−{log}({num(p[t])})", num(result.terms[i])]
+            return [str(i + 1), label, given, f"−{logarithm(i, t)}", num(result.terms[i])]
         # Soft targets: one line per class that has weight, y_c·log ŷ_c.
         nonzero = [int(c) for c in np.flatnonzero(weights[i])]
         shown = elide(nonzero, 6, 3, 2)
-        parts = ["…" if c is None else f"{num(weights[i, c])}·{log}({num(p[c])})" for c in shown]
+        parts = ["…" if c is None else f"{num(weights[i, c])}·{logarithm(i, c)}" for c in shown]
         return [str(i + 1), "−( " + "\n + ".join(parts) + " )", num(result.terms[i])]
 
     rows = LazyRows(weights.shape[0], row)
