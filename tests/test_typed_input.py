@@ -363,16 +363,22 @@ def test_a_yaml_error_that_is_not_a_tab_keeps_its_message():
 # --- piped input without `-` -------------------------------------------------------------
 
 
-def _run(*args: str, stdin) -> subprocess.CompletedProcess[str]:
+def _run(*args: str, stdin, **settings) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "rnnloss_cli", *args],
         stdin=stdin,
+        **settings,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
         cwd=ROOT,
     )
+
+
+def _piped(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run `echo PROBLEM | rnnloss ARGS`: standard input is a pipe."""
+    return _run(*args, stdin=None, input="loss: hinge\ny: [1]\nyhat: [1]\n")
 
 
 PIPED = (
@@ -386,27 +392,13 @@ def test_piped_input_without_dash_says_to_pass_dash(tmp_path):
     path = write_problem(tmp_path, "loss: hinge\ny: [1]\nyhat: [1]\n")
     with open(path, "rb") as handle:  # `rnnloss hinge < p.yaml`
         redirected = _run("hinge", stdin=handle)
-    piped = subprocess.run(
-        [sys.executable, "-m", "rnnloss_cli", "hinge"],
-        input="loss: hinge\ny: [1]\nyhat: [1]\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    piped = _piped("hinge")
     for done in (redirected, piped):
         assert (done.returncode, done.stdout, done.stderr) == (2, "", PIPED)
 
 
 def test_solve_with_piped_input_and_no_paths_says_to_pass_dash():
-    piped = subprocess.run(
-        [sys.executable, "-m", "rnnloss_cli", "solve"],
-        input="loss: hinge\ny: [1]\nyhat: [1]\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    piped = _piped("solve")
     assert piped.returncode == 2
     assert piped.stderr.endswith("(standard input is not read without -: run `rnnloss solve -`)\n")
     alone = _run("solve", stdin=subprocess.DEVNULL)
