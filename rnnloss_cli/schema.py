@@ -5,6 +5,13 @@ reductions, log bases, methods and rules — so it cannot drift from what `rnnlo
 (a test checks that every key the validator knows has a schema here). The validator stays
 the authority on everything a schema cannot say (shapes that must agree, ranges of
 probabilities); the schema gives an editor completion, types and enumerations.
+
+It is shaped so that a validator's best error names what is wrong. A problem is
+dispatched on its `loss` with `if`/`then` (one branch per loss, its aliases included), not
+an `anyOf` of every loss, whose only message is "is not valid under any of the given
+schemas"; each loss's sub-schema lists its keys with `additionalProperties: false`, so an
+unknown key is reported as such; and each key's alternatives are a list of types, not an
+`anyOf`, so a wrong type or choice is reported at that key.
 """
 
 from __future__ import annotations
@@ -23,44 +30,77 @@ from rnnloss_cli.problems import (
     MAX_TITLE,
     REDUCTIONS,
 )
-from rnnloss_cli.problems.ctc import ALIGNMENT_KEYS, METHODS
+from rnnloss_cli.problems.ctc import ALIGNMENT_KEYS, CTC_REDUCTIONS, METHODS
 from rnnloss_cli.problems.elementwise import MULTICLASS
 from rnnloss_cli.problems.sequence import RETURNS
 from rnnloss_cli.problems.values import MAX_NAME
 
+# Each value schema is one `type` list (its keywords such as `items` or `minimum` apply
+# only to values of their type), never an `anyOf`: a wrong value is then reported as
+# "… is not of type 'array', 'string', 'number'" at its key.
 NUMBER: dict[str, Any] = {"type": ["number", "string"], "description": "a number"}
 VECTOR: dict[str, Any] = {
     "description": 'numbers: a list, or text such as "1,-1,1"',
-    "anyOf": [{"type": "array", "items": NUMBER, "minItems": 1}, {"type": "string"}, NUMBER],
+    "type": ["array", "string", "number"],
+    "items": NUMBER,
+    "minItems": 1,
 }
 MATRIX: dict[str, Any] = {
     "description": 'rows of numbers: a list of lists, or text such as "0.7,0.3; 0.2,0.8"',
-    "anyOf": [
-        {"type": "array", "items": {"anyOf": [VECTOR, {"type": "array"}]}, "minItems": 1},
-        {"type": "string"},
-    ],
+    "type": ["array", "string"],
+    "items": {"type": ["array", "string", "number"]},
+    "minItems": 1,
 }
-ARRAY = {
+ARRAY: dict[str, Any] = {
     "description": "numbers, rows of numbers, or (sequence) a batch of matrices",
-    "anyOf": [MATRIX, VECTOR],
+    "type": ["array", "string", "number"],
+    "items": {"type": ["array", "string", "number"]},
+    "minItems": 1,
 }
-SYMBOLS = {
-    "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": ["string", "integer"]}}]
-}
-FLAG = {"type": ["boolean", "string"], "description": "true or false"}
-INDICES = {
+SYMBOLS: dict[str, Any] = {"type": ["string", "array"], "items": {"type": ["string", "integer"]}}
+FLAG: dict[str, Any] = {"type": ["boolean", "string"], "description": "true or false"}
+INDICES: dict[str, Any] = {
     "description": "class indices (0-based) or class names; a row per sequence for a batch",
-    "anyOf": [{"type": "array"}, {"type": ["string", "integer"]}],
+    "type": ["array", "string", "integer"],
+}
+ALIGNMENT: dict[str, Any] = {
+    "description": "a path (a string of symbols, or a list), or a mapping with path and factors",
+    "type": ["string", "array", "object"],
+    "items": SYMBOLS["items"],
+    "properties": {"path": SYMBOLS, "factors": VECTOR},
+    "required": ["path"],
+    "additionalProperties": False,
 }
 
 
 def _ranged(description: str, **bounds: Any) -> dict[str, Any]:
     """A number within bounds (or text the validator reads as a number)."""
-    return {"anyOf": [{"type": "number", **bounds}, {"type": "string"}], "description": description}
+    return {"type": ["number", "string"], **bounds, "description": description}
 
 
-def _enum(values: tuple[str, ...], description: str) -> dict[str, Any]:
+def _enum(values: tuple[Any, ...], description: str) -> dict[str, Any]:
     return {"enum": list(values), "description": description}
+
+
+def _nullable(value: dict[str, Any]) -> dict[str, Any]:
+    """Return `value` that also allows null, which the validator reads as "not given"."""
+    if "enum" in value:
+        return {**value, "enum": [*value["enum"], None]}
+    if "type" in value:
+        types = value["type"] if isinstance(value["type"], list) else [value["type"]]
+        return {**value, "type": [*types, "null"]}
+    return {"anyOf": [value, {"type": "null"}]}
+
+
+def _names(loss: str) -> list[str]:
+    """Return the loss's name and its aliases."""
+    return [loss, *(alias for alias, target in ALIASES.items() if target == loss)]
+
+
+def _reductions(loss: str, *, term: bool) -> tuple[str, ...]:
+    """Return the reductions `loss` takes: CTC's own; a term's give a single value."""
+    choices = CTC_REDUCTIONS if loss == "ctc" else REDUCTIONS
+    return tuple(c for c in choices if not (term and c == "none"))
 
 
 def key_schemas() -> dict[str, dict[str, Any]]:
@@ -79,7 +119,7 @@ def key_schemas() -> dict[str, dict[str, Any]]:
             "a unit in its last decimal place)",
         },
         "reduction": _enum(REDUCTIONS, "how the terms are reduced"),
-        "log_base": {"enum": [*LOG_BASES, 2, 10], "description": "the logarithm's base"},
+        "log_base": _enum((*LOG_BASES, 2, 10), "the logarithm's base"),
         "y": {**ARRAY, "description": "targets"},
         "yhat": {**ARRAY, "description": "predictions (probabilities, or scores for hinge)"},
         "logits": {**ARRAY, "description": "logits instead of yhat (sigmoid/softmax applied)"},
@@ -91,10 +131,8 @@ def key_schemas() -> dict[str, dict[str, Any]]:
         "target": INDICES,
         "classes": {
             "description": "class names, in column order",
-            "anyOf": [
-                {"type": "array", "items": {"type": ["string", "number"], "maxLength": MAX_NAME}},
-                {"type": "string"},
-            ],
+            "type": ["array", "string"],
+            "items": {"type": ["string", "number"], "maxLength": MAX_NAME},
         },
         "clip": _ranged(
             "clip probabilities into [clip, 1 − clip]", exclusiveMinimum=0, exclusiveMaximum=0.5
@@ -109,12 +147,16 @@ def key_schemas() -> dict[str, dict[str, Any]]:
         "gamma": _ranged("discount in [0, 1] for reward-to-go", minimum=0, maximum=1),
         "returns": _enum(RETURNS, "the returns A_t start from"),
         "baseline": {
-            "anyOf": [{"type": "number"}, {"enum": ["mean"]}],
+            "type": ["number", "string"],
+            # text is mean, or a number written as text: a digit, no letters but an
+            # exponent's e, and no list separators
+            "pattern": "^(?:mean|[^A-Za-z,;]*[0-9][^A-Za-z,;]*(?:[eE][^A-Za-z,;]*)?)$",
             "description": "a number or mean",
         },
         "normalize": FLAG,
         "label": {
-            "anyOf": [*SYMBOLS["anyOf"], {"type": "integer"}],
+            "type": ["string", "array", "integer"],
+            "items": SYMBOLS["items"],
             "description": "the label: a string of symbols, or a list",
         },
         "blank": {
@@ -125,25 +167,17 @@ def key_schemas() -> dict[str, dict[str, Any]]:
         },
         "probabilities": {
             "description": "lecture mode: each symbol's value, every frame",
-            "anyOf": [{"type": "object", "additionalProperties": NUMBER}, {"type": "string"}],
+            "type": ["object", "string"],
+            "additionalProperties": NUMBER,
         },
         "alignments": {
             "description": "lecture mode: the listed paths",
             "type": "array",
-            "items": {
-                "anyOf": [
-                    SYMBOLS,
-                    {
-                        "type": "object",
-                        "properties": {"path": SYMBOLS, "factors": VECTOR},
-                        "required": ["path"],
-                        "additionalProperties": False,
-                    },
-                ]
-            },
+            "items": ALIGNMENT,
         },
         "frames": {
-            "anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}],
+            "type": ["integer", "string"],
+            "minimum": 1,
             "description": "T for the exact sum",
         },
         "alphabet": {**SYMBOLS, "description": "matrix mode: the symbols of the columns"},
@@ -160,26 +194,25 @@ def key_schemas() -> dict[str, dict[str, Any]]:
 
 
 def _loss_schema(loss: str, *, term: bool) -> dict[str, Any]:
+    """Return the keys of one loss (a problem's, or a custom term's), and no others."""
     keys = key_schemas()
-    names = [loss, *(alias for alias, target in ALIASES.items() if target == loss)]
     allowed = [
         k for k in (*COMMON_KEYS, *LOSS_KEYS[loss]) if not (term and k in ("expected", "tolerance"))
     ]
-    # null is "not given" to the validator, so it is allowed for every key but `loss`.
-    properties = {k: {"anyOf": [keys[k], {"type": "null"}]} for k in allowed}
-    properties["loss"] = {"enum": names, "description": keys["loss"]["description"]}
-    if loss in DEFAULT_REDUCTION:
-        properties["reduction"] = {
-            "anyOf": [keys["reduction"], {"type": "null"}],
-            "default": DEFAULT_REDUCTION[loss],
-        }
+    properties = {k: _nullable(keys[k]) for k in allowed}
+    properties["loss"] = {"enum": _names(loss), "description": keys["loss"]["description"]}
+    if "reduction" in properties:
+        reduction = _enum(_reductions(loss, term=term), keys["reduction"]["description"])
+        properties["reduction"] = _nullable(reduction)
+        if loss in DEFAULT_REDUCTION or loss == "ctc":
+            properties["reduction"]["default"] = DEFAULT_REDUCTION.get(loss, "sum")
     if loss not in LOG_BASE_LOSSES:
         properties.pop("log_base", None)
     if term:
         properties["weight"] = {**NUMBER, "description": "the term's weight (default 1)"}
         properties["name"] = {"type": ["string", "number"], "description": "the term's name"}
     return {
-        "title": loss,
+        "title": f"{loss} term" if term else loss,
         "type": "object",
         "properties": properties,
         "required": ["loss"],
@@ -187,10 +220,31 @@ def _loss_schema(loss: str, *, term: bool) -> dict[str, Any]:
     }
 
 
+def _dispatch(*, term: bool) -> dict[str, Any]:
+    """Return a problem (or a custom term) that takes the keys of the loss it names.
+
+    Each loss is an `if` on the `loss` key and a `then` of its keys: a validator reports the
+    errors of the named loss alone, and an unknown loss as the list of losses."""
+    suffix = "-term" if term else ""
+    names = [name for loss in LOSSES for name in _names(loss)]
+    return {
+        "type": "object",
+        "properties": {
+            "loss": {"enum": names, "description": f"the loss: one of {', '.join(LOSSES)}"}
+        },
+        "required": ["loss"],
+        "allOf": [
+            {
+                "if": {"properties": {"loss": {"enum": _names(loss)}}, "required": ["loss"]},
+                "then": {"$ref": f"#/$defs/{loss}{suffix}"},
+            }
+            for loss in LOSSES
+        ],
+    }
+
+
 def schema() -> dict[str, Any]:
     """Return the JSON Schema of a problem file: one problem, or a `problems:` list."""
-    problem = {"anyOf": [{"$ref": f"#/$defs/{loss}"} for loss in LOSSES]}
-    term = {"anyOf": [_loss_schema(loss, term=True) for loss in LOSSES]}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "rnnloss.schema.json",
@@ -200,9 +254,12 @@ def schema() -> dict[str, Any]:
             f"separated by --- are each one of these). Custom losses nest at most "
             f"{MAX_CUSTOM_DEPTH} deep; alignment keys: {', '.join(ALIGNMENT_KEYS)}."
         ),
-        "anyOf": [
-            {"$ref": "#/$defs/problem"},
-            {
+        "if": {"type": "object", "required": ["problems"]},
+        "then": {"$ref": "#/$defs/problem-list"},
+        "else": {"$ref": "#/$defs/problem"},
+        "$defs": {
+            "problem-list": {
+                "description": "several problems (nothing else at the top level)",
                 "type": "object",
                 "properties": {
                     "problems": {
@@ -214,10 +271,9 @@ def schema() -> dict[str, Any]:
                 "required": ["problems"],
                 "additionalProperties": False,
             },
-        ],
-        "$defs": {
-            "problem": problem,
-            "term": term,
+            "problem": _dispatch(term=False),
+            "term": _dispatch(term=True),
             **{loss: _loss_schema(loss, term=False) for loss in LOSSES},
+            **{f"{loss}-term": _loss_schema(loss, term=True) for loss in LOSSES},
         },
     }
