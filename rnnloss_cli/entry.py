@@ -43,6 +43,10 @@ def main() -> None:
     except KeyboardInterrupt:  # before Typer took over (while importing, say)
         complain("interrupted")
         status = 130
+    except BrokenPipeError:  # the reader went away while a usage message was printed
+        status = 0
+    except OSError as exc:  # standard output cannot take a usage message (closed, full)
+        status = cannot_write(exc)
     except Exception as exc:
         if os.environ.get("RNNLOSS_DEBUG"):
             raise

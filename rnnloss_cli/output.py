@@ -169,9 +169,11 @@ class Printer:
         try:
             replace_file(self.options.svg, picture)
         except OSError as exc:
-            raise ProblemError(
-                f"cannot write the SVG: {exc.strerror or exc}", source=self.options.svg
-            ) from None
+            reason = exc.strerror or str(exc)
+            with contextlib.suppress(OSError):
+                if stat.S_ISSOCK(os.stat(self.options.svg).st_mode):
+                    reason = "it is a socket, which cannot be opened as a file; name a file"
+            raise ProblemError(f"cannot write the SVG: {reason}", source=self.options.svg) from None
 
 
 SVG_STDOUT = "-"  # `--svg -`: the SVG goes to standard output, instead of the working
@@ -180,21 +182,25 @@ SVG_STDOUT = "-"  # `--svg -`: the SVG goes to standard output, instead of the w
 def replace_file(path: str, text: str) -> None:
     """Write `text` to the file at `path` whole or not at all.
 
-    It is written to a new file beside it, then renamed over it: a full disk or a
-    file-size limit leaves the previous file as it was, never half of the new one. A file
-    that is there keeps its permissions; a new one gets those `umask` allows. A symbolic
-    link is written through, as `open` would.
+    A regular file is written to a new file beside it, then renamed over it: a full disk
+    or a file-size limit leaves the previous file as it was, never half of the new one. A
+    file that is there keeps its permissions; a new one gets those `umask` allows. A
+    symbolic link is written through, as `open` would. Anything else that is there — a
+    character device, a FIFO, a socket — is opened and written in place, as a shell's `>`
+    does: renaming over it would put a regular file where the device or pipe was.
     """
     import tempfile
 
     target = os.path.realpath(path) if os.path.islink(path) else path
-    folder = os.path.dirname(target) or "."
     try:
-        mode = stat.S_IMODE(os.stat(target).st_mode)
+        mode = os.stat(target).st_mode
     except FileNotFoundError:
         umask = os.umask(0)
         os.umask(umask)
-        mode = 0o666 & ~umask
+        mode = stat.S_IFREG | (0o666 & ~umask)
+    if not stat.S_ISREG(mode) and _write_in_place(target, text):
+        return
+    folder = os.path.dirname(target) or "."
     handle, temporary = tempfile.mkstemp(
         dir=folder, prefix=f".{os.path.basename(target)}.", suffix=".tmp"
     )
@@ -203,7 +209,7 @@ def replace_file(path: str, text: str) -> None:
             file.write(text)
             file.flush()
             os.fsync(file.fileno())
-        os.chmod(temporary, mode)
+        os.chmod(temporary, stat.S_IMODE(mode))
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -211,21 +217,53 @@ def replace_file(path: str, text: str) -> None:
         raise
 
 
-def svg_overwrites_input(svg: str | None, files: list[str]) -> ProblemError | None:
+def _write_in_place(target: str, text: str) -> bool:
+    """Write `text` into the device, FIFO or socket at `target`, never creating, truncating,
+    renaming or deleting it; return False if what was opened is a regular file after all
+    (it was replaced since it was looked at), to be replaced as one."""
+    from rnnloss_cli.streams import WholeWrites
+
+    fd = os.open(target, os.O_WRONLY | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        WholeWrites(fd).write(text.encode("utf-8"))
+    finally:
+        os.close(fd)
+    return True
+
+
+STANDARD_STREAMS = ((1, "standard output"), (2, "standard error"))
+
+
+def svg_clash(svg: str | None, files: list[str]) -> ProblemError | None:
     """Return the error if the `--svg` file is one of the input files (the same file by
-    any name or link, or standard input redirected from it), else None."""
+    any name or link, or standard input redirected from it), or standard output or error
+    (`--svg /dev/stdout`, or the file they are redirected to), else None."""
     if svg is None or svg == SVG_STDOUT:
         return None
     try:
         picture = os.stat(svg)
     except OSError:  # not there yet (or not reachable): it cannot be an input
         return None
+    same = (picture.st_dev, picture.st_ino)
+    for fd, stream in STANDARD_STREAMS:
+        try:
+            info = os.fstat(fd)
+        except OSError:  # closed
+            continue
+        if (info.st_dev, info.st_ino) == same:
+            return ProblemError(
+                f"is {stream}: the SVG would replace what is printed there; "
+                "use `--svg -` to print the SVG",
+                source=f"--svg {svg}",
+            )
     for name in dict.fromkeys(files):
         try:
             info = os.fstat(sys.stdin.fileno()) if name == "-" else os.stat(name)
         except (AttributeError, OSError, ValueError):
             continue
-        if (info.st_dev, info.st_ino) == (picture.st_dev, picture.st_ino):
+        if (info.st_dev, info.st_ino) == same:
             shown = "standard input" if name == "-" else printable(name)
             return ProblemError(
                 f"is an input file ({shown}): the SVG would overwrite it; name another file",
@@ -236,7 +274,7 @@ def svg_overwrites_input(svg: str | None, files: list[str]) -> ProblemError | No
 
 def run_command(loss: str, file: str | None, flags: dict[str, Any], options: OutputOptions) -> int:
     """Solve a single-loss command's file (or its flags) and print it; return the exit status."""
-    clash = svg_overwrites_input(options.svg, [] if file is None else [file])
+    clash = svg_clash(options.svg, [] if file is None else [file])
     if clash is not None:
         complain(str(clash))
         return 2
@@ -381,7 +419,7 @@ def run_solve(paths: list[str], options: OutputOptions) -> int:
     # Never over a pipe: `rnnloss solve … | less` must not have a bar drawn across it.
     show_progress = options.format != "json" and is_terminal(sys.stderr) and is_terminal(sys.stdout)
     entries = _solve_with_progress(paths, show_progress)
-    clash = svg_overwrites_input(options.svg, [e.file for e in entries])
+    clash = svg_clash(options.svg, [e.file for e in entries])
     if clash is not None:  # before anything is printed: as a usage error
         complain(str(clash))
         return 2

@@ -1,13 +1,15 @@
 """The standard streams of a command-line process: what rnnloss prints goes through here.
 
 Light on purpose (only `os` and `sys`): the console script uses it before anything else is
-imported. A reader that has gone (`| head`) or a stream closed from the start (`>&-`) is not
-an error: writing stops quietly and the run keeps the exit status it would have had.
+imported. A reader that has gone (`| head`) is not an error: writing stops quietly and the
+run keeps the exit status it would have had. Standard output closed from the start (`>&-`)
+is: everything printed would be lost, so the run ends with one line and status 2, as for
+a full disk. (Standard error closed from the start only silences the error lines.)
 """
 
 from __future__ import annotations
 
-import contextlib
+import errno
 import io
 import os
 import sys
@@ -56,14 +58,31 @@ class WholeWrites(io.RawIOBase):
         super().close()
 
 
+CLOSED = "standard output is closed"
+
+
+class Closed(io.RawIOBase):
+    """Standard output closed from the start (`rnnloss … >&-`): writing to it raises, so
+    that what would be printed is reported as lost rather than dropped without a word."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        raise OSError(errno.EBADF, CLOSED)
+
+
 def install() -> None:
-    """Put standard output and error on `WholeWrites`, keeping their encoding and errors."""
+    """Put standard output and error on `WholeWrites`, keeping their encoding and errors;
+    standard output closed from the start on `Closed`."""
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
         try:
             fd = stream.fileno()
             stream.flush()
         except (AttributeError, OSError, ValueError):  # closed from the start, or not a file
+            if name == "stdout" and stream is None:
+                sys.stdout = io.TextIOWrapper(io.BufferedWriter(Closed()), encoding="utf-8")
             continue
         wrapped = io.TextIOWrapper(
             io.BufferedWriter(WholeWrites(fd)),
@@ -103,8 +122,10 @@ def cannot_write(exc: OSError) -> int:
     """Say that standard output cannot be written; return the exit status for it."""
     complain(f"cannot write the output: {exc.strerror or exc}")
     if sys.stdout is not None:  # what is still buffered would fail, and be told, again
-        with contextlib.suppress(AttributeError, OSError, ValueError):
+        try:
             _silence(sys.stdout)
+        except (AttributeError, OSError, ValueError):  # no descriptor to point elsewhere
+            sys.stdout = None
     return STATUS_CANNOT_WRITE
 
 

@@ -7,8 +7,11 @@ from __future__ import annotations
 import json
 import os
 import resource
+import socket
+import stat
 import subprocess
 import sys
+import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -222,6 +225,106 @@ def test_an_svg_through_a_link_writes_the_file_it_points_to(folder):
     assert _run("hinge", "p.yaml", "--svg", "a.svg", cwd=folder).returncode == 0
     assert (folder / "a.svg").is_symlink()
     assert (folder / "pictures" / "a.svg").read_text(encoding="utf-8").startswith("<svg")
+
+
+def test_an_svg_into_a_character_device_is_written_in_place(folder):
+    try:
+        os.mknod(folder / "mynull", 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # a null device
+    except (PermissionError, OSError) as exc:
+        pytest.skip(f"mknod not permitted here: {exc}")
+    done = _run("hinge", "p.yaml", "--svg", "mynull", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_ISCHR((folder / "mynull").stat().st_mode)
+    assert (folder / "mynull").stat().st_rdev == os.makedev(1, 3)
+    assert sorted(p.name for p in folder.iterdir()) == ["mynull", "p.yaml"]
+
+
+def test_an_svg_into_a_fifo_is_written_in_place(folder):
+    os.mkfifo(folder / "ff")
+    received: list[bytes] = []
+    fifo = str(folder / "ff")
+    reader = threading.Thread(target=lambda: received.append(Path(fifo).read_bytes()), daemon=True)
+    reader.start()
+    done = _run("hinge", "p.yaml", "--svg", "ff", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_ISFIFO((folder / "ff").stat().st_mode)  # not renamed over
+    reader.join(timeout=60)
+    ET.fromstring(received[0].decode())  # the whole picture went through the pipe
+    assert sorted(p.name for p in folder.iterdir()) == ["ff", "p.yaml"]
+
+
+def test_an_svg_onto_a_socket_is_refused_and_the_socket_kept(folder):
+    server = socket.socket(socket.AF_UNIX)
+    try:
+        server.bind(str(folder / "sock"))
+        done = _run("hinge", "p.yaml", "--svg", "sock", cwd=folder)
+    finally:
+        server.close()
+    assert done.returncode == 2
+    assert done.stderr.decode() == (
+        "rnnloss: sock: cannot write the SVG: it is a socket, which cannot be opened as a "
+        "file; name a file\n"
+    )
+    assert stat.S_ISSOCK((folder / "sock").stat().st_mode)
+
+
+@pytest.mark.parametrize(
+    ("svg", "stream"),
+    [
+        ("/dev/stdout", "stdout"),
+        ("o.txt", "stdout"),
+        ("/dev/stderr", "stderr"),
+        ("o.txt", "stderr"),
+    ],
+)
+def test_an_svg_onto_standard_output_or_error_is_refused(folder, svg, stream):
+    out = folder / "o.txt"
+    with out.open("wb") as handle:
+        done = subprocess.run(
+            [sys.executable, "-m", "rnnloss_cli", "hinge", "p.yaml", "--svg", svg],
+            stdout=handle if stream == "stdout" else subprocess.PIPE,
+            stderr=handle if stream == "stderr" else subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            cwd=folder,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 2
+    message = out.read_text(encoding="utf-8") if stream == "stderr" else done.stderr.decode()
+    name = "standard output" if stream == "stdout" else "standard error"
+    [line] = message.splitlines()
+    assert line.startswith(f"rnnloss: --svg {svg}: is {name}: ")
+    assert "use `--svg -` to print the SVG" in line
+    assert "<svg" not in out.read_text(encoding="utf-8")
+    assert sorted(p.name for p in folder.iterdir()) == ["o.txt", "p.yaml"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        "ctc problems/hello.yaml",
+        "ctc problems/hello.yaml --json",
+        "ctc problems/hello.yaml --format markdown",
+        f"solve {PROBLEMS}",
+        "hinge --y 1 --yhat 2 --svg -",
+        "--version",
+        "--help",
+        "",
+    ],
+)
+def test_output_to_a_closed_standard_output_is_status_2_and_one_line(args):
+    done = subprocess.run(
+        f"{sys.executable} -m rnnloss_cli {args} >&-",
+        shell=True,
+        capture_output=False,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.decode() == ("rnnloss: cannot write the output: standard output is closed\n")
 
 
 # --- 3. every folder accounted for --------------------------------------------------------
