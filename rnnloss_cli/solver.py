@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from rnnloss_cli.core.result import LossResult
+from rnnloss_cli.core.text import num
 from rnnloss_cli.errors import ProblemError
 from rnnloss_cli.problems import Problem
 
@@ -140,6 +141,7 @@ def readings(problem: Problem, result: LossResult | CTCResult) -> list[Reading]:
     """Return the problem's value under every other reduction, log base and (CTC) method,
     fewest changed settings first: what an answer key worked another way would hold."""
     out: list[Reading] = []
+    notes: dict[str | None, str] = {}  # what else to know of a method's value
     bases = LOG_BASE_WORDS if result.log_base is not None else {}
     own_base = result.log_base
     if result.loss == "ctc":
@@ -150,7 +152,13 @@ def readings(problem: Problem, result: LossResult | CTCResult) -> list[Reading]:
             for reduction in ("sum", "mean")
         }
         own = (result.method, result.reduction)
-        words = CTC_METHOD_WORDS
+        words = dict(CTC_METHOD_WORDS)
+        if not result.is_distribution:  # as the working calls it: −log of a sum, no loss
+            words["exact"] = "the −log of the unnormalised exact sum (method exact)"
+            notes["exact"] = (
+                f"it is not a loss: the values sum to {num(result.probabilities_total)}, "
+                "not 1 (method normalized gives the exact loss)"
+            )
     elif (
         isinstance(result.value, float)
         and result.reduction in ("sum", "mean")
@@ -183,7 +191,7 @@ def readings(problem: Problem, result: LossResult | CTCResult) -> list[Reading]:
                     what += f" under reduction {reduction}"
             if base is not None and base != own_base:
                 what += f" in {LOG_BASE_WORDS[base]}"
-            out.append(Reading(tuple(settings), in_base, what))
+            out.append(Reading(tuple(settings), in_base, what, notes.get(method, "")))
     if result.loss == "reinforce":
         assert isinstance(result, LossResult)
         out.append(

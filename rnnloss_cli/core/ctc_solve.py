@@ -19,6 +19,7 @@ import numpy as np
 from rnnloss_cli.core import ctc
 from rnnloss_cli.core.elementwise import as_log_probs
 from rnnloss_cli.core.result import DISTRIBUTION_TOLERANCE, log_divisor, name_first
+from rnnloss_cli.core.text import num
 
 
 @dataclass(frozen=True)
@@ -157,10 +158,10 @@ def _brief(symbols: Sequence[str], as_string: bool) -> str:
 
 
 def _product_text(factors: Sequence[float]) -> str:
-    shown = [f"{f:.6g}" for f in factors[:8]]
+    shown = [num(f) for f in factors[:8]]
     if len(factors) > 10:
-        return " × ".join([*shown, "…", f"{factors[-1]:.6g}"]) + f" ({len(factors):,} factors)"
-    return " × ".join(f"{f:.6g}" for f in factors)
+        return " × ".join([*shown, "…", num(factors[-1])]) + f" ({len(factors):,} factors)"
+    return " × ".join(num(f) for f in factors)
 
 
 def _listed(
@@ -196,11 +197,11 @@ def _listed(
                 if not math.isclose(a, b, rel_tol=1e-12)
             )
             warnings.append(
-                f"{where}: the stated factors {_product_text(factors)} = {probability:.3g} are "
+                f"{where}: the stated factors {_product_text(factors)} = {num(probability, 3)} are "
                 f"not the probabilities of the path's symbols, "
-                f"{_product_text(symbol_factors)} = {symbols_probability:.3g} (the first to "
-                f"differ is factor {first + 1}: {factors[first]:.6g} stated, but symbol "
-                f"{path[first]!r} has P = {symbol_factors[first]:.6g})"
+                f"{_product_text(symbol_factors)} = {num(symbols_probability, 3)} (the first to "
+                f"differ is factor {first + 1}: {num(factors[first])} stated, but symbol "
+                f"{path[first]!r} has P = {num(symbol_factors[first])})"
             )
         out.append(
             ListedAlignment(
@@ -270,13 +271,13 @@ def solve_lecture(
         frames = max(len(a["path"]) for a in alignments)
     total = math.fsum(probabilities.values())
     if abs(total - 1.0) > DISTRIBUTION_TOLERANCE:
-        terms = " + ".join(f"P({s}) {p:.6g}" for s, p in _first(probabilities.items()))
+        terms = " + ".join(f"P({s}) {num(p)}" for s, p in _first(probabilities.items()))
         if len(probabilities) > WORD_SHOWN:
             terms += f" + … ({len(probabilities):,} symbols)"
         warnings.append(
-            f"the probabilities sum to {total:.6g}, not 1 ({terms}): they are not one per-frame "
+            f"the probabilities sum to {num(total)}, not 1 ({terms}): they are not one per-frame "
             f"distribution, so no model could emit them, and the exact sum over every "
-            f"alignment is not a probability; divided by {total:.6g}, each frame is one "
+            f"alignment is not a probability; divided by {num(total)}, each frame is one "
             "(dp.normalized; method normalized makes its loss the answer)"
         )
     dp = ctc.lecture_forward(label, probabilities, blank, frames, trellis=trellis)
@@ -286,9 +287,9 @@ def solve_lecture(
         normalized = dp.normalized
         assert normalized is not None  # lecture_forward normalises whenever p exceeds 1
         warnings.append(
-            f"the exact sum over all {dp.paths:,} alignments is {dp.probability:.6g} > 1, which "
-            f"no probability can be, so its −log ({dp.loss / divisor:.6g}) is negative and is "
-            f"no loss; the normalised loss {normalized.loss / divisor:.6g} is the meaningful "
+            f"the exact sum over all {dp.paths:,} alignments is {num(dp.probability)} > 1, which "
+            f"no probability can be, so its −log ({num(dp.loss / divisor)}) is negative and is "
+            f"no loss; the normalised loss {num(normalized.loss / divisor)} is the meaningful "
             "exact answer (method normalized)"
         )
     if method is None:
@@ -371,7 +372,7 @@ def solve_matrix(
     warnings += _zero_probability(dp)
     if dp.log_probability > 0.0:
         warnings.append(
-            f"the exact sum over all {dp.paths:,} alignments is {dp.probability:.6g} > 1, so "
+            f"the exact sum over all {dp.paths:,} alignments is {num(dp.probability)} > 1, so "
             "its −log is negative: rows that do not sum to 1 are not distributions (give "
             "logits, or rows that sum to 1)"
         )

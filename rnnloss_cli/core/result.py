@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from rnnloss_cli.core.text import num
+
 REDUCTIONS = ("mean", "sum", "none")
 # Probabilities that sum to 1 within this are a distribution (the contract's 1e-6).
 DISTRIBUTION_TOLERANCE = 1e-6
@@ -96,7 +98,7 @@ def reduce_terms(
     if math.isinf(total) and np.isfinite(terms).all():
         # Finite terms whose sum overflows: the mean still exists, so take it scaled.
         mean = exact_sum(terms, divisor=terms.size)
-        warnings.append(f"the sum of the terms overflows float64 (the mean is {mean:.6g})")
+        warnings.append(f"the sum of the terms overflows float64 (the mean is {num(mean)})")
     value: float | np.ndarray
     if reduction == "mean":
         value = mean

@@ -14,6 +14,7 @@ import numpy as np
 
 from rnnloss_cli.core.result import DISTRIBUTION_TOLERANCE as ROW_SUM_TOLERANCE
 from rnnloss_cli.core.result import name_first
+from rnnloss_cli.core.text import num
 from rnnloss_cli.errors import ProblemError, printable
 
 MAX_NAME = 50  # characters in a class name or a CTC symbol: names are table cells
@@ -317,8 +318,8 @@ def check_range(array: np.ndarray, key: str, what: str, low: float, high: float)
 
 
 def fmt(x: float) -> str:
-    x = float(x)
-    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else f"{x:.10g}"
+    """Return a number for a message: up to 10 digits, written as the working writes it."""
+    return num(x, 10)
 
 
 def tolerance_from_text(text: str | None, expected: float) -> float:

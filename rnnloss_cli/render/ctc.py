@@ -294,7 +294,7 @@ def listed_totals(result: CTCResult) -> list[Text]:
         Text.assemble(("Loss  ", "bold"), f"−{log} {num(naive.probability)} = {num(naive.loss)}"),
     ]
     if result.reduction == "mean" and result.method == "listed":
-        lines.append(mean_line(result, naive.loss))
+        lines.append(mean_line(result, naive.loss, explain=True))
     lines.append(
         Text(
             f"valid alignments only: P = {num(naive.valid_probability)}, "
@@ -303,7 +303,7 @@ def listed_totals(result: CTCResult) -> list[Text]:
         )
     )
     if result.reduction == "mean" and result.method == "valid":
-        lines.append(mean_line(result, naive.valid_loss))
+        lines.append(mean_line(result, naive.valid_loss, explain=True))
     return lines
 
 
@@ -334,12 +334,13 @@ def _listed(result: CTCResult) -> list[RenderableType]:
     ]
 
 
-def mean_line(result: CTCResult, loss: float) -> Text:
-    """Return the reduction-mean line: the loss divided by the label length."""
+def mean_line(result: CTCResult, loss: float, explain: bool = False) -> Text:
+    """Return the reduction-mean line: the loss divided by the label length (`explain`:
+    and what reduction mean is, said once in a working)."""
+    why = "   (reduction mean, as torch's ctc_loss: ÷ the label length)" if explain else ""
     return Text.assemble(
         ("Mean  ", "bold"),
-        f"{num(loss)} / {int(result.per_symbol)} label symbols = {num(result.reduced(loss))}"
-        "   (reduction mean, as torch's ctc_loss: ÷ the label length)",
+        f"{num(loss)} / {int(result.per_symbol)} label symbols = {num(result.reduced(loss))}{why}",
     )
 
 
@@ -352,9 +353,11 @@ def exact_lines(result: CTCResult) -> list[Text]:
     dp = result.dp
     log = log_name(result.log_base)
     label = _word(result, result.label)
+    frames = f"{dp.frames} frame{'' if dp.frames == 1 else 's'}"
+    paths = f"{dp.paths:,} path{'' if dp.paths == 1 else 's'}"
     body = [
         Text(
-            f"T = {dp.frames} frames; {dp.paths:,} paths of length {dp.frames} collapse to "
+            f"T = {frames}; {paths} of length {dp.frames} collapse to "
             f"{label} (at least {dp.min_frames} frames are needed)"
         ),
     ]
@@ -366,6 +369,9 @@ def exact_lines(result: CTCResult) -> list[Text]:
 
     normalized = getattr(dp, "normalized", None)
     mean = result.reduction == "mean"
+    # Every loss the Answer box shows has its ÷ label length here: the method's own, and
+    # the exact loss (normalised, when the values are not a distribution) it always shows.
+    explain = result.naive is None or result.method not in ("listed", "valid")
     if normalized is None:
         body += [
             Text(
@@ -374,8 +380,8 @@ def exact_lines(result: CTCResult) -> list[Text]:
             ),
             Text.assemble(("Loss  ", "bold"), f"−{log} p = {num(result.exact_loss)}"),
         ]
-        if mean and result.method == "exact":
-            body.append(mean_line(result, result.exact_loss))
+        if mean:
+            body.append(mean_line(result, result.exact_loss, explain))
     else:
         total = num(normalized.total)
         unnormalised = num(dp.probability)
@@ -388,7 +394,8 @@ def exact_lines(result: CTCResult) -> list[Text]:
             )
         )
         if mean and result.method == "exact":
-            body.append(mean_line(result, result.exact_loss))
+            body.append(mean_line(result, result.exact_loss, explain))
+            explain = False
         body += [
             Text(f"normalised (each value ÷ {total}, so that every frame is a distribution):"),
             Text(
@@ -397,9 +404,9 @@ def exact_lines(result: CTCResult) -> list[Text]:
             ),
             Text.assemble(("  Loss  ", "bold"), f"−{log} p = {num(result.normalized_loss)}"),
         ]
-        if mean and result.method == "normalized":
+        if mean:
             assert result.normalized_loss is not None
-            body.append(mean_line(result, result.normalized_loss))
+            body.append(Text("  ").append_text(mean_line(result, result.normalized_loss, explain)))
     if dp.best_path is not None:
         path = dp.best_path.path
         symbols = [result.alphabet[i] for i in path] if result.alphabet else path
@@ -424,7 +431,11 @@ def _exact(result: CTCResult) -> list[RenderableType]:
     return [_heading(EXACT_HEADING), _indent(Group(*exact_lines(result)))]
 
 
-TRELLIS_HEADING = "Trellis (forward probabilities α, frames down, extended label across)"
+def trellis_heading(result: CTCResult) -> str:
+    """The trellis's heading: its cells are probabilities only when the values are a
+    distribution."""
+    what = "probabilities" if result.is_distribution else "sums"
+    return f"Trellis (forward {what} α, frames down, extended label across)"
 
 
 def gradient_heading(result: CTCResult) -> str:
@@ -446,13 +457,24 @@ def trellis_data(result: CTCResult) -> tuple[np.ndarray, list[str], Any, str] | 
     if dp.alpha is None:
         return None
     states = [result.alphabet[i] for i in dp.states] if result.alphabet else list(dp.states)
-    columns = ["ε" if s == result.blank else s for s in states]
+    # The blank's columns are headed ε, unless ε is one of the label's own symbols.
+    epsilon = "ε" if "ε" not in result.label else result.blank
+    columns = [epsilon if s == result.blank else s for s in states]
     marks: list[int | None] | None = None
     if dp.best_path is not None:
         best = dp.best_path.path
         symbols = [result.alphabet[i] for i in best] if result.alphabet else best
         marks = alignment_states(symbols, states)  # type: ignore[assignment]
-    note = "α(t, s): probability of the label prefix up to state s after t frames"
+    if result.is_distribution:
+        note = "α(t, s): probability of the label prefix up to state s after t frames"
+    else:
+        note = (
+            "α(t, s): the sum, over the paths that reach state s after t frames, of the "
+            "products of their values as given — not a probability: the values sum to "
+            f"{num(result.probabilities_total)}, not 1"
+        )
+    if epsilon != result.blank:
+        note += f"; ε stands for the blank ({result.blank})"
     if marks is not None:
         note += "; * marks the best path"
     return dp.alpha, columns, marks, note
@@ -467,13 +489,23 @@ def _trellis(result: CTCResult, width: int) -> list[RenderableType]:
         alpha, columns, marks, width=width, shade=True, important=repeat_states(result)
     )
     lines: list[RenderableType] = [
-        _heading(TRELLIS_HEADING),
+        _heading(trellis_heading(result)),
         _indent(Text(note, style="dim")),
         table,
     ]
     if fitted:
         lines.append(_indent(Text(fitted, style="dim")))
     return lines
+
+
+def gradient_note(result: CTCResult) -> str | None:
+    """Return why the gradient is all zeros when the loss is infinite, else None."""
+    if math.isfinite(result.dp.loss):
+        return None
+    return (
+        "no alignment has a non-zero probability, so the loss is infinite and its gradient "
+        "is taken as 0, as PyTorch's ctc_loss does with zero_infinity=True"
+    )
 
 
 def _gradient(result: CTCResult, width: int) -> list[RenderableType]:
@@ -483,10 +515,11 @@ def _gradient(result: CTCResult, width: int) -> list[RenderableType]:
     table, fitted = _frame_table(
         grad, result.alphabet, width=width, important=label_columns(result)
     )
-    lines: list[RenderableType] = [
-        _heading(gradient_heading(result)),
-        table,
-    ]
+    lines: list[RenderableType] = [_heading(gradient_heading(result))]
+    note = gradient_note(result)
+    if note is not None:
+        lines.append(_indent(Text(note, style="dim")))
+    lines.append(table)
     if fitted:
         lines.append(_indent(Text(fitted, style="dim")))
     return lines
@@ -494,35 +527,42 @@ def _gradient(result: CTCResult, width: int) -> list[RenderableType]:
 
 def answer_text(solution: Solution) -> Text:
     """Return the Answer box's lines: the headline under its method, then the exact loss
-    (normalised, when the values are not a distribution) when the headline is another."""
+    (normalised, when the values are not a distribution) when the headline is another.
+
+    Lecture-mode values that are not a distribution, without alignments, make the
+    contract's `value` the −log of the unnormalised exact sum, which is no loss: the
+    normalised exact loss is the answer shown first, and `value` is named for what it is.
+    """
     result = solution.result
     assert isinstance(result, CTCResult)
     frames = result.dp.frames
     normalized = getattr(result.dp, "normalized", None)
     divided = f"each frame ÷ {num(normalized.total)}" if normalized is not None else ""
-    mean = f", mean over {int(result.per_symbol)} symbols" if result.reduction == "mean" else ""
+    mean = (
+        f", mean over {int(result.per_symbol)} label symbols" if result.reduction == "mean" else ""
+    )
     settings = f"{mean}{base(result.log_base)}"
+    exact_loss = result.reduced(result.losses["normalized" if normalized is not None else "exact"])
     if result.method == "exact" and normalized is not None:
-        # The contract's headline without alignments is dp.loss; say what it is, not a loss.
-        title = (
-            f"−{log_name(result.log_base)} of the unnormalised exact sum (not a loss: the "
-            f"values sum to {num(normalized.total)}{settings})"
+        text = headline(f"CTC loss (exact, {divided}: method normalized{settings})", exact_loss)
+        text.append(
+            f"\nvalue of method exact (--json's value): −{log_name(result.log_base)} of the "
+            f"unnormalised exact sum{settings} = {num(result.value)}, not a loss (the values "
+            f"sum to {num(normalized.total)}, not 1)"
         )
-    else:
-        what = {
-            "listed": "listed alignments, as the lecture",
-            "valid": "valid listed alignments",
-            "exact": "exact",
-            "normalized": f"exact, {divided}" if divided else "exact",
-        }[result.method]
-        title = f"CTC loss ({what}{settings})"
-    text = headline(title, result.value)
-    exact_loss = result.losses["normalized" if normalized is not None else "exact"]
-    if result.method in ("listed", "valid") or (result.method == "exact" and normalized):
+        return text
+    what = {
+        "listed": "listed alignments, as the lecture",
+        "valid": "valid listed alignments",
+        "exact": "exact",
+        "normalized": f"exact, {divided}" if divided else "exact",
+    }[result.method]
+    text = headline(f"CTC loss ({what}{settings})", result.value)
+    if result.method in ("listed", "valid"):
         what = f"exact CTC loss for T = {frames}"
         if normalized is not None:
             what += f", {divided} (method normalized)"
-        text.append(f"\n{what}: {num(result.reduced(exact_loss))}")
+        text.append(f"\n{what}{settings}: {num(exact_loss)}")
     return text
 
 

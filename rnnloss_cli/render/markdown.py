@@ -190,7 +190,7 @@ def _ctc(solution: Solution) -> list[str]:
         alpha, columns, marks, note = trellis
         out += [
             "",
-            f"**{ctc_render.TRELLIS_HEADING}**",
+            f"**{ctc_render.trellis_heading(result)}**",
             "",
             escape(note.replace("* marks", "bold marks")),
             "",
@@ -198,10 +198,12 @@ def _ctc(solution: Solution) -> list[str]:
         ]
     grad = result.gradient
     if grad is not None and result.alphabet is not None:
+        note = ctc_render.gradient_note(result)
         out += [
             "",
             f"**{ctc_render.gradient_heading(result)}**",
             "",
+            *([escape(note), ""] if note is not None else []),
             *_matrix(grad, result.alphabet, important=ctc_render.label_columns(result)),
         ]
     return out

@@ -6,25 +6,9 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-MINUS = "−"
+from rnnloss_cli.core.text import MINUS, num  # in core: warnings are written with it too
+
 LOG_NAMES = {"e": "ln", "2": "log₂", "10": "log₁₀"}
-
-
-def num(x: Any, digits: int = 6) -> str:
-    """Return `x` with up to `digits` significant digits: 0.2, 0.466667, 1.88e−04, ∞."""
-    x = float(x)
-    if math.isinf(x):
-        return "∞" if x > 0 else f"{MINUS}∞"
-    if x == 0:
-        return "0"
-    if x.is_integer() and abs(x) < 1e15:
-        text = str(int(x))
-    else:
-        text = f"{x:.{digits}g}"
-        if "e" in text:
-            mantissa, exponent = text.split("e")
-            text = f"{mantissa}e{int(exponent):+03d}"
-    return text.replace("-", MINUS)
 
 
 def decimal(x: float) -> str:

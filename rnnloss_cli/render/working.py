@@ -453,7 +453,10 @@ def instead_lines(solution: Solution) -> list[str]:
             continue
         keys = ", ".join(f"{k}: {v}" for k, v in reading.settings)
         flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in reading.settings)
-        lines.append(f"but it matches {reading.what}, {value}: ask for it with {keys} ({flags})")
+        note = f"; {reading.note}" if reading.note else ""
+        lines.append(
+            f"but it matches {reading.what}, {value}: ask for it with {keys} ({flags}){note}"
+        )
     if len(solution.instead) > MAX_READINGS:
         lines.append(f"… and {len(solution.instead) - MAX_READINGS} more readings")
     return lines

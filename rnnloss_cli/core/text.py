@@ -1,0 +1,29 @@
+"""How numbers are written wherever rnnloss shows one: the working, the answer, warnings.
+
+One formatter for all of them, so that a warning never writes `-15.2623` where the working
+beside it writes `−15.2623`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+MINUS = "−"
+
+
+def num(x: Any, digits: int = 6) -> str:
+    """Return `x` with up to `digits` significant digits: 0.2, 0.466667, 1.88e−04, ∞."""
+    x = float(x)
+    if math.isinf(x):
+        return "∞" if x > 0 else f"{MINUS}∞"
+    if x == 0:
+        return "0"
+    if x.is_integer() and abs(x) < 1e15:
+        text = str(int(x))
+    else:
+        text = f"{x:.{digits}g}"
+        if "e" in text:
+            mantissa, exponent = text.split("e")
+            text = f"{mantissa}e{int(exponent):+03d}"
+    return text.replace("-", MINUS)

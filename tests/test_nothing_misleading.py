@@ -1,0 +1,200 @@
+"""Words and numbers that agree with the working (audit of issue 10, "Nothing lost, nothing
+misleading"): a key matched by the unnormalised CTC sum is named as the working names it,
+every value of the Answer box under reduction mean is in the working with its ÷ L, the
+Answer box never presents a −log of a sum that is not a probability as the loss, the
+trellis says what its cells are, warnings write numbers as the working does, and an
+infinite loss's zero gradient is explained."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from cli_helpers import invoke
+
+from rnnloss_cli.render.numbers import num
+
+ROOT = Path(__file__).resolve().parent.parent
+HELLO = str(ROOT / "problems/hello.yaml")
+DEEP = str(ROOT / "problems/deep.yaml")
+HE = ["ctc", "--label", "HE", "--probabilities", "H=1,E=1,-=1", "--frames", "100"]
+MATRIX = ["ctc", "--label", "at", "--alphabet", "-,a,t", "--probs", "0.5,0.3,0.2;0.2,0.5,0.3"]
+
+
+def _run(args: list[str], width: int = 100) -> str:
+    result = invoke(args, env={"COLUMNS": str(width), "NO_COLOR": "1"})
+    assert result.exit_code in (0, 1), result.output
+    return result.stdout
+
+
+def _json(args: list[str]) -> dict:
+    return json.loads(_run([*args, "--json"]))
+
+
+def _flat(text: str) -> str:
+    """Return text with the boxes' borders and line breaks gone: one line of words."""
+    return " ".join(text.replace("│", " ").split())
+
+
+def _answer(text: str) -> str:
+    start = text.index("╮", text.index("─ Answer")) + 1
+    return _flat(text[start : text.index("╰", start)])
+
+
+# --- 3. a key matched by the unnormalised exact sum ---------------------------------------
+
+
+def test_a_key_matching_the_unnormalised_sum_is_named_as_the_working_names_it():
+    text = _run(["ctc", HELLO, "--expected", "0.6924"])
+    flat = _flat(text)
+    assert "its −ln, 0.692418, is not a loss" in flat  # the working's words
+    answer = _answer(text)
+    assert "the exact loss, 0.692418" not in answer
+    assert "but it matches the −log of the unnormalised exact sum (method exact), 0.692418" in (
+        answer
+    )
+    assert "it is not a loss: the values sum to 2.8, not 1" in answer
+    [reading] = _json(["ctc", HELLO, "--expected", "0.6924"])["matches_instead"]
+    assert reading["settings"] == {"method": "exact"}
+    assert reading["what"] == "the −log of the unnormalised exact sum (method exact)"
+    assert "not a loss" in reading["note"]
+    markdown = _run(["ctc", HELLO, "--expected", "0.6924", "--format", "markdown"])
+    assert "the −log of the unnormalised exact sum (method exact), 0.692418" in markdown
+
+
+def test_a_key_matching_the_exact_loss_of_a_distribution_still_says_the_exact_loss():
+    args = ["ctc", "--label", "ab", "--probabilities", "a=0.5,b=0.3,-=0.2", "--frames", "3"]
+    args += ["--alignment", "ab-", "--expected"]
+    exact = _json([*args, "1"])["dp"]["loss"]
+    reading = _json([*args, num(exact, 4)])["matches_instead"][0]
+    assert reading["what"] == "the exact loss" and reading["note"] == ""
+
+
+# --- 4. reduction mean: every value of the Answer box is in the working -----------------
+
+
+MEAN_CASES = [
+    ["ctc", HELLO],
+    ["ctc", HELLO, "--method", "valid"],
+    ["ctc", HELLO, "--method", "exact"],
+    ["ctc", HELLO, "--method", "normalized"],
+    ["ctc", DEEP],
+    ["ctc", "--label", "ab", "--probabilities", "a=0.5,b=0.3,-=0.2", "--alignment", "ab-"],
+    HE,
+    MATRIX,
+]
+
+
+@pytest.mark.parametrize("args", MEAN_CASES)
+@pytest.mark.parametrize("markdown", [False, True])
+def test_reduction_mean_shows_every_answer_value_divided_in_the_working(args, markdown):
+    args = [*args, "--reduction", "mean"]
+    if markdown:
+        text = _run([*args, "--format", "markdown"])
+        working, answer = text.split("**Answer:**")
+        answer = answer.split("> **")[0]
+    else:
+        text = _run(args)
+        working, answer = text[: text.index("─ Answer")], _answer(text)
+    data = _json(args)
+    symbols = len(data["label"])
+    answer_lines = [line for line in answer.split("\n") if line.strip()]
+    losses = [data["dp"]["loss"], (data["dp"].get("normalized") or {}).get("loss")]
+    if data.get("naive"):
+        losses += [data["naive"]["loss"], data["naive"]["valid_loss"]]
+    means = {num(loss / symbols) for loss in losses if isinstance(loss, float)}
+    shown = {m for m in means if re.search(rf"(?<![\d.]){re.escape(m)}(?![\d])", answer)}
+    assert num(data["value"]) in shown
+    for value in shown:
+        assert f"/ {symbols} label symbols = {value}" in _flat(working), value
+    # Each answer line that gives a loss says it is the mean over the label's symbols.
+    for line in answer_lines if markdown else [answer]:
+        if "CTC loss" in line or "value of method" in line:
+            assert f"mean over {symbols} label symbols" in line
+
+
+def test_reduction_mean_of_the_lecture_problem_shows_the_normalised_mean_in_the_working():
+    text = _run(["ctc", HELLO, "--reduction", "mean"])
+    answer = _answer(text)
+    assert "(method normalized), mean over 5 label symbols: 1.9918" in answer
+    assert "9.95899 / 5 label symbols = 1.9918" in _flat(text[: text.index("─ Answer")])
+
+
+# --- 10a. the Answer box never presents the −log of a non-probability as the loss --------
+
+
+def test_without_alignments_the_answer_is_the_normalised_loss_and_value_is_named():
+    data = _json(HE)
+    assert data["method"] == "exact" and data["value"] == data["dp"]["loss"]  # the contract
+    normalized = data["dp"]["normalized"]["loss"]
+    for text in (_answer(_run(HE)), _run([*HE, "--format", "markdown"]).split("**Answer:**")[1]):
+        flat = _flat(text)
+        assert flat.startswith(
+            f"CTC loss (exact, each frame ÷ 3: method normalized) = {num(normalized)}"
+        )
+        assert (
+            f"value of method exact (--json's value): −ln of the unnormalised exact sum = "
+            f"{num(data['value'])}, not a loss" in flat
+        )
+        assert f"CTC loss (exact) = {num(data['value'])}" not in flat
+
+
+# --- 10b, d. the trellis says what its cells are and what ε stands for -------------------
+
+
+def test_the_trellis_of_values_that_are_not_a_distribution_says_they_are_sums():
+    for text in (_run([*HE, "--trellis"]), _run([*HE, "--trellis", "--format", "markdown"])):
+        section = _flat(text[text.index("Trellis") :])
+        assert "forward sums α" in section
+        assert "products of their values as given — not a probability" in section
+        assert "α(t, s): probability" not in section
+
+
+def test_the_trellis_of_a_distribution_says_probability():
+    text = _flat(_run([*MATRIX, "--trellis"]))
+    assert "forward probabilities α" in text
+    assert "α(t, s): probability of the label prefix" in text
+
+
+@pytest.mark.parametrize("blank", ["-", "_", "<b>"])
+def test_the_trellis_legend_says_which_symbol_epsilon_stands_for(blank):
+    args = ["ctc", "--label", "ab", "--blank", blank, "--frames", "3", "--trellis"]
+    args += ["--probabilities", f"a=0.5,b=0.3,{blank}=0.2"]
+    assert f"ε stands for the blank ({blank})" in _flat(_run(args))
+    markdown = _run([*args, "--format", "markdown"])
+    assert "ε stands for the blank (" in markdown
+
+
+# --- 10c. warnings write numbers as the working does ---------------------------------------
+
+
+@pytest.mark.parametrize("args", [HE, ["ctc", DEEP], ["ctc", HELLO]])
+def test_warnings_write_minus_signs_as_the_working_does(args):
+    warnings = _json(args)["warnings"]
+    assert warnings
+    for warning in warnings:
+        assert not re.search(r"(?<![\w-])-\d", warning), warning
+    assert any("−15.2623" in w for w in _json(HE)["warnings"])
+
+
+def test_a_message_about_a_number_writes_it_as_the_working_does():
+    result = invoke(["hinge", "--y", "1,-2", "--yhat", "0.5,0.5"])
+    assert result.exit_code == 2
+    assert "got −2" in result.stderr
+
+
+# --- 10e. an infinite loss's gradient of zeros is explained --------------------------------
+
+
+def test_the_zero_gradient_of_an_infinite_loss_has_a_note():
+    args = ["ctc", "--label", "aa", "--alphabet", "-,a", "--probs", "0.5,0.5", "--grad"]
+    data = _json(args)
+    assert data["value"] == "inf" and data["dp"]["grad"] == [[0.0, 0.0]]
+    for text in (_run(args), _run([*args, "--format", "markdown"])):
+        gradient = _flat(text[text.index("Gradient") :].replace("\\_", "_"))
+        assert "no alignment has a non-zero probability, so the loss is infinite" in gradient
+        assert "zero_infinity" in gradient
+    finite = _run(["ctc", "--label", "a", "--alphabet", "-,a", "--probs", "0.5,0.5", "--grad"])
+    assert "zero_infinity" not in finite
