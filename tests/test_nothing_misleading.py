@@ -198,3 +198,59 @@ def test_the_zero_gradient_of_an_infinite_loss_has_a_note():
         assert "zero_infinity" in gradient
     finite = _run(["ctc", "--label", "a", "--alphabet", "-,a", "--probs", "0.5,0.5", "--grad"])
     assert "zero_infinity" not in finite
+
+
+# --- 5. a value a hair from 1 is never written as 1 where the difference matters ----------
+
+
+CLIPPED = [
+    (
+        ["bce", "--y", "0,0.5", "--yhat", "1,1"],
+        ["clip(1) = 0.9999999", "−ln(1 − 0.9999999)", "0.5·ln(0.9999999)"],
+    ),
+    (["bce", "--y", "1,0,1", "--yhat", "1,0.2,0"], ["−ln(0.9999999)", "clip(0) = 1e−07"]),
+    (["cce", "--target", "0,1", "--yhat", "1,0;0.5,0.5"], ["clip(1) = 0.9999999"]),
+    (["nll", "--target", "0,1", "--yhat", "1,0;0.5,0.5"], ["−ln(0.9999999)"]),
+]
+
+
+@pytest.mark.parametrize(("args", "shown"), CLIPPED)
+@pytest.mark.parametrize("markdown", [False, True])
+def test_keras_epsilon_never_turns_a_clipped_value_into_1(args, shown, markdown):
+    args = [*args, "--clip", "1e-7", *(["--format", "markdown"] if markdown else [])]
+    text = _run(args, width=200).replace("\\[", "[").replace("\\]", "]")
+    assert "[1e−07, 0.9999999]" in text  # the bounds, in Inputs and Formula
+    assert "1e−07, 1]" not in text
+    for item in shown:
+        assert item in text
+    assert not re.search(r"ln\(1( − 1)?\)|= 1 ", text)  # no ln(1), ln(1 − 1), clip(…) = 1
+
+
+@pytest.mark.parametrize(
+    ("args", "shown"),
+    [
+        (["bce", "--y", "0", "--yhat", "0.9999999"], "−ln(1 − 0.9999999)"),
+        (["bce", "--y", "1", "--logits", "17"], "σ(17) = 0.99999996"),
+        (["sequence", "--target", "0,1", "--yhat", "0.9999999,1e-7;0.5,0.5"], "−ln(0.9999999)"),
+        (["reinforce", "--rewards", "1", "--probs", "0.9999999"], "−1·ln(0.9999999)"),
+        (
+            ["ctc", "--label", "a", "--probabilities", "a=0.99999999,-=1e-8", "--frames", "1"],
+            "= 0.99999999",
+        ),
+    ],
+)
+def test_a_probability_a_hair_from_1_is_written_with_the_digits_that_matter(args, shown):
+    text = _run(args, width=200)
+    assert shown in text
+    assert "ln(1)" not in text and "ln(1 − 1)" not in text
+
+
+def test_operand_writes_as_many_digits_as_tell_a_number_from_a_whole_one():
+    from rnnloss_cli.render.numbers import operand
+
+    assert operand(1 - 1e-7) == "0.9999999"
+    assert operand(1 - 1e-15) == "0.999999999999999"
+    assert operand(1e-7) == "1e−07"
+    assert operand(2.0000001) == "2.0000001"
+    assert operand(-0.99999999) == "−0.99999999"
+    assert operand(1.0) == "1" and operand(0.5) == "0.5" and operand(0.25) == "0.25"

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rnnloss_cli.core.ctc_solve import CTCResult, alignment_states
-from rnnloss_cli.render.numbers import elide, listing, log_name, num
+from rnnloss_cli.render.numbers import elide, listing, log_name, num, operand
 from rnnloss_cli.render.working import base, headline
 from rnnloss_cli.solver import Solution
 
@@ -290,14 +290,16 @@ def listed_totals(result: CTCResult) -> list[Text]:
         else f"the {len(probabilities)} products above"
     )
     lines = [
-        Text.assemble(("Sum   ", "bold"), f"P = {sum_text} = {num(naive.probability)}"),
-        Text.assemble(("Loss  ", "bold"), f"−{log} {num(naive.probability)} = {num(naive.loss)}"),
+        Text.assemble(("Sum   ", "bold"), f"P = {sum_text} = {operand(naive.probability)}"),
+        Text.assemble(
+            ("Loss  ", "bold"), f"−{log} {operand(naive.probability)} = {num(naive.loss)}"
+        ),
     ]
     if result.reduction == "mean" and result.method == "listed":
         lines.append(mean_line(result, naive.loss, explain=True))
     lines.append(
         Text(
-            f"valid alignments only: P = {num(naive.valid_probability)}, "
+            f"valid alignments only: P = {operand(naive.valid_probability)}, "
             f"−{log} P = {num(naive.valid_loss)}",
             style="dim" if result.method != "valid" else "",
         )
@@ -357,8 +359,9 @@ def exact_lines(result: CTCResult) -> list[Text]:
     paths = f"{dp.paths:,} path{'' if dp.paths == 1 else 's'}"
     body = [
         Text(
-            f"T = {frames}; {paths} of length {dp.frames} collapse to "
-            f"{label} (at least {dp.min_frames} frames are needed)"
+            f"T = {frames}; {paths} of length {dp.frames} collapse{'s' if dp.paths == 1 else ''} "
+            f"to {label} (at least {dp.min_frames} frame{'' if dp.min_frames == 1 else 's'} "
+            f"{'is' if dp.min_frames == 1 else 'are'} needed)"
         ),
     ]
 
@@ -375,8 +378,8 @@ def exact_lines(result: CTCResult) -> list[Text]:
     if normalized is None:
         body += [
             Text(
-                f"p({label} | x) = Σ over those paths of their products = {num(dp.probability)}"
-                + log_note(dp.probability, dp.log_probability)
+                f"p({label} | x) = Σ over those paths of their products = "
+                f"{operand(dp.probability)}" + log_note(dp.probability, dp.log_probability)
             ),
             Text.assemble(("Loss  ", "bold"), f"−{log} p = {num(result.exact_loss)}"),
         ]
@@ -399,7 +402,7 @@ def exact_lines(result: CTCResult) -> list[Text]:
         body += [
             Text(f"normalised (each value ÷ {total}, so that every frame is a distribution):"),
             Text(
-                f"  p({label} | x) = {num(normalized.probability)}"
+                f"  p({label} | x) = {operand(normalized.probability)}"
                 + log_note(normalized.probability, normalized.log_probability)
             ),
             Text.assemble(("  Loss  ", "bold"), f"−{log} p = {num(result.normalized_loss)}"),

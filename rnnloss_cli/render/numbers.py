@@ -11,6 +11,23 @@ from rnnloss_cli.core.text import MINUS, num  # in core: warnings are written wi
 LOG_NAMES = {"e": "ln", "2": "log₂", "10": "log₁₀"}
 
 
+def operand(x: Any, digits: int = 6) -> str:
+    """Return `x` for a formula whose result depends on its distance from a whole number —
+    ŷ in ln(1 − ŷ) or ln ŷ, a clipping bound 1 − ε: never written as the whole number it
+    is not. 1 − 1e−7 is 0.9999999, not 1 (which would make ln(1 − 1) look infinite next to
+    a finite term); as many digits as it takes, up to float64's 17."""
+    text = num(x, digits)
+    x = float(x)
+    while _whole(text) and not x.is_integer() and math.isfinite(x) and digits < 17:
+        digits += 1
+        text = num(x, digits)
+    return text
+
+
+def _whole(text: str) -> bool:
+    return text.lstrip(MINUS).isdigit()
+
+
 def decimal(x: float) -> str:
     """Return a tolerance as a plain decimal (0.00005, not 5e−05) where that stays short."""
     if x == 0 or not 1e-9 <= abs(x) < 1e15:
@@ -34,7 +51,7 @@ def log_of(
         return f"2·{paren(float(half) / divisor)}"  # (Python floats: ∞, not a warning)
     if p == 0 and log_p is not None and math.isfinite(log_p):
         return f"({num(float(log_p) / divisor)})"
-    return f"{log}({num(p)})"
+    return f"{log}({operand(p)})"
 
 
 def elide(values: Sequence[Any], limit: int, head: int, tail: int) -> list[Any]:

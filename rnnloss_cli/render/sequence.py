@@ -21,6 +21,7 @@ from rnnloss_cli.render.numbers import (
     log_name,
     log_of,
     num,
+    operand,
     paren,
     vector,
 )
@@ -100,7 +101,7 @@ def sequence_rows(solution: Solution) -> Rows:
         token = _token(int(d["target"][b, t]), classes)
         half = d["half_log_p"][b, t] if "overflowed" in d and d["overflowed"][b, t] else None
         logarithm = log_of(float(p), log, divisor, float(d["log_p"][b, t]), half)
-        return [position, token, num(p), f"−{logarithm}", num(result.terms[k])]
+        return [position, token, operand(p), f"−{logarithm}", num(result.terms[k])]
 
     return formula, headers, LazyRows(real.size, row)
 
@@ -180,8 +181,8 @@ def reinforce_rows(solution: Solution) -> Rows:
             num(d["rewards"][t]),
             num(d["returns_before_baseline"][t]),
             num(a),
-            num(p),
-            f"−{paren(a)}·{log}({num(p)})",
+            operand(p),
+            f"−{paren(a)}·{log}({operand(p)})",
             num(result.terms[t]),
         ]
 

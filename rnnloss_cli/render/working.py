@@ -27,6 +27,7 @@ from rnnloss_cli.render.numbers import (
     log_name,
     log_of,
     num,
+    operand,
     paren,
     sum_expression,
     vector,
@@ -141,17 +142,26 @@ def input_items(solution: Solution) -> list[str | MatrixInput]:
     return items
 
 
+def clip_bounds(clip: float) -> str:
+    """Return the clipping interval, `[1e−07, 0.9999999]`: 1 − ε never written as 1."""
+    return f"[{operand(clip)}, {operand(1 - clip)}]"
+
+
 def clip_line(clip: float) -> str:
     """Return the Inputs line that says clipping is on, and what it does."""
-    bounds = f"[{num(clip)}, {num(1 - clip)}]"
-    return f"clip = {num(clip)}: on, each ŷ is clipped into {bounds} (as Keras)"
+    return f"clip = {num(clip)}: on, each ŷ is clipped into {clip_bounds(clip)} (as Keras)"
+
+
+def clip_formula(clip: float) -> str:
+    """Return the Formula line that says ŷ is clipped first."""
+    return f"ŷ clipped into {clip_bounds(clip)} first (clip = {num(clip)})"
 
 
 def clipped(value: float, clip: float | None) -> str:
     """Return ŷ as the working uses it: `clip(1) = 0.99` when clipping moved it."""
     if clip is None or clip <= value <= 1 - clip:
-        return num(value)
-    return f"clip({num(value)}) = {num(min(max(value, clip), 1 - clip))}"
+        return operand(value)
+    return f"clip({operand(value)}) = {operand(min(max(value, clip), 1 - clip))}"
 
 
 def _inputs(solution: Solution) -> RenderableType:
@@ -270,7 +280,7 @@ def _bce_rows(solution: Solution) -> seq.Rows:
         )
     clip = solution.problem.inputs.get("clip")
     if clip is not None:
-        formula.append(f"ŷ clipped into [{num(clip)}, {num(1 - clip)}] first (clip = {num(clip)})")
+        formula.append(clip_formula(clip))
     headers = ["i", "y", "ŷ", "working", "term"]
 
     def row(k: int) -> list[str]:
@@ -280,9 +290,9 @@ def _bce_rows(solution: Solution) -> seq.Rows:
         # log(1 − 1) look infinite where the loss, taken from the logit, is finite.
         if "logits" in d:
             p_text = f"σ({num(d['logits'][pos])})"
-            shown_p = f"{p_text} = {num(p)}"
+            shown_p = f"{p_text} = {operand(p)}"
         else:
-            p_text = num(p)  # the clipped value the log is taken of
+            p_text = operand(p)  # the clipped value the log is taken of
             shown_p = clipped(float(d["yhat"][pos]), clip)
         if y == 1:
             work = f"−{log} {p_text}" if "logits" in d else f"−{log}({p_text})"
@@ -309,7 +319,7 @@ def _cross_entropy_rows(solution: Solution) -> seq.Rows:
         formula.append("ŷ = softmax(logits), computed as log-softmax (no overflow)")
     clip = solution.problem.inputs.get("clip")
     if clip is not None:
-        formula.append(f"ŷ clipped into [{num(clip)}, {num(1 - clip)}] first (clip = {num(clip)})")
+        formula.append(clip_formula(clip))
     weights = d.get("y_smoothed", d["y"])
     classes = display.get("classes")
     one_hot = "target" in display and "y_smoothed" not in d
@@ -330,7 +340,7 @@ def _cross_entropy_rows(solution: Solution) -> seq.Rows:
         if one_hot:
             t = display["target"][i]
             label = classes[t] if classes else str(t)
-            given = clipped(float(d["yhat"][i, t]), clip) if clip is not None else num(p[t])
+            given = clipped(float(d["yhat"][i, t]), clip) if clip is not None else operand(p[t])
             return [str(i + 1), label, given, f"−{logarithm(i, t)}", num(result.terms[i])]
         # Soft targets: one line per class that has weight, y_c·log ŷ_c.
         nonzero = [int(c) for c in np.flatnonzero(weights[i])]
