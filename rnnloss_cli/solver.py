@@ -89,9 +89,10 @@ def _custom(problem: Problem) -> LossResult:
         solution = solve(component["problem"])
         components.append({**component, "solution": solution})
     values = [float(c["solution"].result.value) for c in components]
+    exact = [getattr(c["solution"].result, "exact_value", None) for c in components]
     from rnnloss_cli.core.sequence import weighted_sum
 
-    result = weighted_sum(values, [c["weight"] for c in components])
+    result = weighted_sum(values, [c["weight"] for c in components], exact)
     named = [
         f"term {i + 1} ({c['name']}): {w}"
         for i, c in enumerate(components)
@@ -108,8 +109,9 @@ def solve(problem: Problem) -> Solution:
             result = _custom(problem)
         else:
             result = core_function(problem.loss, problem.inputs)(**problem.inputs)
-    except ValueError as exc:  # the validator should have caught it: still one clean line
-        raise ProblemError(str(exc), source=problem.source) from None
+    except ValueError as exc:  # the validator could not judge it: still one clean line
+        key = getattr(exc, "key", None)
+        raise ProblemError(str(exc), key=key, source=problem.source) from None
     warnings = problem.warnings + result.warnings
     if len(warnings) > MAX_WARNINGS:  # a page of warnings, then how many more
         more = len(warnings) - (MAX_WARNINGS - 1)

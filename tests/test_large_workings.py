@@ -100,9 +100,12 @@ def test_long_lists_of_names_are_elided(tmp_path):
 def test_infinite_terms_are_named_ten_at_a_time():
     problem = {"loss": "mse", "y": [1e300] * 1000, "yhat": [0.0] * 1000}
     warnings = solve(validate(problem)).result.warnings
-    assert len(warnings) == 11
+    assert len(warnings) == 12
     assert warnings[0].startswith("term 1 (at [0]) is infinite")
-    assert warnings[-1] == "… and 990 more infinite terms"
+    assert warnings[10] == "… and 990 more infinite terms"
+    # Then the sum and mean taken from their exact values, the terms named ten at a time.
+    assert warnings[11].startswith("float64 cannot hold every term (term 1 = 1e+600, ")
+    assert "term 10 = 1e+600 and 990 more: shown as ±∞" in warnings[11]
 
 
 def test_rows_not_summing_to_one_are_named_ten_at_a_time():

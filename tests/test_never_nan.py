@@ -476,3 +476,135 @@ def test_0_d_lengths_stay_refused_for_a_batch_of_two():
     log_probs = np.log(np.full((4, 2, 3), 1 / 3))
     with pytest.raises(ValueError, match=r"input_lengths must have shape \(2,\)"):
         ctc_loss(log_probs, np.array([[1], [2]]), 4, 1)
+
+
+# --- 6. sums of terms beyond float64 decided from their exact values (audit of issue 10) ----
+
+
+def test_reinforce_terms_beyond_float64_of_opposite_signs_have_a_sum():
+    # −1e308·(−1e308) = +1e616 and −(−1e308)·(−2) = −2e308: both overflow, their sum is
+    # +1e616, beyond float64: a loss of +∞, not "undefined".
+    args = ["reinforce", "--rewards", "1e308,-1e308", "--log-probs", "-1e308,-2"]
+    data = _json(args)
+    assert data["value"] == "inf" and data["sum"] == "inf" and data["objective"] == "-inf"
+    assert data["terms"] == ["inf", "-inf"]
+    assert any("term 1 = 1e+616, term 2 = −2e+308" in w for w in data["warnings"])
+    text = _run(args).stdout
+    assert "Σ = 1e+616 + (−2e+308) = 1e+616 (float64: ∞)" in text
+    assert "−1e+308·(−1e+308)" in text  # log π written as the given −1e308, not ln(0)
+    _no_nan_anywhere(args)
+
+
+def test_reinforce_terms_beyond_float64_can_sum_to_a_finite_loss_exactly():
+    # 2e308 − 1.5e308 − 1.5e308 = −1e308; and +2e308 − 2e308 + 5 = 5, exactly.
+    args = ["reinforce", "--rewards", "1e308,-1e308,-1e308", "--log-probs", "-2,-1.5,-1.5"]
+    data = _json(args)
+    assert _number(data["value"]) == -1e308 and _number(data["objective"]) == 1e308
+    data = _json(["reinforce", "--rewards", "1e308,-1e308,5", "--log-probs", "-2,-2,-1"])
+    assert data["terms"] == ["inf", "-inf", 5.0] and data["value"] == 5.0
+    mean = _json([*args, "--reduction", "mean"])
+    assert _number(mean["value"]) == pytest.approx(-1e308 / 3, rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("args", "key"),
+    [
+        (["reinforce", "--rewards", "1,-1", "--probs", "0,0"], "--probs"),
+        (["reinforce", "--rewards", "1,-1", "--log-probs", "-inf,-inf"], "--log-probs"),
+    ],
+)
+def test_truly_infinite_terms_of_both_signs_are_refused_naming_the_key(args, key):
+    result = _run(args, status=2)
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"rnnloss: {key}: the actions at [0] and [1] have ")
+    assert line.endswith("their terms are +∞ and −∞, and the sum is undefined")
+
+
+def test_reinforce_sums_match_an_exact_oracle_on_extreme_values():
+    from fractions import Fraction
+
+    from rnnloss_cli.core.result import to_float
+
+    rng = np.random.default_rng(6)
+    extreme = np.array([1e308, -1e308, 1.7e308, -1.7e308, 1.0, -3.0, 5e-324, 0.0])
+    logs = np.array([-1e308, -1.7e308, -2.0, -0.5, -1e-300, 0.0, -np.inf])
+    for _ in range(3000):
+        size = int(rng.integers(1, 6))
+        rewards, log_probs = rng.choice(extreme, size=size), rng.choice(logs, size=size)
+        true_infinite = {
+            math.copysign(1.0, r)
+            for r, lp in zip(rewards, log_probs, strict=True)
+            if r and math.isinf(lp)
+        }
+        try:
+            result = reinforce(rewards, log_probs, kind="log_probs")
+        except ValueError as exc:
+            assert len(true_infinite) == 2, (rewards, log_probs)
+            assert "undefined" in str(exc)
+            continue
+        assert len(true_infinite) < 2
+        if true_infinite:
+            oracle = math.inf * true_infinite.pop()
+        else:
+            oracle = to_float(
+                sum(
+                    (
+                        Fraction(float(term))
+                        if math.isfinite(term)
+                        else -Fraction(r) * Fraction(lp)
+                        for term, r, lp in zip(result.terms, rewards, log_probs, strict=True)
+                    ),
+                    Fraction(0),
+                )
+            )
+        assert result.sum == oracle, (rewards, log_probs, result.sum, oracle)
+        assert result.details["objective"] == 0.0 - oracle
+
+
+def test_mse_and_hinge_means_of_terms_beyond_float64_are_exact():
+    data = _json(["mse", "--y", "2e154,0,0,0", "--yhat", "0,0,0,0"])
+    assert data["sum"] == "inf" and _number(data["value"]) == pytest.approx(1e308, rel=1e-15)
+    hinge = ["hinge", "--y", "1,1,1,1", "--yhat", "-1e308,0,0,0", "--margin", "1e308"]
+    data = _json(hinge)  # (2e308 + 3e308) / 4 = 1.25e308
+    assert data["sum"] == "inf" and _number(data["value"]) == pytest.approx(1.25e308, rel=1e-15)
+
+
+def test_custom_weights_beyond_float64_of_opposite_signs_have_a_sum(tmp_path):
+    def component(reward: float, weight: float, name: str) -> dict:
+        return {
+            "loss": "reinforce",
+            "rewards": [reward],
+            "log_probs": [-1e308],
+            "weight": weight,
+            "name": name,
+        }
+
+    path = write(
+        tmp_path,
+        {
+            "loss": "custom",
+            "terms": [
+                component(1e308, 1e-310, "a"),  # 1e616 · 1e−310 = 1e306: finite once weighted
+                component(-1e308, 0.5, "b"),  # −5e615
+                component(1e308, 1.0, "c"),  # 1e616
+            ],
+        },
+    )
+    data = _json(["custom", path])
+    assert data["value"] == "inf"  # 1e306 − 5e615 + 1e616 = 5e615: beyond float64, +∞
+    assert _number(data["terms"][0]) == pytest.approx(1e306, rel=1e-13)  # 1e−310: subnormal
+    text = _run(["custom", path]).stdout
+    assert "Σ = 1e+306 + (−5e+615) + 1e+616 = 5e+615 (float64: ∞)" in text
+    undefined = write(
+        tmp_path,
+        {
+            "loss": "custom",
+            "terms": [
+                {"loss": "reinforce", "rewards": [1], "probs": [0], "weight": 1},
+                {"loss": "reinforce", "rewards": [1], "probs": [0], "weight": -1},
+            ],
+        },
+        "undefined.yaml",
+    )
+    result = _run(["custom", undefined], status=2)
+    assert result.stderr.startswith(f"rnnloss: {undefined}: terms: the losses of [0] and [1]")

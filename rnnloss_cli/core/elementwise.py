@@ -7,9 +7,12 @@ second line of defence that raise `ValueError`, never a silent broadcast.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 
 from rnnloss_cli.core.result import (
+    Exact,
     LossResult,
     index_label,
     log_divisor,
@@ -126,7 +129,11 @@ def mse(y: np.ndarray, yhat: np.ndarray, *, reduction: str = "mean") -> LossResu
         terms = diff * diff
     warnings = _infinite_term_warnings(terms, "the squared difference overflows float64")
     details = {"y": y, "yhat": yhat, "diff": diff}
-    return reduce_terms("mse", terms, reduction, warnings=warnings, details=details)
+
+    def exact(where: list[int]) -> list[Exact]:  # (y − ŷ)²: finite inputs, never truly ∞
+        return [(Fraction(y.flat[i]) - Fraction(yhat.flat[i])) ** 2 for i in where]
+
+    return reduce_terms("mse", terms, reduction, warnings=warnings, details=details, exact=exact)
 
 
 def bce(
@@ -278,11 +285,20 @@ def hinge(
         if squared:
             terms = terms * terms
     warnings = _infinite_term_warnings(terms, "the margin overflows float64")
+
+    def exact(where: list[int]) -> list[Exact]:  # max(0, m − y·ŷ)(²): never truly ∞
+        out: list[Exact] = []
+        for i in where:
+            hinge = max(Fraction(margin) - Fraction(y.flat[i]) * Fraction(yhat.flat[i]), 0)
+            out.append(hinge * hinge if squared else hinge)
+        return out
+
     return reduce_terms(
         "hinge",
         terms,
         reduction,
         warnings=warnings,
+        exact=exact,
         details={
             "y": y,
             "yhat": yhat,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
+from fractions import Fraction
 
 import numpy as np
 
@@ -19,11 +20,14 @@ from rnnloss_cli.core.elementwise import (
     as_log_probs,
 )
 from rnnloss_cli.core.result import (
+    Exact,
+    InputError,
     LossResult,
     exact_sum,
     index_label,
     log_divisor,
     reduce_terms,
+    to_float,
 )
 
 FLOAT32_EPS = float(np.finfo(np.float32).eps)  # PyTorch's REINFORCE example adds this
@@ -235,8 +239,28 @@ def reinforce(
             exact = np.ldexp(_xlogy(scaled_advantages, log_probs) / divisor, exponent)
             weighted = np.where(beyond, exact, weighted)
     terms = -weighted
-    if np.isposinf(terms).any() and np.isneginf(terms).any():
-        raise ValueError("the terms are +∞ and −∞ at once: their sum is undefined")
+
+    def exact_terms(where: list[int]) -> list[Exact]:
+        """−A·log π of these steps exactly: A from the scaled advantages where it is beyond
+        float64; ±∞ only where π = 0 (log π = −∞) and A ≠ 0."""
+        out: list[Exact] = []
+        base = Fraction(divisor)
+        for t in where:
+            if np.isinf(advantages[t]):
+                assert scaled_advantages is not None
+                a = Fraction(float(scaled_advantages[t])) * Fraction(2) ** exponent
+            else:
+                a = Fraction(float(advantages[t]))
+            log_p = float(log_probs[t])
+            if a == 0:
+                out.append(0.0)  # 0·log 0 = 0
+            elif math.isinf(log_p):
+                out.append(math.inf if a > 0 else -math.inf)  # −A·(−∞)
+            else:
+                out.append(-a * Fraction(log_p) / base)
+        return out
+
+    _refuse_opposite_infinities(log_probs, np.sign(advantages), kind)
     warnings = []
     if overflowed:
         warnings.append(
@@ -250,7 +274,6 @@ def reinforce(
             else "A·log π overflows float64"
         )
         warnings.append(f"term {t + 1} (at [{t}]) is infinite: {why}")
-    objective = exact_sum(weighted)
     details = {
         "rewards": rewards,
         "returns_before_baseline": g,
@@ -263,19 +286,86 @@ def reinforce(
         "baseline_rule": baseline,
         "normalize": normalize,
         "std": std,
-        "objective": objective,
     }
-    return reduce_terms(
-        "reinforce", terms, reduction, log_base=log_base, warnings=warnings, details=details
+    result = reduce_terms(
+        "reinforce",
+        terms,
+        reduction,
+        log_base=log_base,
+        warnings=warnings,
+        details=details,
+        exact=exact_terms,
     )
+    result.details["objective"] = 0.0 - result.sum  # Σ A·log π = −Σ terms, exactly
+    return result
 
 
-def weighted_sum(values: Sequence[float], weights: Sequence[float]) -> LossResult:
-    """Return a custom loss: the terms wᵢ·Lᵢ and their sum (a weight of 0 contributes 0)."""
-    contributions = np.array(
-        [0.0 if w == 0 else w * v for v, w in zip(values, weights, strict=True)], dtype=float
-    )
-    if np.isposinf(contributions).any() and np.isneginf(contributions).any():
-        raise ValueError("the weighted terms are +∞ and −∞ at once: their sum is undefined")
-    warnings = _infinite_term_warnings(contributions, "its component's loss is infinite")
-    return reduce_terms("custom", contributions, "sum", warnings=warnings)
+def _refuse_opposite_infinities(log_probs: np.ndarray, signs: np.ndarray, kind: str) -> None:
+    """Refuse steps whose terms are truly +∞ and −∞: π = 0 (log π = −∞) where A > 0 and
+    where A < 0. Terms that are ±∞ only because float64 cannot hold them always have a
+    sum (see `exact_sum`)."""
+    zero = np.isneginf(log_probs)
+    positive = np.flatnonzero(zero & (signs > 0))
+    negative = np.flatnonzero(zero & (signs < 0))
+    if positive.size and negative.size:
+        i, j = int(positive[0]), int(negative[0])
+        what = "probability 0" if kind == "probs" else "log-probability −∞"
+        raise InputError(
+            f"the actions at [{i}] and [{j}] have {what}, with advantages of opposite signs: "
+            f"their terms are +∞ and −∞, and the sum is undefined",
+            key=kind,
+        )
+
+
+def weighted_sum(
+    values: Sequence[float],
+    weights: Sequence[float],
+    exact_values: Sequence[Fraction | None] | None = None,
+) -> LossResult:
+    """Return a custom loss: the terms wᵢ·Lᵢ and their sum (a weight of 0 contributes 0).
+
+    `exact_values` holds a component's value exactly where float64 shows it as ±∞ (a sum
+    beyond float64), so that its weighted contribution is exact too.
+    """
+    exact_values = [None] * len(values) if exact_values is None else list(exact_values)
+    with np.errstate(over="ignore"):  # a contribution beyond float64: ±∞, summed exactly
+        contributions = np.array(
+            [
+                0.0 if w == 0 else to_float(Fraction(w) * big) if big is not None else w * v
+                for v, w, big in zip(values, weights, exact_values, strict=True)
+            ],
+            dtype=float,
+        )
+
+    def exact_terms(where: list[int]) -> list[Exact]:
+        """wᵢ·Lᵢ exactly: from a component's exact value where float64 holds it only as ±∞."""
+        out: list[Exact] = []
+        for i in where:
+            v, w, big = values[i], weights[i], exact_values[i]
+            if w == 0:
+                out.append(0.0)
+            elif big is not None:
+                out.append(Fraction(w) * big)
+            elif math.isinf(v):
+                out.append(math.copysign(math.inf, v * w))
+            else:
+                out.append(Fraction(w) * Fraction(v))
+        return out
+
+    where = [int(i) for i in np.flatnonzero(~np.isfinite(contributions))]
+    infinite = dict(zip(where, exact_terms(where), strict=True))
+    signs = {math.copysign(1.0, t) for t in infinite.values() if _infinite(t)}
+    if len(signs) == 2:
+        shown = [i for i, t in infinite.items() if _infinite(t)]
+        raise InputError(
+            f"the losses of {_listed([f'[{i}]' for i in shown])} are infinite and weighted "
+            "with opposite signs: their contributions are +∞ and −∞, and the sum is undefined",
+            key="terms",
+        )
+    why = "its component's loss is infinite, or beyond float64 once weighted"
+    warnings = _infinite_term_warnings(contributions, why)
+    return reduce_terms("custom", contributions, "sum", warnings=warnings, exact=exact_terms)
+
+
+def _infinite(value: Exact) -> bool:
+    return isinstance(value, float) and math.isinf(value)

@@ -7,13 +7,25 @@ beside it writes `−15.2623`.
 from __future__ import annotations
 
 import math
+from decimal import Context, Decimal
+from fractions import Fraction
 from typing import Any
 
 MINUS = "−"
 
 
 def num(x: Any, digits: int = 6) -> str:
-    """Return `x` with up to `digits` significant digits: 0.2, 0.466667, 1.88e−04, ∞."""
+    """Return `x` with up to `digits` significant digits: 0.2, 0.466667, 1.88e−04, ∞; an
+    exact Fraction beyond float64 as what it is, 1e+616."""
+    if isinstance(x, Fraction):
+        try:
+            x = float(x)
+        except OverflowError:
+            quotient = Context(prec=digits).divide(Decimal(x.numerator), Decimal(x.denominator))
+            mantissa, exponent = f"{quotient:.{max(digits - 1, 0)}e}".split("e")
+            if "." in mantissa:
+                mantissa = mantissa.rstrip("0").rstrip(".")
+            return f"{mantissa}e{int(exponent):+03d}".replace("-", MINUS)
     x = float(x)
     if math.isinf(x):
         return "∞" if x > 0 else f"{MINUS}∞"

@@ -148,6 +148,7 @@ def reinforce_rows(solution: Solution) -> Rows:
     result = solution.result
     d = result.details
     log = log_name(result.log_base)
+    divisor = log_divisor(result.log_base or "e")
     mean = "(1/T) " if result.reduction == "mean" else ""
     formula = [
         f"the lecture: J = Σₜ Rₜ·{log} π(yₜ | sₜ), an objective to MAXIMISE;",
@@ -182,7 +183,7 @@ def reinforce_rows(solution: Solution) -> Rows:
             num(d["returns_before_baseline"][t]),
             num(a),
             operand(p),
-            f"−{paren(a)}·{log}({operand(p)})",
+            f"−{paren(a)}·{log_of(float(p), log, divisor, float(d['log_probs'][t]))}",
             num(result.terms[t]),
         ]
 
@@ -217,7 +218,9 @@ def custom_rows(solution: Solution) -> Rows:
     rows = []
     for i, c in enumerate(result.details["components"]):
         sub = c["solution"].result
-        value = float(sub.value)
+        # A component beyond float64 (a sum of 1e+616) is written as what it is.
+        exact = getattr(sub, "exact_value", None)
+        value = exact if exact is not None else float(sub.value)
         rows.append(
             [
                 str(i + 1),

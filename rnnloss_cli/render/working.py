@@ -5,8 +5,11 @@ Everything here formats numbers the core already computed; nothing here computes
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from rich import box
@@ -399,17 +402,31 @@ def _term_table(headers: list[str], rows: Sequence[list[str]]) -> Table:
 
 def totals(solution: Solution) -> list[Text]:
     result = solution.result
-    flat = np.ravel(result.terms)
-    n = flat.size
+    flat: Sequence[Any] = np.ravel(result.terms)
+    n = len(flat)
+    total, mean = num(result.sum), num(result.mean)
+    exact = getattr(result, "exact_sum", None)
+    if exact is not None:
+        # Terms float64 holds only as ±∞ are summed as what they are: 1e+616 + (−2e+308).
+        flat = [result.exact_terms.get(i, v) for i, v in enumerate(flat)]
+        total, mean = _beyond(exact), _beyond(exact / n)
     expression = f"{sum_expression(flat)} = " if n > 1 else ""
-    lines = [Text.assemble(("Sum   ", "bold"), f"Σ = {expression}{num(result.sum)}")]
+    lines = [Text.assemble(("Sum   ", "bold"), f"Σ = {expression}{total}")]
     if result.loss != "custom":  # a custom loss is a weighted sum: no mean to speak of
         lines.append(
-            Text.assemble(("Mean  ", "bold"), f"{num(result.sum)} / {n} = {num(result.mean)}")
+            Text.assemble(("Mean  ", "bold"), f"{num(exact) if exact else total} / {n} = {mean}")
         )
     if result.loss in EXTRA_TOTALS:
         lines += EXTRA_TOTALS[result.loss](solution)
     return lines
+
+
+def _beyond(exact: Any) -> str:
+    """Return an exact value, and `∞` after it where float64 cannot hold it."""
+    text = num(exact)
+    if abs(exact) <= sys.float_info.max:
+        return text
+    return f"{text} (float64: {num(math.inf if exact > 0 else -math.inf)})"
 
 
 def answer_text(solution: Solution) -> Text:
