@@ -22,15 +22,19 @@ class ProblemError(Exception):
             self.source = source
         return self
 
-    def __str__(self) -> str:
+    def raw(self) -> str:
+        """Return the line with the user's text as written (for JSON, which escapes it)."""
         parts = []
         if self.source is not None:
             parts.append(self.source)
         if self.key:
             parts.append(self.key if self.source is not None else inline_key(self.key))
         parts.append(self.message)
+        return ": ".join(parts)
+
+    def __str__(self) -> str:
         # One line whatever the file, key or value named: control characters escaped.
-        return printable(": ".join(parts))
+        return printable(self.raw())
 
 
 # Characters shown escaped wherever user text is printed: those that act instead of
@@ -53,6 +57,13 @@ def printable(text: str) -> str:
     if text.isascii() and text.isprintable():  # the usual case, at C speed
         return text
     return "".join(_escaped(c) if _acts(c) else c for c in text)
+
+
+def quoted(text: object) -> str:
+    """Return user text quoted for a message, as written; `printable` escapes the whole
+    line where it is printed. Not `repr`, which doubles a backslash (the symbol written
+    as one backslash would show as two) and switches to double quotes around a quote."""
+    return f"'{text}'"
 
 
 def encodable(text: str) -> str:

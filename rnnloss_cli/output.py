@@ -100,7 +100,9 @@ def _solve_object(entries: list[Entry]) -> dict[str, Any]:
                 {"file": e.file, "index": e.index, "ok": True, "result": result_object(e.solution)}
             )
         else:
-            results.append({"file": e.file, "index": e.index, "ok": False, "error": str(e.error)})
+            # The user's text as written: JSON escapes what needs escaping itself.
+            error = e.error.raw() if e.error is not None else ""
+            results.append({"file": e.file, "index": e.index, "ok": False, "error": error})
     return {"results": results, "summary": summary(entries)}
 
 

@@ -254,3 +254,120 @@ def test_operand_writes_as_many_digits_as_tell_a_number_from_a_whole_one():
     assert operand(2.0000001) == "2.0000001"
     assert operand(-0.99999999) == "−0.99999999"
     assert operand(1.0) == "1" and operand(0.5) == "0.5" and operand(0.25) == "0.25"
+
+
+# --- 7. user text kept as written, escaped only where it is shown --------------------------
+
+
+ESC = "d\x1b[1mog"
+
+
+def test_a_class_name_with_a_control_character_is_matched_and_shown_escaped():
+    args = ["nll", "--classes", f"cat,{ESC}", "--target", ESC, "--yhat", "0.4,0.6"]
+    result = invoke(args, env={"NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout and "d\\x1b[1mog" in result.stdout
+    markdown = invoke([*args, "--format", "markdown"]).stdout
+    assert "\x1b" not in markdown and "d\\\\x1b\\[1mog" in markdown  # Markdown-escaped once
+    assert json.loads(invoke([*args, "--json"]).stdout)["value"] == pytest.approx(0.510826, 1e-5)
+
+
+def test_a_near_miss_of_such_a_class_name_suggests_it_escaped_once():
+    args = ["nll", "--classes", f"cat,{ESC}", "--target", "d\x1b[1mXg", "--yhat", "0.4,0.6"]
+    result = invoke(args)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "rnnloss: --target: 'd\\x1b[1mXg' is not one of the classes (cat, d\\x1b[1mog) "
+        "(did you mean 'd\\x1b[1mog'?)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("blank", "terminal", "markdown"), [("\\", "(\\)", "(\\\\)"), ("'", "(')", "(')")]
+)
+def test_the_collapse_rule_shows_the_blank_as_written(blank, terminal, markdown):
+    args = ["ctc", "--label", "ab", "--blank", blank, "--frames", "3"]
+    args += ["--probabilities", f"a=0.5,b=0.3,{blank}=0.2", "--alignment", f"a{blank}b"]
+    text = _flat(_run(args))
+    assert f"collapse rule: merge repeated symbols, then remove the blank {terminal}" in text
+    assert f"a{blank}b" in text and "\\\\" not in text
+    md = _run([*args, "--format", "markdown"])
+    assert f"then remove the blank {markdown}" in md
+
+
+def test_json_carries_the_users_strings_as_written(tmp_path):
+    from cli_helpers import write_problem
+
+    data = _json(["hinge", "--y", "1", "--yhat", "1", "--title", "t\x1b[1m"])
+    assert data["title"] == "t\x1b[1m"
+    data = _json(
+        ["ctc", "--label", "a\x01", "--probabilities", "a=0.5,\x01=0.3,-=0.2", "--frames", "3"]
+    )
+    assert data["label"] == "a\x01"  # two one-character symbols, the second a control
+    text = _run(
+        ["ctc", "--label", "a\x01", "--probabilities", "a=0.5,\x01=0.3,-=0.2", "--frames", "3"]
+    )
+    assert "\x01" not in text and "label = a\\x01" in text
+    bad = write_problem(
+        tmp_path, {"loss": "nll", "classes": ["a", "b"], "target": ["\x1bz"], "yhat": [[0.5, 0.5]]}
+    )
+    solved = json.loads(invoke(["solve", bad, "--json"]).stdout)
+    assert "'\x1bz' is not one of the classes" in solved["results"][0]["error"]
+    # A character that acts on a terminal is a JSON escape: the same string once read.
+    raw = invoke(["hinge", "--y", "1", "--yhat", "1", "--title", "a\u202eb\x9b", "--json"]).stdout
+    assert "\u202e" not in raw and "\x9b" not in raw and "\\u202e" in raw
+    assert json.loads(raw)["title"] == "a\u202eb\x9b"
+
+
+ACTING = "\x1b[31m\x07\x9b\u202e"  # an escape code, a bell, a C1 CSI, a right-to-left override
+ACTING_YAML = "\\e[31m\\a\\x9b\\u202e"  # the same, as YAML's double-quoted escapes
+SWEEP = """\
+loss: custom
+title: "TACT"
+terms:
+  - name: "nACT"
+    loss: nll
+    classes: ["cACT", b]
+    target: ["cACT"]
+    yhat: [[0.5, 0.5]]
+  - name: seq
+    loss: sequence
+    classes: ["sACT", b]
+    target: ["sACT", b]
+    yhat: [[0.5, 0.5], [0.5, 0.5]]
+  - name: lecture
+    loss: ctc
+    label: ["xACT", y]
+    blank: "ACT"
+    probabilities: {"xACT": 0.3, y: 0.3, "ACT": 0.3}
+    alignments: ["xACT y ACT"]
+    trellis: true
+  - name: matrix
+    loss: ctc
+    label: ["mACT"]
+    alphabet: ["-", "mACT"]
+    probs: [[0.5, 0.5], [0.5, 0.5]]
+    trellis: true
+"""
+
+
+def test_acting_characters_in_every_kind_of_user_text_are_matched_and_shown_escaped(tmp_path):
+    from cli_helpers import write_problem
+
+    path = write_problem(tmp_path, SWEEP.replace("ACT", ACTING_YAML))
+    outputs = [
+        _run(["custom", path, "--details"]),
+        _run(["custom", path, "--details", "--format", "markdown"]),
+    ]
+    svg = tmp_path / "out.svg"
+    assert invoke(["custom", path, "--details", "--svg", str(svg)]).exit_code == 0
+    outputs.append(svg.read_text(encoding="utf-8"))
+    for text in outputs:
+        for char in ("\x1b", "\x07", "\x9b", "\u202e"):
+            assert char not in text
+    assert "T\\x1b[31m\\x07\\x9b\\u202e" in outputs[0]  # the title, escaped once
+    data = _json(["custom", path])
+    assert data["title"] == f"T{ACTING}"
+    assert data["components"][0]["name"] == f"n{ACTING}"
+    lecture = data["components"][2]
+    assert lecture["blank"] == ACTING and lecture["label"] == [f"x{ACTING}", "y"]

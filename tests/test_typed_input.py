@@ -266,7 +266,7 @@ def test_a_dash_in_a_file_is_named_too(tmp_path):
         ),
         (
             ["--y", "1,-1", "--yhat", "1,1", "--expected", "1\u00a0000"],
-            "--expected: '1\\xa0000' has spaces between numbers: separate a list's values with "
+            "--expected: '1\u00a0000' has spaces between numbers: separate a list's values with "
             "commas (1,000); a number is written without spaces",
         ),
         (

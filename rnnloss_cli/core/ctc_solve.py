@@ -201,7 +201,7 @@ def _listed(
                 f"not the probabilities of the path's symbols, "
                 f"{_product_text(symbol_factors)} = {num(symbols_probability, 3)} (the first to "
                 f"differ is factor {first + 1}: {num(factors[first])} stated, but symbol "
-                f"{path[first]!r} has P = {num(symbol_factors[first])})"
+                f"'{path[first]}' has P = {num(symbol_factors[first])})"
             )
         out.append(
             ListedAlignment(

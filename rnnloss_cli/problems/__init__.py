@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from rnnloss_cli.errors import ProblemError
+from rnnloss_cli.errors import ProblemError, quoted
 from rnnloss_cli.problems.elementwise import VALIDATORS
 from rnnloss_cli.problems.values import (
     Reader,
@@ -20,7 +20,6 @@ from rnnloss_cli.problems.values import (
     fmt,
     parse_array,
     parse_number,
-    printable,
     shown,
     tolerance_from_text,
 )
@@ -181,7 +180,9 @@ def canonical_loss(name: Any, key: str = "loss") -> str:
         return ALIASES[lowered]
     names = [*LOSSES, *ALIASES]
     hint = did_you_mean(lowered, names)
-    raise ProblemError(f"unknown loss {name!r}{hint}; choose one of {', '.join(LOSSES)}", key=key)
+    raise ProblemError(
+        f"unknown loss {quoted(name)}{hint}; choose one of {', '.join(LOSSES)}", key=key
+    )
 
 
 def _check_keys(data: Mapping[str, Any], loss: str) -> None:
@@ -253,7 +254,7 @@ def _validate_custom(
             raise ProblemError(
                 "a term needs a single value: choose mean or sum", key=f"{prefix}.reduction"
             )
-        label = printable(str(name)) if name is not None else f"{problem.loss} #{i + 1}"
+        label = str(name) if name is not None else f"{problem.loss} #{i + 1}"
         components.append({"name": label, "weight": weight, "problem": problem})
     return {"components": components}, [], {}
 
@@ -361,7 +362,7 @@ def _validate(
     return Problem(
         loss=loss,
         inputs=inputs,
-        title=printable(str(title)) if title is not None else default_title,
+        title=str(title) if title is not None else default_title,
         source=source,
         index=index,
         expected=expected,

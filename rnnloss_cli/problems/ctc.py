@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rnnloss_cli.errors import ProblemError
+from rnnloss_cli.errors import ProblemError, quoted
 from rnnloss_cli.problems.values import (
     Reader,
     check_name,
@@ -17,7 +17,6 @@ from rnnloss_cli.problems.values import (
     infinities,
     parse_array,
     parse_number,
-    printable,
     shown,
     split_list,
 )
@@ -54,7 +53,7 @@ def _symbol(value: Any, key: str) -> str:
         )
     if value is None or isinstance(value, list | dict | float):
         raise ProblemError(f"expected a symbol, got {shown(value)}", key=key)
-    text = printable(str(value))
+    text = str(value)
     if not text:
         raise ProblemError("a symbol cannot be empty", key=key)
     return check_name(text, key, "symbol")
@@ -68,7 +67,7 @@ def _sequence(value: Any, key: str, *, one_char: bool, known: Any = ()) -> tuple
     whitespace (`"th e"`). A list gives its items.
     """
     if isinstance(value, str):
-        text = printable(value.strip())  # shown as every user text is (a control escaped)
+        text = value.strip()  # as written: escaped only where it is shown
         if " " in text:
             return text.split(), True
         if one_char or (text not in known and all(c in known for c in text)):
@@ -114,7 +113,7 @@ def _probabilities(r: Reader) -> dict[str, float]:
             symbol = symbol.strip()
             if sep and not symbol:
                 raise ProblemError(
-                    f"{part!r} has no symbol: write a symbol before its {sep!r} "
+                    f"{quoted(part)} has no symbol: write a symbol before its {quoted(sep)} "
                     "(H=0.6,E=0.5,-=0.2)",
                     key="probabilities",
                 )
@@ -125,7 +124,7 @@ def _probabilities(r: Reader) -> dict[str, float]:
                     else "write H=0.6,E=0.5,-=0.2"
                 )
                 raise ProblemError(
-                    f"{part!r} is not SYMBOL=PROBABILITY: {hint}", key="probabilities"
+                    f"{quoted(part)} is not SYMBOL=PROBABILITY: {hint}", key="probabilities"
                 )
             items.append((symbol, number))
     else:
@@ -171,13 +170,13 @@ def _check_label(
     for i, symbol in enumerate(label):
         if symbol == blank:
             raise ProblemError(
-                f"the label contains the blank {blank!r}: the blank separates symbols in "
+                f"the label contains the blank {quoted(blank)}: the blank separates symbols in "
                 "alignments and is never part of a label",
                 key=f"label[{i}]",
             )
         if symbol not in known:
             hint = did_you_mean(symbol, list(known))
-            raise ProblemError(f"symbol {symbol!r} has no {where}{hint}", key=f"label[{i}]")
+            raise ProblemError(f"symbol {quoted(symbol)} has no {where}{hint}", key=f"label[{i}]")
 
 
 def _alignments(r: Reader, probabilities: dict[str, float], one_char: bool) -> list[dict]:
@@ -230,7 +229,7 @@ def _alignments(r: Reader, probabilities: dict[str, float], one_char: bool) -> l
             if symbol not in probabilities:
                 hint = did_you_mean(symbol, list(probabilities))
                 raise ProblemError(
-                    f"symbol {symbol!r} has no probability{hint}", key=f"{key}.path[{j}]"
+                    f"symbol {quoted(symbol)} has no probability{hint}", key=f"{key}.path[{j}]"
                 )
         if factors is not None:
             if factors.size != len(path):
@@ -297,7 +296,8 @@ def _validate_lecture(r: Reader, method: str | None, trellis: bool) -> Validated
     label, label_is_string = _label(r, one_char, probabilities)
     if blank not in probabilities:
         raise ProblemError(
-            f"no probability for the blank {blank!r} (set blank: if the blank is another symbol)",
+            f"no probability for the blank {quoted(blank)} (set blank: if the blank is another "
+            "symbol)",
             key="probabilities",
         )
     _check_label(label, blank, probabilities, "probability")
@@ -395,7 +395,7 @@ def _validate_matrix(r: Reader, matrix_key: str, method: str | None, trellis: bo
     default_blank = "-" if "-" in alphabet else alphabet[0]
     blank = _symbol(r.get("blank", default_blank), "blank")
     if blank not in alphabet:
-        raise ProblemError(f"the blank {blank!r} is not in the alphabet", key="blank")
+        raise ProblemError(f"the blank {quoted(blank)} is not in the alphabet", key="blank")
     one_char = all(len(s) == 1 for s in alphabet)
     label, label_is_string = _label(r, one_char, alphabet)
     _check_label(label, blank, alphabet, "place in the alphabet")

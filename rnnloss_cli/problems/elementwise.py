@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnloss_cli.errors import ProblemError
+from rnnloss_cli.errors import ProblemError, quoted
 from rnnloss_cli.problems.values import (
     Reader,
     check_name,
@@ -20,7 +20,6 @@ from rnnloss_cli.problems.values import (
     key_at,
     parse_number,
     positions,
-    printable,
     row_sum_warnings,
     same_shape,
     shown,
@@ -122,7 +121,7 @@ def _parse_classes(r: Reader) -> list[str] | None:
         return None
     value = r.data["classes"]
     if isinstance(value, str):
-        names = [printable(name) for name in split_list(value, ",", "classes")]
+        names = split_list(value, ",", "classes")
     elif isinstance(value, list) and value:
         names = []
         for i, v in enumerate(value):
@@ -134,7 +133,7 @@ def _parse_classes(r: Reader) -> list[str] | None:
                 )
             if v is None or isinstance(v, list | dict):
                 raise ProblemError(f"a class name, got {shown(v)}", key=f"classes[{i}]")
-            names.append(printable(str(v)))
+            names.append(str(v))
     else:
         raise ProblemError(f"expected a list of class names, got {shown(value)}", key="classes")
     for i, name in enumerate(names):
@@ -168,7 +167,8 @@ def _parse_targets(r: Reader, classes: list[str] | None, n_classes: int) -> tupl
             except ValueError:
                 hint = did_you_mean(item.strip(), classes)
                 raise ProblemError(
-                    f"{item!r} is not one of the classes ({', '.join(classes)}){hint}", key=key
+                    f"{quoted(item)} is not one of the classes ({', '.join(classes)}){hint}",
+                    key=key,
                 ) from None
         if isinstance(item, list):
             raise ProblemError(

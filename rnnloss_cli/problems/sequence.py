@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnloss_cli.errors import ProblemError
+from rnnloss_cli.errors import ProblemError, quoted
 from rnnloss_cli.problems.elementwise import _parse_classes
 from rnnloss_cli.problems.values import (
     Reader,
@@ -58,7 +58,7 @@ def _index(
         except ValueError:
             hint = did_you_mean(item.strip(), classes or [])
             what = f"one of the classes ({', '.join(classes)})" if classes else "a class index"
-            raise ProblemError(f"{item!r} is not {what}{hint}", key=key) from None
+            raise ProblemError(f"{quoted(item)} is not {what}{hint}", key=key) from None
     if isinstance(item, list | dict) or item is None:
         raise ProblemError(f"expected a class index or name, got {shown(item)}", key=key)
     number = parse_number(item, key)

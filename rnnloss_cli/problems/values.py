@@ -15,7 +15,7 @@ import numpy as np
 from rnnloss_cli.core.result import DISTRIBUTION_TOLERANCE as ROW_SUM_TOLERANCE
 from rnnloss_cli.core.result import name_first
 from rnnloss_cli.core.text import num
-from rnnloss_cli.errors import ProblemError, printable
+from rnnloss_cli.errors import ProblemError, printable, quoted
 
 MAX_NAME = 50  # characters in a class name or a CTC symbol: names are table cells
 
@@ -67,7 +67,7 @@ def shown(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return repr(value)
+        return quoted(value)
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -83,7 +83,7 @@ def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
     import difflib  # only when a suggestion is needed: it costs start-up time
 
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return f" (did you mean {quoted(close[0])}?)" if close else ""
 
 
 def parse_number(
@@ -129,12 +129,12 @@ def not_a_number(value: str, text: str, *, listed: bool = False) -> str:
     for dash, name in DASHES.items():
         if dash in text:
             return (
-                f"{value!r} is not a number: {dash!r} (U+{ord(dash):04X}, {name}) is not a "
-                "minus sign; write − or -"
+                f"{quoted(value)} is not a number: {quoted(dash)} (U+{ord(dash):04X}, {name}) "
+                "is not a minus sign; write − or -"
             )
     if re.fullmatch(r"[+-]?\d+,\d+", text):
         return (
-            f"{value!r} is not a number: write a decimal point ({text.replace(',', '.')}); "
+            f"{quoted(value)} is not a number: write a decimal point ({text.replace(',', '.')}); "
             "a comma separates the values of a list"
         )
     words = text.split()  # any whitespace, the non-breaking space included
@@ -142,12 +142,15 @@ def not_a_number(value: str, text: str, *, listed: bool = False) -> str:
         # `1 2 3` for a list, or `1 000` grouping one number's digits: both are told.
         also = "" if listed else "; a number is written without spaces"
         return (
-            f"{value!r} has spaces between numbers: separate a list's values with commas "
+            f"{quoted(value)} has spaces between numbers: separate a list's values with commas "
             f"({','.join(words)}){also}"
         )
     if any(bracket in text for bracket in "[]()"):
-        return f"{value!r} is not a number: write a list without brackets (1,-1,1; rows split by ;)"
-    return f"{value!r} is not a number"
+        return (
+            f"{quoted(value)} is not a number: write a list without brackets (1,-1,1; rows "
+            "split by ;)"
+        )
+    return f"{quoted(value)} is not a number"
 
 
 def _is_number(text: str) -> bool:
@@ -170,12 +173,17 @@ def split_list(text: str, sep: str, key: str) -> list[str]:
     for i, part in enumerate(parts):
         if not part:
             if len(parts) > 1 and i == len(parts) - 1:
-                problem = f"ends with {sep!r}: give the value after it, or drop the {sep!r}"
+                problem = (
+                    f"ends with {quoted(sep)}: give the value after it, or drop the {quoted(sep)}"
+                )
             elif len(parts) > 1 and i == 0:
-                problem = f"starts with {sep!r}: give the value before it, or drop the {sep!r}"
+                problem = (
+                    f"starts with {quoted(sep)}: give the value before it, or drop the "
+                    f"{quoted(sep)}"
+                )
             else:
-                problem = f"has an empty value at position {i}, between two {sep!r}"
-            raise ProblemError(f"{text!r} {problem}", key=key)
+                problem = f"has an empty value at position {i}, between two {quoted(sep)}"
+            raise ProblemError(f"{quoted(text)} {problem}", key=key)
     return parts
 
 
@@ -505,7 +513,7 @@ def check_unique(names: list[str], key: str) -> None:
     for i, name in enumerate(names):
         if name in seen:
             raise ProblemError(
-                f"{name!r} is listed twice (also at [{seen[name]}])", key=f"{key}[{i}]"
+                f"{quoted(name)} is listed twice (also at [{seen[name]}])", key=f"{key}[{i}]"
             )
         seen[name] = i
 

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rnnloss_cli.core.ctc_solve import CTCResult, alignment_states
+from rnnloss_cli.errors import printable
 from rnnloss_cli.render.numbers import elide, listing, log_name, num, operand
 from rnnloss_cli.render.working import base, headline
 from rnnloss_cli.solver import Solution
@@ -42,11 +43,17 @@ MAX_PATH_SHOWN = 60  # symbols of a path written out before the middle is elided
 
 
 def _word(result: CTCResult, symbols: Sequence[str]) -> str:
-    """Return a path or label as the label was written, eliding the middle of long paths."""
+    """Return a path or label as the label was written, eliding the middle of long paths
+    (user text, shown as `printable` shows it)."""
     if len(symbols) > MAX_PATH_SHOWN:
         head, tail = list(symbols[:40]), list(symbols[-15:])
-        return f"{result.word(head)} … {result.word(tail)} ({len(symbols)} symbols)"
-    return result.word(symbols)
+        return printable(f"{result.word(head)} … {result.word(tail)} ({len(symbols)} symbols)")
+    return printable(result.word(symbols))
+
+
+def symbols_shown(symbols: Sequence[str]) -> list[str]:
+    """Return symbols as the working shows them: as written, a control character escaped."""
+    return [printable(symbol) for symbol in symbols]
 
 
 def label_columns(result: CTCResult) -> list[int]:
@@ -79,16 +86,18 @@ def inputs_lines(result: CTCResult, solution: Solution) -> Group:
         Text(
             f"label = {_word(result, result.label)}   ({len(result.label)} symbol"
             f"{'' if len(result.label) == 1 else 's'})"
-            f"   blank = {result.blank}"
+            f"   blank = {printable(result.blank)}"
         )
     ]
     if result.probabilities is not None:
-        values = "   ".join(f"P({s}) = {num(p)}" for s, p in result.probabilities.items())
+        values = "   ".join(
+            f"P({printable(s)}) = {num(p)}" for s, p in result.probabilities.items()
+        )
         lines.append(Text(f"{values}   (sum {num(result.probabilities_total)})"))
     else:
         assert result.alphabet is not None
         key = solution.problem.display.get("matrix_key", "log_probs")
-        lines.append(Text(f"alphabet = {listing(result.alphabet, 40)}"))
+        lines.append(Text(f"alphabet = {listing(symbols_shown(result.alphabet), 40)}"))
         lines.append(Text(f"{key} (T × V = {result.dp.frames} × {len(result.alphabet)}):"))
     return Group(*lines)
 
@@ -98,7 +107,10 @@ def _inputs(result: CTCResult, solution: Solution, width: int) -> RenderableType
     if result.alphabet is not None:
         display = solution.problem.display
         table, note = _frame_table(
-            display["matrix"], result.alphabet, width=width - 2, important=label_columns(result)
+            display["matrix"],
+            symbols_shown(result.alphabet),
+            width=width - 2,
+            important=label_columns(result),
         )
         lines.append(_indent(table))
         if note:
@@ -314,7 +326,9 @@ EXACT_HEADING = "Exact CTC (the forward algorithm sums every alignment)"
 
 
 def collapse_rule(result: CTCResult) -> str:
-    return f"collapse rule: merge repeated symbols, then remove the blank {result.blank!r}"
+    return (
+        f"collapse rule: merge repeated symbols, then remove the blank ({printable(result.blank)})"
+    )
 
 
 def _listed(result: CTCResult) -> list[RenderableType]:
@@ -462,7 +476,7 @@ def trellis_data(result: CTCResult) -> tuple[np.ndarray, list[str], Any, str] | 
     states = [result.alphabet[i] for i in dp.states] if result.alphabet else list(dp.states)
     # The blank's columns are headed ε, unless ε is one of the label's own symbols.
     epsilon = "ε" if "ε" not in result.label else result.blank
-    columns = [epsilon if s == result.blank else s for s in states]
+    columns = symbols_shown([epsilon if s == result.blank else s for s in states])
     marks: list[int | None] | None = None
     if dp.best_path is not None:
         best = dp.best_path.path
@@ -477,7 +491,7 @@ def trellis_data(result: CTCResult) -> tuple[np.ndarray, list[str], Any, str] | 
             f"{num(result.probabilities_total)}, not 1"
         )
     if epsilon != result.blank:
-        note += f"; ε stands for the blank ({result.blank})"
+        note += f"; ε stands for the blank ({printable(result.blank)})"
     if marks is not None:
         note += "; * marks the best path"
     return dp.alpha, columns, marks, note
@@ -516,7 +530,7 @@ def _gradient(result: CTCResult, width: int) -> list[RenderableType]:
     if grad is None or result.alphabet is None:
         return []
     table, fitted = _frame_table(
-        grad, result.alphabet, width=width, important=label_columns(result)
+        grad, symbols_shown(result.alphabet), width=width, important=label_columns(result)
     )
     lines: list[RenderableType] = [_heading(gradient_heading(result))]
     note = gradient_note(result)
@@ -573,7 +587,7 @@ def working(solution: Solution, check: Text | None, width: int = 80) -> Renderab
     """Return the whole CTC working of one solved problem."""
     result = solution.result
     assert isinstance(result, CTCResult)
-    title = solution.problem.title or "CTC loss"
+    title = printable(solution.problem.title or "CTC loss")
     parts: list[RenderableType] = [
         Text(title, style="bold underline"),
         Text(""),

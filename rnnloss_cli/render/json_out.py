@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -190,7 +191,14 @@ def _flat(value: Any) -> str:
         return "true" if value else "false"
     if kind is int:
         return str(value)
-    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    # The user's text as written, but a character that acts on a terminal instead of
+    # showing (DEL, a C1 control, a bidirectional override) as its JSON escape \uXXXX:
+    # the same string to a JSON reader, harmless printed. (json.dumps escapes C0 itself.)
+    return ACTING.sub(lambda m: f"\\u{ord(m.group()):04x}", text) if kind is str else text
+
+
+ACTING = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def _encode(value: Any, level: int) -> str:

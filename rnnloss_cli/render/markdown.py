@@ -15,6 +15,7 @@ from rich.console import Group
 from rich.padding import Padding
 from rich.text import Text
 
+from rnnloss_cli.errors import printable
 from rnnloss_cli.render import ctc as ctc_render
 from rnnloss_cli.render import working as rich_working
 from rnnloss_cli.render.numbers import elide, num
@@ -168,7 +169,8 @@ def _ctc(solution: Solution) -> list[str]:
     out = ["**Inputs**", "", *_paragraph(_lines(ctc_render.inputs_lines(result, solution))), ""]
     if solution.problem.display.get("matrix") is not None:
         matrix = solution.problem.display["matrix"]
-        out += [*_matrix(matrix, result.alphabet, important=ctc_render.label_columns(result)), ""]
+        alphabet = ctc_render.symbols_shown(result.alphabet)
+        out += [*_matrix(matrix, alphabet, important=ctc_render.label_columns(result)), ""]
     if result.naive is not None:
         out += [
             f"**{ctc_render.LISTED_HEADING}**",
@@ -204,7 +206,11 @@ def _ctc(solution: Solution) -> list[str]:
             f"**{ctc_render.gradient_heading(result)}**",
             "",
             *([escape(note), ""] if note is not None else []),
-            *_matrix(grad, result.alphabet, important=ctc_render.label_columns(result)),
+            *_matrix(
+                grad,
+                ctc_render.symbols_shown(result.alphabet),
+                important=ctc_render.label_columns(result),
+            ),
         ]
     return out
 
@@ -213,7 +219,7 @@ def document(solution: Solution, details: bool = False, level: int = 2) -> str:
     """Return one solved problem as Markdown, headed at `level` (## by default)."""
     result, problem = solution.result, solution.problem
     title = problem.title or rich_working.NAMES.get(result.loss, result.loss)
-    out = [f"{'#' * level} {escape(title)}", ""]
+    out = [f"{'#' * level} {escape(printable(title))}", ""]
     out += _ctc(solution) if result.loss == "ctc" else _elementwise(solution)
     answer = (
         ctc_render.answer_text(solution)
@@ -227,7 +233,7 @@ def document(solution: Solution, details: bool = False, level: int = 2) -> str:
     if result.warnings:
         title_w = "Lecture checks and warnings" if result.loss == "ctc" else "Warnings"
         out += ["", f"> **{title_w}**", ">"]
-        out += [f"> - {escape(w)}" for w in result.warnings]
+        out += [f"> - {escape(printable(w))}" for w in result.warnings]
     if details and result.loss == "custom":
         for component in result.details["components"]:
             out += ["", document(component["solution"], details, min(level + 1, 6))]

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rnnloss_cli.core.text import MINUS, num  # in core: warnings are written with it too
+from rnnloss_cli.errors import printable
 
 LOG_NAMES = {"e": "ln", "2": "log₂", "10": "log₁₀"}
 
@@ -99,6 +100,12 @@ class LazyRows(Sequence[list[str]]):
         if not 0 <= index < self.count:
             raise IndexError(index)
         return self.build(index)
+
+
+def class_names(display: dict[str, Any]) -> list[str] | None:
+    """Return the class names as the working shows them (user text: `printable`), or None."""
+    classes = display.get("classes")
+    return None if classes is None else [printable(name) for name in classes]
 
 
 def log_name(log_base: str | None) -> str:

@@ -14,8 +14,10 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from rnnloss_cli.core.result import log_divisor
+from rnnloss_cli.errors import printable
 from rnnloss_cli.render.numbers import (
     LazyRows,
+    class_names,
     elide,
     listing,
     log_name,
@@ -39,7 +41,7 @@ def _token(index: int, classes: Sequence[str] | None) -> str:
 
 def sequence_inputs(solution: Solution) -> RenderableType:
     d, display = solution.result.details, solution.problem.display
-    classes = display.get("classes")
+    classes = class_names(display)
     ignore = display.get("ignore_index")
     lines: list[RenderableType] = []
     target, mask = d["target"], d["mask"]
@@ -80,7 +82,7 @@ def sequence_rows(solution: Solution) -> Rows:
     result, display = solution.result, solution.problem.display
     d = result.details
     log = log_name(result.log_base)
-    classes = display.get("classes")
+    classes = class_names(display)
     mean = result.reduction == "mean"
     formula = [
         f"L = −{'(1/N) ' if mean else ''}Σₜ {log} ŷ[t, targetₜ]   over the real (unpadded) steps",
@@ -224,7 +226,7 @@ def custom_rows(solution: Solution) -> Rows:
         rows.append(
             [
                 str(i + 1),
-                c["name"],
+                printable(c["name"]),
                 sub.loss,
                 num(value),
                 num(c["weight"]),

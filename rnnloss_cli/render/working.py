@@ -21,9 +21,11 @@ from rich.table import Table
 from rich.text import Text
 
 from rnnloss_cli.core.result import log_divisor
+from rnnloss_cli.errors import printable
 from rnnloss_cli.render import sequence as seq
 from rnnloss_cli.render.numbers import (
     LazyRows,
+    class_names,
     decimal,
     elide,
     listing,
@@ -115,7 +117,7 @@ def input_items(solution: Solution) -> list[str | MatrixInput]:
     """Return the problem's inputs as the working states them, for every layout: a line of
     text for a vector or a setting, a MatrixInput for a matrix (in the formula's order)."""
     details, display = solution.result.details, solution.problem.display
-    classes = display.get("classes")
+    classes = class_names(display)
     items: list[str | MatrixInput] = []
     if "target" in display and ("scores" in details or solution.problem.loss in ("nll", "cce")):
         names = [classes[t] if classes else str(t) for t in display["target"]]
@@ -186,7 +188,7 @@ def _inputs(solution: Solution) -> RenderableType:
 
 def _multiclass_hinge_rows(solution: Solution) -> seq.Rows:
     d, display = solution.result.details, solution.problem.display
-    classes = display.get("classes")
+    classes = class_names(display)
     m = num(d["margin"])
     power = "²" if d["squared"] else ""
     mean = "(1/n) " if solution.result.reduction == "mean" else ""
@@ -324,7 +326,7 @@ def _cross_entropy_rows(solution: Solution) -> seq.Rows:
     if clip is not None:
         formula.append(clip_formula(clip))
     weights = d.get("y_smoothed", d["y"])
-    classes = display.get("classes")
+    classes = class_names(display)
     one_hot = "target" in display and "y_smoothed" not in d
     headers = (
         ["i", "target", "ŷ[target]", "working", "term"] if one_hot else ["i", "working", "term"]
@@ -499,7 +501,7 @@ def working(solution: Solution, width: int = 80, details: bool = False) -> Rende
         from rnnloss_cli.render import ctc
 
         return ctc.working(solution, check_text(solution), width)
-    title = problem.title or NAMES.get(result.loss, result.loss)
+    title = printable(problem.title or NAMES.get(result.loss, result.loss))
     formula, headers, rows = TERM_ROWS[result.loss](solution)
     parts: list[RenderableType] = [
         Text(title, style="bold underline"),
@@ -549,7 +551,7 @@ def closing_panels(
         Panel(Group(*answer), title="Answer", title_align="left", border_style=border, expand=False)
     ]
     if solution.result.warnings:
-        bullets = [hanging("• ", w) for w in solution.result.warnings]
+        bullets = [hanging("• ", printable(w)) for w in solution.result.warnings]
         panels.append(
             Panel(Group(*bullets), title=warnings_title, title_align="left", border_style="yellow")
         )
