@@ -38,7 +38,7 @@ class OneLineGroup(TyperGroup):
             if type(exc).__name__ == "NoArgsIsHelpError":  # bare `rnnloss`: the help, plainly
                 typer.echo(exc.format_message())
                 sys.exit(0)
-            typer.echo(f"rnnloss: {exc.format_message()}{_usage_hint(exc)}", err=True)
+            typer.echo(f"rnnloss: {_usage_message(exc)}", err=True)
             sys.exit(2)
         except (typer.Abort, KeyboardInterrupt):
             typer.echo("rnnloss: interrupted", err=True)
@@ -54,9 +54,10 @@ class OneLineGroup(TyperGroup):
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
-def _usage_hint(exc: Exception) -> str:
-    """Return what to do about a usage error: which commands take an unknown option (class
-    indices given to bce belong to cce), or what `solve` wants when it is given nothing."""
+def _usage_message(exc: Any) -> str:
+    """Return a usage error and what to do about it: which commands take an unknown option
+    (class names given to bce belong to cce: that, not Typer's guess at a near option of
+    bce), or what `solve` wants when it is given nothing."""
     ctx = getattr(exc, "ctx", None)
     command_name = getattr(ctx, "info_name", None)
     option = getattr(exc, "option_name", None)
@@ -67,14 +68,21 @@ def _usage_hint(exc: Exception) -> str:
             if not command.hidden and any(option in p.opts for p in command.params)
         ]
         if not owners:
-            return ""
-        hint = f" (it belongs to {', '.join(owners)})"
-        if command_name in ("bce", "cross-entropy") and option == "--target":
-            hint = (
-                " (class indices are for categorical cross-entropy: `rnnloss cce --target …`; "
-                "bce takes 0/1 targets with --y)"
-            )
-        return hint
+            return exc.format_message()
+        from rnnloss_cli.problems import ALIASES, belongs_elsewhere
+
+        loss = ALIASES.get(command_name, command_name)
+        hint = belongs_elsewhere(loss, option, owners, written=command_name, flag=True)
+        # Typer's "(Possible options: --log-base)" names a near option of this command:
+        # beside where the option really belongs, it misleads.
+        return f"No such option: {option} ({hint})"
+    return f"{exc.format_message()}{_usage_hint(exc)}"
+
+
+def _usage_hint(exc: Exception) -> str:
+    """Return what `solve` wants when it is given nothing."""
+    ctx = getattr(exc, "ctx", None)
+    command_name = getattr(ctx, "info_name", None)
     if command_name == "solve" and type(exc).__name__ == "MissingParameter":
         from rnnloss_cli.loader import stdin_holds_input
 

@@ -371,3 +371,50 @@ def test_acting_characters_in_every_kind_of_user_text_are_matched_and_shown_esca
     assert data["components"][0]["name"] == f"n{ACTING}"
     lecture = data["components"][2]
     assert lecture["blank"] == ACTING and lecture["label"] == [f"x{ACTING}", "y"]
+
+
+# --- 8. words a reader does not need to decode; keys of cce given to bce point to cce ------
+
+
+def test_the_readme_speaks_of_the_file_format_not_the_contract():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "the contract" not in readme and "contract's" not in readme
+
+
+def test_a_cross_entropy_file_with_class_indices_points_to_cce(tmp_path):
+    from cli_helpers import write_problem
+
+    path = write_problem(tmp_path, "loss: cross-entropy\ntarget: [0]\nyhat: [0.5]\n")
+    result = invoke(["solve", path])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"rnnloss: {path}: target: `bce` does not take this key: `cross-entropy` is binary "
+        "cross-entropy (bce); class indices are for nll and cce (categorical cross-entropy): "
+        "write loss: cce; bce takes 0/1 targets in y\n"
+    )
+    assert "hinge" not in result.stderr and "sequence" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        (["cross-entropy", "--classes", "a,b"], "`rnnloss cce --classes …`"),
+        (["bce", "--classes", "a,b"], "`rnnloss cce --classes …`"),
+        (["bce", "--label-smoothing", "0.1"], "`rnnloss cce --label-smoothing …`"),
+        (["cross-entropy", "--target", "0"], "`rnnloss cce --target …`; bce takes 0/1"),
+    ],
+)
+def test_a_class_option_given_to_bce_points_to_cce_not_to_a_near_option(args, hint):
+    result = invoke(args)
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"rnnloss: No such option: {args[1]} (")
+    assert hint in line and "nll and cce" in line
+    assert "Possible options" not in line and "hinge" not in line
+    if args[0] == "cross-entropy":
+        assert "`cross-entropy` is binary cross-entropy (bce)" in line
+
+
+def test_an_option_of_another_loss_still_names_its_owners():
+    result = invoke(["mse", "--margin", "1"])
+    assert result.stderr == "rnnloss: No such option: --margin (it belongs to hinge)\n"

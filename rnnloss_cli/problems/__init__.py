@@ -185,8 +185,38 @@ def canonical_loss(name: Any, key: str = "loss") -> str:
     )
 
 
+# What the keys of categorical cross-entropy are, for a bce problem given one: `loss:
+# cross-entropy` names binary cross-entropy, and one with class indices meant `cce`.
+CLASS_KEYS = {
+    "target": "class indices are",
+    "classes": "class names are",
+    "label_smoothing": "label smoothing is",
+    "log_probs": "log-probabilities of classes are",
+}
+
+
+def belongs_elsewhere(
+    loss: str, key: str, owners: list[str], *, written: str | None = None, flag: bool = False
+) -> str:
+    """Return what to say of a key (`flag`: a command-line option, `--classes`) that `loss`
+    (as the user `written` it, an alias perhaps) does not take, but `owners` do. A key of
+    categorical cross-entropy given to bce points to `cce` itself, whatever else takes it."""
+    name = key.lstrip("-").replace("-", "_")
+    if loss != "bce" or "cce" not in owners:
+        return f"it belongs to {', '.join(owners)}"
+    what = CLASS_KEYS.get(name, "it is")
+    use = f"`rnnloss cce --{name.replace('_', '-')} …`" if flag else "write loss: cce"
+    alias = f"`{written}` is binary cross-entropy (bce); " if written not in (None, "bce") else ""
+    extra = ""
+    if name == "target":
+        extra = "; bce takes 0/1 targets with --y" if flag else "; bce takes 0/1 targets in y"
+    losses = "nll and cce (categorical cross-entropy)" if "nll" in owners else "cce"
+    return f"{alias}{what} for {losses}: {use}{extra}"
+
+
 def _check_keys(data: Mapping[str, Any], loss: str) -> None:
     allowed = (*COMMON_KEYS, *LOSS_KEYS[loss])
+    written = str(data.get("loss", loss)).strip().lower()
     for key in data:
         if not isinstance(key, str):
             raise ProblemError(f"keys are names, got {shown(key)}", key=shown(key))
@@ -194,9 +224,8 @@ def _check_keys(data: Mapping[str, Any], loss: str) -> None:
             continue
         owners = [name for name, keys in LOSS_KEYS.items() if key in keys]
         if owners:
-            raise ProblemError(
-                f"`{loss}` does not take this key (it belongs to {', '.join(owners)})", key=key
-            )
+            where = belongs_elsewhere(loss, key, owners, written=written)
+            raise ProblemError(f"`{loss}` does not take this key: {where}", key=key)
         raise ProblemError(
             f"unknown key{did_you_mean(key, allowed) or did_you_mean(key, ALL_KEYS)}", key=key
         )
