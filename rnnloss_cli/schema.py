@@ -35,26 +35,54 @@ from rnnloss_cli.problems.elementwise import MULTICLASS
 from rnnloss_cli.problems.sequence import RETURNS
 from rnnloss_cli.problems.values import MAX_NAME
 
+# Numbers written as text, as the validator reads them (values.parse_number: Python's
+# float() after TYPED_FORMS): spaces around, a sign (the minus sign − and the small and
+# fullwidth forms too), digits (fullwidth ones, `_` between digits), a decimal point (or
+# ．), an exponent, or inf/infinity/∞ in any case. `\d` is every script's digits to
+# Python's `re`, as to float(), and ASCII to an editor's ECMA-262 regex, hence ０-９ too.
+# Lists separate numbers by `,`, a matrix's rows by `;` and a batch's matrices by `|`,
+# each also in its fullwidth form. Text with no number in it matches none of these.
+_DIGITS = "[\\d０-９](?:_?[\\d０-９])*"
+_SIGN = "[-+−﹣－﹢＋]?"
+_MANTISSA = f"(?:{_DIGITS}(?:[.．](?:{_DIGITS})?)?|[.．]{_DIGITS})"
+_INFINITY = "(?:[iI][nN][fF](?:[iI][nN][iI][tT][yY])?|∞)"
+_NUMBER = f"\\s*{_SIGN}(?:{_MANTISSA}(?:[eEｅＥ]{_SIGN}{_DIGITS})?|{_INFINITY})\\s*"
+_LIST = f"{_NUMBER}(?:[,，]{_NUMBER})*"
+_ROWS = f"{_LIST}(?:[;；]{_LIST})*"
+_BATCH = f"{_ROWS}(?:[|｜]{_ROWS})*"
+NUMBER_TEXT, LIST_TEXT, ROWS_TEXT, BATCH_TEXT = (f"^{p}$" for p in (_NUMBER, _LIST, _ROWS, _BATCH))
+# `probabilities` inline: SYMBOL=VALUE (or SYMBOL: VALUE) pairs separated by commas; the
+# last `=` separates, so a symbol may be `=` itself.
+PAIRS_TEXT = f"^[^,，]*[=:]{_NUMBER}(?:[,，][^,，]*[=:]{_NUMBER})*$"
+
 # Each value schema is one `type` list (its keywords such as `items` or `minimum` apply
 # only to values of their type), never an `anyOf`: a wrong value is then reported as
 # "… is not of type 'array', 'string', 'number'" at its key.
-NUMBER: dict[str, Any] = {"type": ["number", "string"], "description": "a number"}
+NUMBER: dict[str, Any] = {
+    "type": ["number", "string"],
+    "pattern": NUMBER_TEXT,
+    "description": "a number",
+}
 VECTOR: dict[str, Any] = {
     "description": 'numbers: a list, or text such as "1,-1,1"',
     "type": ["array", "string", "number"],
+    "pattern": LIST_TEXT,
     "items": NUMBER,
     "minItems": 1,
 }
+ROW: dict[str, Any] = {"type": ["array", "string", "number"], "pattern": LIST_TEXT, "items": NUMBER}
 MATRIX: dict[str, Any] = {
     "description": 'rows of numbers: a list of lists, or text such as "0.7,0.3; 0.2,0.8"',
     "type": ["array", "string"],
-    "items": {"type": ["array", "string", "number"]},
+    "pattern": ROWS_TEXT,
+    "items": ROW,
     "minItems": 1,
 }
 ARRAY: dict[str, Any] = {
     "description": "numbers, rows of numbers, or (sequence) a batch of matrices",
     "type": ["array", "string", "number"],
-    "items": {"type": ["array", "string", "number"]},
+    "pattern": BATCH_TEXT,
+    "items": {"type": ["array", "string", "number"], "pattern": ROWS_TEXT, "items": ROW},
     "minItems": 1,
 }
 SYMBOLS: dict[str, Any] = {"type": ["string", "array"], "items": {"type": ["string", "integer"]}}
@@ -75,7 +103,12 @@ ALIGNMENT: dict[str, Any] = {
 
 def _ranged(description: str, **bounds: Any) -> dict[str, Any]:
     """A number within bounds (or text the validator reads as a number)."""
-    return {"type": ["number", "string"], **bounds, "description": description}
+    return {
+        "type": ["number", "string"],
+        "pattern": NUMBER_TEXT,
+        **bounds,
+        "description": description,
+    }
 
 
 def _enum(values: tuple[Any, ...], description: str) -> dict[str, Any]:
@@ -142,15 +175,18 @@ def key_schemas() -> dict[str, dict[str, Any]]:
         "squared": FLAG,
         "scores": {**MATRIX, "description": "multi-class hinge: one row of scores per target"},
         "multiclass": _enum(MULTICLASS, "the multi-class hinge rule"),
-        "ignore_index": {"type": ["integer", "string"], "description": "the padding class"},
+        "ignore_index": {
+            "type": ["integer", "string"],
+            "pattern": NUMBER_TEXT,
+            "description": "the padding class",
+        },
         "rewards": {**VECTOR, "description": "the rewards R_t"},
         "gamma": _ranged("discount in [0, 1] for reward-to-go", minimum=0, maximum=1),
         "returns": _enum(RETURNS, "the returns A_t start from"),
         "baseline": {
             "type": ["number", "string"],
-            # text is mean, or a number written as text: a digit, no letters but an
-            # exponent's e, and no list separators
-            "pattern": "^(?:mean|[^A-Za-z,;]*[0-9][^A-Za-z,;]*(?:[eE][^A-Za-z,;]*)?)$",
+            # text is mean (in any case), or a number written as text
+            "pattern": f"^(?:\\s*[mM][eE][aA][nN]\\s*|{_NUMBER})$",
             "description": "a number or mean",
         },
         "normalize": FLAG,
@@ -168,6 +204,7 @@ def key_schemas() -> dict[str, dict[str, Any]]:
         "probabilities": {
             "description": "lecture mode: each symbol's value, every frame",
             "type": ["object", "string"],
+            "pattern": PAIRS_TEXT,
             "additionalProperties": NUMBER,
         },
         "alignments": {
@@ -177,6 +214,7 @@ def key_schemas() -> dict[str, dict[str, Any]]:
         },
         "frames": {
             "type": ["integer", "string"],
+            "pattern": NUMBER_TEXT,
             "minimum": 1,
             "description": "T for the exact sum",
         },

@@ -8,14 +8,18 @@ key, the key of the wrong type, or the choices of an enumeration.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rnnloss_cli.catalog import LOSSES as CATALOG
 from rnnloss_cli.problems import LOSSES, ProblemError, validate
-from rnnloss_cli.schema import schema
+from rnnloss_cli.problems.values import parse_number
+from rnnloss_cli.schema import NUMBER_TEXT, schema
 
 jsonschema = pytest.importorskip("jsonschema")
 
@@ -202,10 +206,102 @@ def test_a_problem_without_its_loss_is_asked_for_it():
         {**REINFORCE, "baseline": "0.5"},
         {**REINFORCE, "baseline": "mean", "reduction": None},
         {"loss": "custom", "terms": [{**MATRIX_CTC, "weight": 0.5, "name": "ctc"}, HINGE]},
+        # numbers written as text, every way the validator reads them
+        {**HINGE, "margin": "−1.5", "expected": "１．５", "tolerance": " 1e-3 "},
+        {**HINGE, "yhat": "0.8, −0.5", "margin": "1_000", "expected": "+inf"},
+        {"loss": "nll", "target": [0], "logits": "1,−∞,-Infinity,-INF", "expected": "∞"},
+        {"loss": "mse", "y": [[1, "2"], "3,4"], "yhat": "1,2;3,4", "expected": ".5"},
+        {"loss": "mse", "y": ["1", 2.5, "５."], "yhat": "1\u00a0,\u00a02, 3"},
+        {"loss": "bce", "y": "1，0", "yhat": "0.5，0.25", "clip": "1e−7"},
+        {"loss": "sequence", "target": "0,1|1,0", "yhat": "0.5,0.5;0.2,0.8|0.1,0.9;0.6,0.4"},
+        {"loss": "sequence", "target": [[0, 1]], "yhat": [["0.5,0.5", [0.2, "0.8"]]]},
+        {**REINFORCE, "gamma": "０.９", "baseline": " Mean ", "rewards": "1，−2"},
+        {**LECTURE_CTC, "probabilities": "a = 0.6, b: 0.6, -=0.3", "frames": "3"},
+        {**LECTURE_CTC, "probabilities": {"a": "0.6", "b": "６e-1", "-": 0.3}, "frames": 3},
+        {"loss": "hinge", "target": [0], "scores": "1,2", "margin": "2E+0"},
+        {"loss": "custom", "terms": [{**HINGE, "weight": "−0.5"}]},
     ],
-    ids=["ctc-reduction-mean", "alignments", "ctc-matrix", "baseline-text", "null", "custom"],
+    ids=[
+        "ctc-reduction-mean",
+        "alignments",
+        "ctc-matrix",
+        "baseline-text",
+        "null",
+        "custom",
+        "unicode-minus-fullwidth",
+        "list-text-underscore-inf",
+        "infinity-forms",
+        "mixed-rows",
+        "nbsp",
+        "fullwidth-separators",
+        "batch-text",
+        "batch-rows-as-text",
+        "reinforce-text",
+        "probabilities-text",
+        "probabilities-values-text",
+        "scores-text",
+        "weight-text",
+    ],
 )
 def test_what_the_validator_accepts_validates(problem):
     validate(problem)
     error = _best(problem)
     assert error is None, (list(error.absolute_path), error.message)
+
+
+# Text with no number in it, where a number (or numbers) is wanted: both reject it.
+NOT_NUMBERS = {
+    "margin-word": ({**HINGE, "margin": "big"}, "margin"),
+    "weight-word": ({"loss": "custom", "terms": [{**HINGE, "weight": "x"}]}, "weight"),
+    "y-word": ({"loss": "mse", "y": "abc", "yhat": [1]}, "y"),
+    "a-word-in-a-row": ({"loss": "cce", "target": [0], "yhat": [[0.5, "a"]]}, "yhat"),
+    "a-word-in-a-list": ({"loss": "mse", "y": [1, "one"], "yhat": [1, 1]}, "y"),
+    "a-word-in-row-text": ({"loss": "mse", "y": [[1, 2]], "yhat": ["1,two"]}, "yhat"),
+    "expected-word": ({**HINGE, "expected": "half"}, "expected"),
+    "tolerance-nan": ({**HINGE, "expected": 1, "tolerance": "nan"}, "tolerance"),
+    "clip-word": ({"loss": "bce", "y": [1], "yhat": [0.5], "clip": "tiny"}, "clip"),
+    "gamma-word": ({**REINFORCE, "gamma": "most"}, "gamma"),
+    "baseline-word": ({**REINFORCE, "baseline": "median"}, "baseline"),
+    "frames-word": ({**LECTURE_CTC, "frames": "nine"}, "frames"),
+    "ignore-index-word": (
+        {"loss": "sequence", "target": [0], "yhat": [[1.0]], "ignore_index": "pad"},
+        "ignore_index",
+    ),
+    "probability-word": ({**LECTURE_CTC, "probabilities": {"a": "most", "b": 0.5}}, "a"),
+    "probabilities-text-word": ({**LECTURE_CTC, "probabilities": "a=high,b=0.5"}, "probabilities"),
+    "rewards-trailing-comma": ({**REINFORCE, "rewards": "1,2,"}, "rewards"),
+    "spaces-between-numbers": ({"loss": "mse", "y": "1 2", "yhat": [1, 1]}, "y"),
+    "factors-word": (
+        {**LECTURE_CTC, "alignments": [{"path": "ab", "factors": "0.6,x"}]},
+        "factors",
+    ),
+}
+
+
+@pytest.mark.parametrize(("problem", "key"), list(NOT_NUMBERS.values()), ids=list(NOT_NUMBERS))
+def test_text_with_no_number_is_rejected_by_the_schema_at_its_key(problem, key):
+    error = _best(problem)
+    assert error is not None, "the schema accepts text that is no number"
+    assert key in error.absolute_path or f"'{key}'" in error.message, (
+        list(error.absolute_path),
+        error.message,
+    )
+
+
+@pytest.mark.parametrize(("problem", "key"), list(NOT_NUMBERS.values()), ids=list(NOT_NUMBERS))
+def test_text_with_no_number_is_rejected_by_the_validator_too(problem, key):
+    with pytest.raises(ProblemError):
+        validate(problem)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet="0123456789.eE+-_ −﹣－＋１９．ｅ∞infINFtyaAn\u00a0,", max_size=12))
+def test_the_schema_reads_number_text_exactly_as_the_validator_does(text):
+    """One number as text: the schema's pattern matches it exactly when the validator
+    reads it as a number (infinity included, which some keys take)."""
+    try:
+        parse_number(text, "x", allow_inf=True)
+        accepted = True
+    except ProblemError:
+        accepted = False
+    assert bool(re.search(NUMBER_TEXT, text)) == accepted, text
