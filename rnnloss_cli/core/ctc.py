@@ -64,18 +64,6 @@ __all__ = [
 
 REDUCTIONS = ("none", "sum", "mean")
 
-# The scaled kernel's exactness threshold: every live alpha or beta value must be at least
-# this before rescaling (float64 normal numbers start at 2.2e-308).
-_SMALLEST = 1e-300
-# ... and every live frame's sum_s alpha·beta (rescaled) at least this, so that products
-# of two live values lost to underflow (< 2.2e-308 each) are negligible next to it.
-_ROW_SUM_MIN = 1e-280
-# Log-probabilities above this (probabilities above e) go to the log kernel: they are not
-# probabilities, and exp could overflow.
-_LOG_EM_HIGH = 1.0
-# Floor for a row maximum or row sum before taking its reciprocal. Only an all-zero row (a
-# dead sequence, whose loss is infinite anyway) ever reaches it.
-_FLOOR = 1e-300
 # Tolerance for "the per-symbol values sum to 1" in lecture mode.
 _SUM_TOLERANCE = DISTRIBUTION_TOLERANCE
 
@@ -181,11 +169,14 @@ def _extend_batch(
 
 def _end_groups(input_lengths: np.ndarray) -> dict[int, np.ndarray]:
     """Return {t: sequences whose last frame is t}, for sequences with at least one frame."""
-    groups: dict[int, list[int]] = {}
-    for i, length in enumerate(input_lengths.tolist()):
-        if length > 0:
-            groups.setdefault(length - 1, []).append(i)
-    return {t: np.asarray(v, dtype=np.int64) for t, v in groups.items()}
+    order = np.argsort(input_lengths, kind="stable")
+    lengths, starts = np.unique(input_lengths[order], return_index=True)
+    stops = [*starts[1:].tolist(), order.size]
+    return {
+        length - 1: order[start:stop]
+        for length, start, stop in zip(lengths.tolist(), starts.tolist(), stops, strict=True)
+        if length > 0
+    }
 
 
 def _final_states(target_lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -200,51 +191,60 @@ def _final_states(target_lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     return last, second, has_second
 
 
+def _min_frames_batch(skip: np.ndarray, target_lengths: np.ndarray) -> np.ndarray:
+    """Return (N,) the fewest frames each label needs: L + its adjacent repeated symbols."""
+    lmax = (skip.shape[1] - 1) // 2
+    if lmax < 2:
+        return target_lengths.copy()
+    inside = np.arange(1, lmax)[None, :] < target_lengths[:, None]
+    return target_lengths + (inside & ~skip[:, 3::2]).sum(axis=1)
+
+
 def _live_band(
     skip: np.ndarray, input_lengths: np.ndarray, target_lengths: np.ndarray, tmax: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (lo, hi, live), each (T, N): the live states of every frame of every sequence.
 
     A cell (t, s) is live when some complete alignment passes through it: s is reachable
-    from the start by frame t and the accepting states are still reachable from
-    s by the last frame. Only live cells contribute to the loss and the gradient, and they
-    form one contiguous run of states lo..hi per frame (`live` is False when it is empty).
+    from the start by frame t (its `first` frame is at most t) and an accepting state is
+    still reachable from s by the last frame (the frames it still `need`s are at most those
+    left). Only live cells contribute to the loss and the gradient; `first` never decreases
+    and `need` never increases along the states, so they form one run lo..hi per frame
+    (`live` is False when it is empty).
     """
     n, size = skip.shape
-    # need[n, s]: frames still needed after the current one to reach an accepting state:
-    # 0 for the two accepting states, else 1 + the cheaper of the next state and (when
-    # allowed) the skip to s+2. It never increases with s, so the live run is contiguous.
-    need = np.full((n, size), -1, dtype=np.int64)  # -1 on padding states (never live)
-    last = 2 * target_lengths
-    rows = np.arange(n)
-    need[rows, last] = 0
-    has_second = target_lengths > 0
-    need[rows[has_second], last[has_second] - 1] = 0
-    for s in range(size - 3, -1, -1):
-        todo = s <= last - 2  # valid states before the two accepting ones
-        if not todo.any():
-            continue
-        step = need[:, s + 1]
-        step = np.where(skip[:, s + 2], np.minimum(step, need[:, s + 2]), step)
-        need[todo, s] = 1 + step[todo]
-    # first[n, s]: the earliest frame at which state s can be occupied (the mirror image:
-    # one frame per step, skips where allowed). It never decreases with s.
-    first = np.zeros((n, size), dtype=np.int64)
-    for s in range(1, size):
-        step = first[:, s - 1]
-        if s >= 2:
-            step = np.where(skip[:, s], np.minimum(step, first[:, s - 2]), step)
-        first[:, s] = step + (1 if s >= 2 else 0)
-    t = np.arange(tmax)
-    remaining = input_lengths[None, :] - 1 - t[:, None]  # frames left after frame t
-    lo = np.empty((tmax, n), dtype=np.int64)
-    hi = np.empty((tmax, n), dtype=np.int64)
-    for i in range(n):
-        # First state whose need fits in the remaining frames (-need is non-decreasing),
-        # last state reachable by frame t (capped at the last real state).
-        lo[:, i] = np.searchsorted(-need[i], -remaining[:, i], side="left")
-        hi[:, i] = np.searchsorted(first[i], t, side="right") - 1
-    hi = np.minimum(hi, last[None, :])
+    lmax = (size - 1) // 2
+    length = target_lengths[:, None]
+    k = np.arange(max(lmax, 1))[None, :]
+    # repeats[n, k]: label symbols 1..k that equal their predecessor (each needs a blank).
+    repeat = np.zeros((n, max(lmax, 1)), dtype=np.int64)
+    if lmax > 1:
+        repeat[:, 1:] = ~skip[:, 3::2] & (k[:, 1:] < length)
+    repeats = np.cumsum(repeat, axis=1)
+    total = repeats[np.arange(n), np.maximum(target_lengths - 1, 0)][:, None]
+    first = np.empty((n, size), dtype=np.int64)
+    need = np.empty((n, size), dtype=np.int64)
+    first[:, 0] = 0
+    if lmax:
+        first[:, 1::2] = k + repeats  # label symbol k (state 2k + 1)
+        first[:, 2::2] = first[:, 1::2] + 1  # the blank after it
+        need[:, 1::2] = (length - 1 - k) + (total - repeats)
+        need[:, 0:-1:2] = need[:, 1::2] + 1  # the blank before it
+    need[np.arange(n), 2 * target_lengths] = 0
+    valid = np.arange(size)[None, :] <= 2 * length
+    # One sorted key per (sequence, state) so that a single searchsorted answers every
+    # (frame, sequence) query: rows in order, `-need` and `first` non-decreasing in a row,
+    # padding states last.
+    big = 4 * size + tmax + 8
+    offset = np.arange(n)[:, None] * big
+    need_key = (offset + np.where(valid, -need, 1)).ravel()
+    first_key = (offset + np.where(valid, first, big - 1)).ravel()
+    t = np.arange(tmax)[:, None]
+    remaining = input_lengths[None, :] - 1 - t  # frames left after frame t
+    base = np.arange(n)[None, :] * size
+    lo = np.searchsorted(need_key, offset.T - remaining, side="left") - base
+    hi = np.searchsorted(first_key, offset.T + t, side="right") - 1 - base
+    hi = np.minimum(hi, 2 * target_lengths[None, :])
     live = (lo <= hi) & (remaining >= 0)
     return lo, hi, live
 
@@ -266,6 +266,438 @@ def _band_index(lo: np.ndarray, hi: np.ndarray, live: np.ndarray, width: int, of
     return index
 
 
+# ---------------------------------------------------------------------------------------
+# The scaled kernel and its error bound
+#
+# The recursions run on probabilities, each sequence's row divided by its maximum every
+# few frames (the logarithms of those units are kept), so a frame costs a handful of adds
+# and multiplies and no exp or log. Such a row can hold values 1e308 apart, but not more:
+# a cell far below its row's maximum underflows, into the subnormal range (where it keeps
+# only some of its digits) or to 0. Whether that matters is decided after the fact, with
+# a bound on what it can have changed:
+#
+# * An underflow changes a cell by at most `_CELL_ERROR` in the units of its frame. The
+#   recursion is linear in every cell, so an error δ in alpha_t(s) changes p(label) by
+#   exactly δ · beta_t(s), and an error in beta_t(s) by δ · alpha_t(s).
+# * With the gradient, both alpha and beta are at hand: the bound is the sum over frames
+#   of those products, in the rescaled units, divided by p(label) in the same units (the
+#   row sum of alpha · beta, which is p(label) at every frame).
+# * For the loss alone, beta is not computed. A frame whose live cells all stay above
+#   `_SMALLEST` underflows nowhere that matters (cells that are not live never feed the
+#   result). For the other frames beta is bounded instead: a path's emissions from one
+#   state are distinct symbols, so beta_t(s) is at most the product over the later frames
+#   of the sum of the label's classes' probabilities (1 for a distribution).
+#
+# A sequence whose bound exceeds `_UNDERFLOW_TOLERANCE` relative to p(label) is computed
+# again: the loss alone, with the exact beta bound; then in log space (`_log_kernel`),
+# which never underflows. Every result is thus either within that tolerance of the exact
+# one (on top of the ordinary rounding of any float64 computation), or computed in log
+# space.
+# ---------------------------------------------------------------------------------------
+
+# One cell update rounds at most four times below the normal range (the emission's exp,
+# the sum, the product, the rescaling), each by at most half the smallest subnormal
+# (2^-1075): 2^-1072 bounds the absolute error of a cell in the units of its frame.
+_CELL_ERROR = 2.0**-1072
+# The relative change of p(label) that underflow may have made, at most: the loss is
+# within this of the exact one, far below the rounding error of any float64 CTC
+# computation (about T · 1e-16).
+_UNDERFLOW_TOLERANCE = 1e-15
+# A live cell at least this large (in its frame's units) has not underflowed.
+_SMALLEST = 1e-300
+# Rows are rescaled every this many frames. In between they grow by at most a factor 3e
+# a frame (three predecessors, emissions at most e), far from overflow; a row that
+# shrinks towards underflow meanwhile shows up in the bound.
+_RESCALE_EVERY = 4
+# log of the largest a rescaled row's maximum can grow to before the next rescaling.
+_LOG_GROWTH = (_RESCALE_EVERY - 1) * (math.log(3.0) + 1.0)
+# Frames whose emissions are gathered into one table at a time (bounds the memory).
+_CHUNK = 32
+# Log-probabilities above this (probabilities above e) go to the log kernel: they are not
+# probabilities, and exp could overflow.
+_LOG_EM_HIGH = 1.0
+# Floor for a row maximum before taking its reciprocal: only a row that is all 0 or
+# subnormal reaches it (its unit then records what was really divided out).
+_FLOOR = 1e-300
+
+
+@dataclass
+class _Layout:
+    """The flat layout of the scaled kernel: a frame of the batch is one vector.
+
+    Each sequence's row holds two padding cells (standing for the states s-1 and s-2
+    before state 0) and then its states; a spare row at the end keeps every shifted index
+    in range. Padding cells read an emission of 0, so they stay 0 through the recursions
+    without any masking, and every operation in the loops runs on contiguous 1-D memory.
+    """
+
+    n: int  # sequences
+    width: int  # cells per row: two padding cells and the states
+    gather: np.ndarray  # (cells,) the column of a frame of `probs` each cell reads
+    skip_in: np.ndarray  # (cells - 2,) 1.0 where cell k + 2 may be entered from cell k
+    skip_out: np.ndarray  # (cells - 2,) 1.0 where cell k may be left for cell k + 2
+    last_cell: np.ndarray  # (N,) each sequence's last state
+    second_cell: np.ndarray  # (N,) its other accepting state (the last one if it has none)
+    has_second: np.ndarray  # (N,) whether it has one (an empty label has not)
+    groups: dict[int, np.ndarray]  # {t: the sequences whose last frame is t}
+    ends: np.ndarray  # (N,) each sequence's last frame (0 without frames)
+
+    @property
+    def cells(self) -> int:
+        return (self.n + 1) * self.width
+
+    def rows(self, frame: np.ndarray) -> np.ndarray:
+        return frame.reshape(self.n + 1, self.width)
+
+
+def _layout(
+    state_column: np.ndarray,
+    skip: np.ndarray,
+    input_lengths: np.ndarray,
+    target_lengths: np.ndarray,
+    pad_column: int,
+) -> _Layout:
+    """Return the layout of a batch whose states read the columns `state_column` (N, S)."""
+    n, size = state_column.shape
+    width = size + 2
+    gather = np.full((n + 1, width), pad_column, dtype=np.intp)
+    gather[:n, 2:] = state_column
+    skip_in = np.zeros((n + 1, width))
+    skip_in[:n, 2:] = skip
+    skip_out = np.zeros((n + 1, width))
+    skip_out[:n, 2:-2] = skip[:, 2:]
+    last, second, has_second = _final_states(target_lengths)
+    first_cell = np.arange(n) * width + 2
+    return _Layout(
+        n=n,
+        width=width,
+        gather=gather.reshape(-1),
+        skip_in=skip_in.reshape(-1)[2:],
+        skip_out=skip_out.reshape(-1)[:-2],
+        last_cell=first_cell + last,
+        second_cell=first_cell + second,
+        has_second=has_second,
+        groups=_end_groups(input_lengths),
+        ends=np.maximum(input_lengths - 1, 0),
+    )
+
+
+@dataclass
+class _Emissions:
+    """The probabilities the recursions read: U (sequence, class) columns of each frame."""
+
+    probs: np.ndarray  # (T, U + 1): e^log_probs of the columns, then a column of zeros
+    state_column: np.ndarray  # (N, S) the column each extended state reads (U: padding)
+    flat_column: np.ndarray  # (U,) each column's index in a (N·C) frame of log_probs
+    column_start: np.ndarray  # (N,) each sequence's first column (its columns are adjacent)
+    gathered: bool  # whether only the label's classes were taken
+
+
+def _emissions(lp: np.ndarray, ext: np.ndarray) -> _Emissions:
+    """Return the emission columns of a batch.
+
+    A sequence reads only its blank and its label's classes. With a large vocabulary only
+    those columns are gathered and exponentiated (as torch does, which never reads the
+    others); with a small one every column is, which costs no more than finding them.
+    """
+    tmax, n, c = lp.shape
+    rows = np.arange(n)[:, None]
+    used = np.zeros((n, c + 1), dtype=bool)
+    used[rows, ext] = True  # padding states mark the nonexistent class c
+    used = used[:, :c]
+    count = used.sum(axis=1)
+    if c <= 2 * int(count.max(initial=0)) + 16:
+        probs = np.empty((tmax, n * c + 1))
+        np.exp(lp.reshape(tmax, n * c), out=probs[:, :-1])
+        probs[:, -1] = 0.0
+        return _Emissions(
+            probs=probs,
+            state_column=np.where(ext < c, rows * c + ext, n * c),
+            flat_column=np.arange(n * c),
+            column_start=np.arange(n) * c,
+            gathered=False,
+        )
+    which, column = np.nonzero(used)  # sorted by sequence, then class
+    total = which.size
+    probs = np.empty((tmax, total + 1))
+    np.exp(lp[:, which, column], out=probs[:, :-1])
+    probs[:, -1] = 0.0
+    position = np.full((n, c + 1), total, dtype=np.intp)
+    position[which, column] = np.arange(total)
+    return _Emissions(
+        probs=probs,
+        state_column=position[rows, ext],
+        flat_column=which * c + column,
+        column_start=np.cumsum(count) - count,
+        gathered=True,
+    )
+
+
+def _alpha_pass(
+    probs: np.ndarray,
+    layout: _Layout,
+    tmax: int,
+    keep: bool,
+    band: np.ndarray | None = None,
+    live: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Return (log_like, log_unit, flagged, frames): the forward recursion, rescaled.
+
+    `log_like` (N,) is log p(label) of each sequence; `log_unit` (T, N) the log of the
+    factor each frame's row was divided by (0 where it was not rescaled); `flagged` (T, N),
+    when `band` and `live` locate the live cells, marks the frames where a live cell fell
+    below `_SMALLEST`; `frames` (T, cells) holds every frame's alphas when `keep`.
+    """
+    n, cells = layout.n, layout.cells
+    buffers = np.empty((tmax if keep else 2, cells))
+    buffers[:, :2] = 0.0  # the first row's padding is never written
+    tmp = np.empty(cells - 2)
+    unit = np.empty(n + 1)
+    log_unit = np.zeros((tmax, n))
+    flagged = np.zeros((tmax, n), dtype=bool) if band is not None else None
+    checked = live.any(axis=1) if live is not None else None
+    final = np.zeros(n)  # alpha summed over the accepting states at t = len - 1
+    start = np.zeros(cells)
+    # A path starts in the first blank or the first label symbol (states 0 and 1, cells 2
+    # and 3 of each row; for an empty label cell 3 is padding, which emits 0).
+    layout.rows(start)[:, 2:4] = 1.0
+    for chunk in range(0, tmax, _CHUNK):
+        emissions = probs[chunk : chunk + _CHUNK].take(layout.gather, axis=1)
+        for t in range(chunk, min(chunk + _CHUNK, tmax)):
+            em = emissions[t - chunk]
+            new = buffers[t] if keep else buffers[t & 1]
+            if t == 0:
+                np.multiply(em, start, out=new)
+            else:
+                prev = buffers[t - 1] if keep else buffers[(t & 1) ^ 1]
+                body = new[2:]
+                # alpha_t(s) = (alpha(s) + alpha(s-1) + [skip] alpha(s-2)) · y_t(ext[s]);
+                # the product with y = 0 re-zeroes the padding cells.
+                np.add(prev[2:], prev[1:-1], out=body)
+                np.multiply(prev[:-2], layout.skip_in, out=tmp)
+                np.add(body, tmp, out=body)
+                np.multiply(body, em[2:], out=body)
+            if flagged is not None and checked[t]:
+                smallest = np.minimum.reduceat(new, band[t])[0::2]
+                flagged[t] = (smallest < _SMALLEST) & live[t]
+            if t % _RESCALE_EVERY == _RESCALE_EVERY - 1:
+                rows = layout.rows(new)
+                np.maximum.reduce(rows, axis=1, out=unit)
+                np.maximum(unit, _FLOOR, out=unit)
+                log_unit[t] = unit[:n]
+                np.divide(1.0, unit, out=unit)
+                np.multiply(rows, unit[:, None], out=rows)
+            group = layout.groups.get(t)
+            if group is not None:
+                final[group] = new[layout.last_cell[group]] + np.where(
+                    layout.has_second[group], new[layout.second_cell[group]], 0.0
+                )
+    rescaled = np.arange(tmax) % _RESCALE_EVERY == _RESCALE_EVERY - 1
+    with np.errstate(divide="ignore"):
+        np.log(log_unit, out=log_unit, where=rescaled[:, None])
+        log_unit[~rescaled] = 0.0
+        log_scale = np.cumsum(log_unit, axis=0)
+        log_like = log_scale[layout.ends, np.arange(n)] + np.log(final)
+    return log_like, log_unit, flagged, (buffers if keep else None)
+
+
+def _beta_pass(
+    probs: np.ndarray, layout: _Layout, tmax: int, alphas: np.ndarray | None
+) -> np.ndarray:
+    """Return log_unit (T, N) of the backward recursion: the log of the factor each frame's
+    beta row was divided by (0 where it was not rescaled, and from each sequence's last
+    frame on, where its beta restarts at 1).
+
+    With `alphas` (T, cells, the rescaled alphas of `_alpha_pass`), each frame of it
+    becomes alpha · beta in rescaled units: the posterior occupancy of the states, up to
+    the frame's factor p(label) / (alpha units · beta units).
+    """
+    n, cells = layout.n, layout.cells
+    buffers = (np.zeros(cells), np.zeros(cells))
+    carried = np.zeros(cells)  # y_{t+1}(ext[s]) · beta_{t+1}(s)
+    tmp = np.empty(cells - 2)
+    unit = np.empty(n + 1)
+    log_unit = np.zeros((tmax, n))
+    rescaled = np.zeros(tmax, dtype=bool)
+    for stop in range(tmax, 0, -_CHUNK):
+        chunk = max(stop - _CHUNK, 0)
+        # The emissions of frames chunk + 1 .. stop (beta_t reads those of frame t + 1).
+        emissions = probs[chunk + 1 : stop + 1].take(layout.gather, axis=1)
+        for t in range(stop - 1, chunk - 1, -1):
+            beta = buffers[t & 1]
+            if t < tmax - 1:
+                following = buffers[(t & 1) ^ 1]
+                np.multiply(emissions[t - chunk], following, out=carried)
+                # beta_t(s) = c(s) + c(s+1) + [skip into s+2] c(s+2), c = y_{t+1} · beta_{t+1}.
+                # Padding cells of beta pick up a copy of part of the next state's value:
+                # it is never read (their emission is 0).
+                body = beta[:-2]
+                np.add(carried[:-2], carried[1:-1], out=body)
+                np.multiply(carried[2:], layout.skip_out, out=tmp)
+                np.add(body, tmp, out=body)
+                if (tmax - 1 - t) % _RESCALE_EVERY == 0:
+                    rows = layout.rows(beta)
+                    np.maximum.reduce(rows, axis=1, out=unit)
+                    np.maximum(unit, _FLOOR, out=unit)
+                    log_unit[t] = unit[:n]
+                    rescaled[t] = True
+                    np.divide(1.0, unit, out=unit)
+                    np.multiply(rows, unit[:, None], out=rows)
+            group = layout.groups.get(t)
+            if group is not None:
+                # The last frame of these sequences: beta is 1 on the accepting states.
+                layout.rows(beta)[group] = 0.0
+                beta[layout.last_cell[group]] = 1.0
+                with_second = group[layout.has_second[group]]
+                beta[layout.second_cell[with_second]] = 1.0
+            if alphas is not None:
+                np.multiply(alphas[t], beta, out=alphas[t])
+    with np.errstate(divide="ignore"):
+        np.log(log_unit, out=log_unit, where=rescaled[:, None])
+    log_unit[~rescaled] = 0.0
+    log_unit[np.arange(tmax)[:, None] >= layout.ends[None, :]] = 0.0
+    return log_unit
+
+
+def _log_sum_over_frames(terms: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """Return log Σ_t e^terms[t, n] over the frames t < frames[n] (-inf for none)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        inside = np.arange(terms.shape[0])[:, None] < frames[None, :]
+        terms = np.where(inside, terms, -np.inf)
+        top = terms.max(axis=0, initial=-np.inf)
+        shift = np.where(np.isfinite(top), top, 0.0)
+        return np.log(np.exp(terms - shift).sum(axis=0)) + shift
+
+
+def _log_row_sums(
+    log_like: np.ndarray, alpha_unit: np.ndarray, beta_unit: np.ndarray
+) -> np.ndarray:
+    """Return (T, N) log Σ_s alpha_t(s) beta_t(s) in rescaled units at every frame.
+
+    Σ_s alpha_t(s) beta_t(s) = p(label) at every t, so in rescaled units it is p(label)
+    divided by the frame's alpha units (the factors divided out up to t) and beta units
+    (those divided out from the last frame down to t).
+    """
+    alpha_scale = np.cumsum(alpha_unit, axis=0)
+    beta_scale = np.cumsum(beta_unit[::-1], axis=0)[::-1]
+    with np.errstate(invalid="ignore"):
+        return log_like[None, :] - alpha_scale - beta_scale
+
+
+def _bound_with_beta(
+    log_like: np.ndarray,
+    alpha_unit: np.ndarray,
+    beta_unit: np.ndarray,
+    alpha_flagged: np.ndarray | None,
+    layout: _Layout,
+    input_lengths: np.ndarray,
+) -> np.ndarray:
+    """Return (N,) log of the relative change of p(label) that underflow can have made.
+
+    At every frame t: an error of `_CELL_ERROR` per alpha cell (before and after the
+    rescaling, in the units of the previous and of this frame) weighted by beta; one per
+    beta cell weighted by alpha; one per product alpha · beta. A rescaled row's values
+    are at most e^_LOG_GROWTH, so each weighted sum is at most W cells times that; all
+    relative to Σ_s alpha beta in the same units. Alpha's errors count only at the
+    `alpha_flagged` frames when they are given (elsewhere no live cell underflowed).
+    """
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        alpha_errors = np.logaddexp(0.0, -alpha_unit)
+        if alpha_flagged is not None:
+            alpha_errors = np.where(alpha_flagged, alpha_errors, -np.inf)
+        beta_errors = np.logaddexp(0.0, -beta_unit)
+        per_frame = (
+            np.logaddexp(np.logaddexp(alpha_errors, beta_errors), 0.0)
+            + math.log(_CELL_ERROR * layout.width)
+            + _LOG_GROWTH
+            - _log_row_sums(log_like, alpha_unit, beta_unit)
+        )
+    bound = _log_sum_over_frames(per_frame, input_lengths)
+    return np.where(np.isfinite(log_like), bound, np.inf)
+
+
+def _bound_without_beta(
+    log_like: np.ndarray,
+    log_unit: np.ndarray,
+    flagged: np.ndarray,
+    emissions: _Emissions,
+    layout: _Layout,
+    input_lengths: np.ndarray,
+) -> np.ndarray:
+    """Return (N,) log of a bound on the relative change of p(label) from underflow.
+
+    Only the flagged frames count. There every cell may be off by `_CELL_ERROR` in the
+    units before and after rescaling, and beta_t(s) is at most the product over the later
+    frames of Z, the sum of the probabilities of the sequence's classes: every path from
+    a state emits a different string of those classes.
+    """
+    tmax, n = log_unit.shape
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        sums = np.add.reduceat(emissions.probs[:tmax, :-1], emissions.column_start, axis=1)
+        log_z = np.cumsum(np.log(sums), axis=0)
+        log_scale = np.cumsum(log_unit, axis=0)
+        rows = np.arange(n)
+        log_beta_bound = log_z[layout.ends, rows][None, :] - log_z
+        per_frame = (
+            math.log(_CELL_ERROR * layout.width)
+            + np.logaddexp(0.0, -log_unit)
+            + log_scale
+            + log_beta_bound
+            - log_like[None, :]
+        )
+        per_frame = np.where(flagged, per_frame, -np.inf)
+    bound = _log_sum_over_frames(per_frame, input_lengths)
+    return np.where(np.isfinite(log_like) | ~flagged.any(axis=0), bound, np.inf)
+
+
+def _gradient(
+    occupancy: np.ndarray,
+    log_row_sum: np.ndarray,
+    emissions: _Emissions,
+    layout: _Layout,
+    lp: np.ndarray,
+    input_lengths: np.ndarray,
+) -> np.ndarray:
+    """Return (T, N, C) softmax - posterior occupancy of each class: d loss / d logits.
+
+    `occupancy` (T, cells) holds alpha · beta in rescaled units and `log_row_sum` (T, N)
+    the log of each frame's row sum (`_log_row_sums`). The states that emit the same class
+    (every blank, and a class that repeats in the label) are summed by one matrix product
+    per sequence, (T × states) @ (states × its columns), which BLAS does at full speed.
+    """
+    tmax, n, c = lp.shape
+    starts = emissions.column_start
+    counts = np.diff(np.r_[starts, emissions.flat_column.size])
+    width = int(counts.max())
+    # one_hot[n, cell, k]: the cell (a state; padding cells none) reads the sequence's
+    # k-th column.
+    rows = np.arange(n)[:, None]
+    column = layout.gather.reshape(n + 1, layout.width)[:n] - starts[:, None]
+    real = column < counts[:, None]
+    one_hot = np.zeros((n, layout.width, width))
+    cell = np.broadcast_to(np.arange(layout.width), column.shape)
+    one_hot[np.broadcast_to(rows, column.shape)[real], cell[real], column[real]] = 1.0
+    states = occupancy.reshape(tmax, n + 1, layout.width).transpose(1, 0, 2)[:n]
+    sums = np.matmul(states, one_hot)  # (N, T, K)
+    with np.errstate(over="ignore", invalid="ignore"):
+        inverse = np.where(
+            np.isfinite(log_row_sum) & (np.arange(tmax)[:, None] < input_lengths[None, :]),
+            np.exp(-log_row_sum),
+            0.0,
+        )
+    sums *= inverse.T[:, :, None]
+    if not emissions.gathered:
+        # Every class is a column, in order: the gradient is one subtraction.
+        grad = np.empty((tmax, n, c))
+        np.subtract(emissions.probs[:, :-1].reshape(tmax, n, c), sums.transpose(1, 0, 2), out=grad)
+        return grad
+    grad = np.exp(lp).reshape(tmax, n * c)
+    used = np.arange(width)[None, :] < counts[:, None]  # (N, K)
+    target = emissions.flat_column[(starts[:, None] + np.arange(width)[None, :])[used]]
+    grad[:, target] -= sums.transpose(1, 0, 2)[:, used]
+    return grad.reshape(tmax, n, c)
+
+
 def _scaled_kernel(
     lp: np.ndarray,
     ext: np.ndarray,
@@ -273,213 +705,48 @@ def _scaled_kernel(
     input_lengths: np.ndarray,
     target_lengths: np.ndarray,
     want_grad: bool,
-    want_alpha: bool,
-) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray]:
-    """Return (losses, grad, log_alpha, suspect) from the rescaled probability-space kernel.
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """Return (losses, grad, exact) from the scaled kernel.
 
-    Exactness check: every live cell must hold a positive normal number. Products and sums
-    of positive normal numbers are correctly rounded, so if every live alpha (and beta)
-    value is at least `_SMALLEST` before rescaling, nothing that matters was flushed to zero
-    or lost to subnormal rounding. Cells that are not live may underflow freely: they never
-    feed a live cell. `suspect` marks the sequences that failed the check (an emission of
-    exactly 0 also fails it); the caller recomputes them in log space. Other outputs for
-    suspect sequences are meaningless.
-
-    Layout: a frame of the batch is one flat vector of (N+1)·W cells, W = S+2: each
-    sequence's row starts with two padding cells (standing for the states s-1 and s-2
-    before state 0), and a spare row at the end keeps every shifted or reduceat index in
-    range. Padding cells emit probability 0, so they stay 0 through the recursion without
-    any masking, and every operation in the loop runs on contiguous 1-D memory.
+    `exact` marks the sequences whose result the error bound certifies; the others must
+    be computed again in log space (their outputs here are meaningless).
     """
-    tmax, n, c = lp.shape
-    size = ext.shape[1]
-    width = size + 2
-    cells = (n + 1) * width
-    nc = n * c
-    suspect = np.zeros(n, dtype=bool)
-    # Probabilities of every frame, flattened per frame, with one extra 0 at the end that
-    # padding cells read. Computed once: the loop never calls exp.
-    probs = np.empty((tmax, nc + 1))
-    np.exp(lp.reshape(tmax, nc), out=probs[:, :nc])
-    probs[:, nc] = 0.0
-    # gather[k]: where in a frame's flattened probabilities cell k reads its emission.
-    gather = np.full((n + 1, width), nc, dtype=np.intp)
-    gather[:n, 2:] = np.where(ext < c, np.arange(n)[:, None] * c + ext, nc)
-    gather = gather.reshape(-1)
-    skip_cells = np.zeros((n + 1, width))
-    skip_cells[:n, 2:] = skip
-    skip_cells = skip_cells.reshape(-1)[2:]
-    last, second, has_second = _final_states(target_lengths)
-    last_cell = np.arange(n) * width + 2 + last
-    second_cell = np.arange(n) * width + 2 + second
-    groups = _end_groups(input_lengths)
-    lo, hi, live = _live_band(skip, input_lengths, target_lengths, tmax)
-    check_rows = live.any(axis=1)
-    band = _band_index(lo, hi, live, width, 2)
-
-    # Without a gradient or trellis two frames, swapped every frame, are enough; otherwise
-    # every frame is kept for the backward pass.
-    keep = want_grad or want_alpha
-    frames_buf = np.empty((tmax if keep else 2, cells))
-    frames_buf[:, :2] = 0.0  # the first row's padding is never written
-    em = np.empty(cells)
-    tmp = np.empty(cells - 2)
-    row_max = np.empty(n + 1)
-    inv_scale = np.empty((tmax, n + 1))  # reciprocal of the factor each frame was divided by
-    final = np.zeros(n)  # rescaled alpha summed over the accepting states at t = len - 1
-
-    for t in range(tmax):
-        new = frames_buf[t] if keep else frames_buf[t & 1]
-        probs[t].take(gather, out=em, mode="clip")
-        if t == 0:
-            # A path starts in the first blank or the first label symbol (states 0 and 1,
-            # cells 2 and 3 of each row; for an empty label cell 3 is padding, emitting 0).
-            start = np.zeros(cells)
-            start[(np.arange(n + 1)[:, None] * width + np.array([2, 3])).ravel() % cells] = 1.0
-            np.multiply(em, start, out=new)
-        else:
-            prev = frames_buf[t - 1] if keep else frames_buf[(t & 1) ^ 1]
-            body = new[2:]
-            # alpha_t(s) = (alpha(s) + alpha(s-1) + [skip] alpha(s-2)) · y_t(ext[s]); the
-            # product with y = 0 re-zeroes the padding cells, which read the previous row.
-            np.add(prev[2:], prev[1:-1], out=body)
-            np.multiply(prev[:-2], skip_cells, out=tmp)
-            np.add(body, tmp, out=body)
-            np.multiply(body, em[2:], out=body)
-        # Exactness check on the live cells, before rescaling (see the docstring).
-        if check_rows[t]:
-            smallest = np.minimum.reduceat(new, band[t])[0::2]
-            suspect |= (smallest < _SMALLEST) & live[t]
-        # Rescale each row to maximum 1. Multiplying by the rounded reciprocal is exact
-        # bookkeeping because that same reciprocal goes into the log of the scales.
-        rows2d = new.reshape(n + 1, width)
-        np.maximum.reduce(rows2d, axis=1, out=row_max)
-        np.maximum(row_max, _FLOOR, out=row_max)
-        np.divide(1.0, row_max, out=inv_scale[t])
-        np.multiply(rows2d, inv_scale[t][:, None], out=rows2d)
-        group = groups.get(t)
-        if group is not None:
-            final[group] = new[last_cell[group]] + np.where(
-                has_second[group], new[second_cell[group]], 0.0
-            )
-
-    # log alpha_t = log(rescaled alpha_t) + sum_{tau <= t} log(scale_tau).
-    with np.errstate(divide="ignore"):
-        log_scale = -np.cumsum(np.log(inv_scale[:, :n]), axis=0)
-        read = np.maximum(input_lengths - 1, 0)
-        log_like = log_scale[read, np.arange(n)] + np.log(final)
-    losses = -log_like
-
-    log_alpha = None
-    if want_alpha:
-        with np.errstate(divide="ignore"):
-            kept = frames_buf.reshape(tmax, n + 1, width)[:, :n, 2:]
-            log_alpha = np.log(kept) + log_scale[:, :, None]
-
-    grad = None
+    tmax = lp.shape[0]
+    emissions = _emissions(lp, ext)
+    layout = _layout(
+        emissions.state_column,
+        skip,
+        input_lengths,
+        target_lengths,
+        emissions.probs.shape[1] - 1,
+    )
+    impossible = input_lengths < _min_frames_batch(skip, target_lengths)
     if want_grad:
-        beta_live = live & (np.arange(tmax)[:, None] < input_lengths[None, :] - 1)
-        skip2 = np.zeros((n + 1, width))
-        skip2[:n, 2:-2] = skip[:, 2:]
-        grad = _scaled_backward(
-            probs,
-            gather,
-            frames_buf,
-            skip2.reshape(-1)[:-2],
-            (n, width),
-            last_cell,
-            second_cell,
-            has_second,
-            groups,
-            band,
-            beta_live,
-            suspect,
-        )
-        grad = grad.reshape(tmax, n, c)
-    return losses, grad, log_alpha, suspect
+        log_like, alpha_unit, _, alphas = _alpha_pass(emissions.probs, layout, tmax, keep=True)
+        beta_unit = _beta_pass(emissions.probs, layout, tmax, alphas)
+        bound = _bound_with_beta(log_like, alpha_unit, beta_unit, None, layout, input_lengths)
+        exact = (bound <= math.log(_UNDERFLOW_TOLERANCE)) | impossible
+        log_row_sum = _log_row_sums(log_like, alpha_unit, beta_unit)
+        grad = _gradient(alphas, log_row_sum, emissions, layout, lp, input_lengths)
+        return -log_like, grad, exact
+    lo, hi, live = _live_band(skip, input_lengths, target_lengths, tmax)
+    band = _band_index(lo, hi, live, layout.width, 2)
+    log_like, alpha_unit, flagged, _ = _alpha_pass(
+        emissions.probs, layout, tmax, keep=False, band=band, live=live
+    )
+    bound = _bound_without_beta(log_like, alpha_unit, flagged, emissions, layout, input_lengths)
+    exact = (bound <= math.log(_UNDERFLOW_TOLERANCE)) | impossible
+    if not exact.all():
+        # Bound again with beta itself (one backward pass, without the gradient).
+        beta_unit = _beta_pass(emissions.probs, layout, tmax, None)
+        bound = _bound_with_beta(log_like, alpha_unit, beta_unit, flagged, layout, input_lengths)
+        exact |= bound <= math.log(_UNDERFLOW_TOLERANCE)
+    return -log_like, None, exact
 
 
-def _scaled_backward(
-    probs: np.ndarray,
-    gather: np.ndarray,
-    alphas: np.ndarray,
-    skip2: np.ndarray,
-    shape: tuple[int, int],
-    last_cell: np.ndarray,
-    second_cell: np.ndarray,
-    has_second: np.ndarray,
-    groups: dict[int, np.ndarray],
-    band: np.ndarray,
-    live: np.ndarray,
-    suspect: np.ndarray,
-) -> np.ndarray:
-    """Return softmax - occupancy, (T, N·C), from the beta recursion in rescaled space.
-
-    `alphas` holds the rescaled alpha frames in the flat layout of `_scaled_kernel`
-    (`shape` = (N, W)); beta uses the same layout. `band` and `live` locate the live cells
-    whose beta is computed (not set) at each frame; `suspect` is updated in place by the
-    same exactness check as the forward pass, and by a check that sum_s alpha·beta of every
-    live frame is far above the underflow threshold.
-    """
-    tmax, cells = alphas.shape
-    n, width = shape
-    nc = probs.shape[1] - 1
-    c = nc // n
-    check_rows = live.any(axis=1)
-    buffers = (np.zeros(cells), np.zeros(cells))
-    carried = np.zeros(cells)  # y_{t+1}(ext[s]) · beta_{t+1}(s)
-    em = np.empty(cells)
-    tmp = np.empty(cells - 2)
-    gamma = np.empty(cells)
-    row = np.empty(n + 1)
-    grad = np.empty((tmax, nc))
-    for t in range(tmax - 1, -1, -1):
-        beta = buffers[t & 1]
-        if t < tmax - 1:
-            following = buffers[(t & 1) ^ 1]
-            probs[t + 1].take(gather, out=em, mode="clip")
-            np.multiply(em, following, out=carried)
-            # beta_t(s) = c(s) + c(s+1) + [skip into s+2] c(s+2), c = y_{t+1} · beta_{t+1}.
-            # Padding cells of beta pick up a copy of part of the next state's value: it is
-            # never read (their emission is 0) and never larger than a real beta.
-            body = beta[:-2]
-            np.add(carried[:-2], carried[1:-1], out=body)
-            np.multiply(carried[2:], skip2, out=tmp)
-            np.add(body, tmp, out=body)
-            if check_rows[t]:
-                smallest = np.minimum.reduceat(beta, band[t])[0::2]
-                suspect |= (smallest < _SMALLEST) & live[t]
-            rows2d = beta.reshape(n + 1, width)
-            np.maximum.reduce(rows2d, axis=1, out=row)
-            np.maximum(row, _FLOOR, out=row)
-            np.divide(1.0, row, out=row)
-            np.multiply(rows2d, row[:, None], out=rows2d)
-        else:
-            beta.fill(0.0)
-        group = groups.get(t)
-        if group is not None:
-            # The last frame of these sequences: beta is 1 on the accepting states.
-            beta.reshape(n + 1, width)[group] = 0.0
-            beta[last_cell[group]] = 1.0
-            with_second = has_second[group]
-            beta[second_cell[group[with_second]]] = 1.0
-        # Occupancy gamma_t(s) = alpha_t(s) beta_t(s) / P. As sum_s alpha_t beta_t = P at
-        # every t, dividing by each row's sum removes both sets of scale factors. A product
-        # of two live values may still underflow; it is negligible as long as the row sum
-        # is far above the underflow threshold, which is checked.
-        np.multiply(alphas[t], beta, out=gamma)
-        np.add.reduce(gamma.reshape(n + 1, width), axis=1, out=row)
-        if check_rows[t]:
-            suspect |= (row[:n] < _ROW_SUM_MIN) & live[t]
-        np.maximum(row, _FLOOR, out=row)
-        np.divide(1.0, row, out=row)
-        # Sum the occupancy of the cells that emit each class (a label may repeat), then
-        # normalise the (N, C) sums rather than the (N, W) occupancies.
-        occupancy = np.bincount(gather, weights=gamma, minlength=nc + 1)[:nc].reshape(n, c)
-        occupancy *= row[:n, None]
-        # d loss / d logits = softmax - occupancy (the log-softmax Jacobian folded in).
-        np.subtract(probs[t, :nc], occupancy.reshape(-1), out=grad[t])
-    return grad
+# ---------------------------------------------------------------------------------------
+# The log-space kernel
+# ---------------------------------------------------------------------------------------
 
 
 def _lse3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -576,14 +843,18 @@ def _ctc_batch(
     want_grad: bool = False,
     want_alpha: bool = False,
     method: str = "auto",
+    lp_max: float | None = None,
 ) -> _KernelOut:
     """Return the per-sequence CTC losses (and optionally gradients, log alphas) of a batch.
 
     Inputs are validated already: `lp` (T, N, C) float64, `labels` (N, Lmax) padded int64,
-    lengths (N,) int64 with 0 <= input_lengths <= T. `method` is "auto" (scaled kernel, log
-    kernel for the sequences it cannot do exactly) or "log" (log kernel for everything).
-    The gradient is d(sum of losses)/d(logits) for log_probs = log_softmax(logits): zero
-    beyond each input length and for sequences whose loss is infinite.
+    lengths (N,) int64 with 0 <= input_lengths <= T; `lp_max`, when known, is lp's maximum.
+    `method` is "auto" (the scaled kernel, and the log kernel for the sequences whose
+    result it cannot certify) or "log" (the log kernel for everything). The trellis
+    (`want_alpha`) always comes from the log kernel: it shows every cell, not only those
+    the bound covers. The gradient is d(sum of losses)/d(logits) for log_probs =
+    log_softmax(logits): zero beyond each input length and for sequences whose loss is
+    infinite.
     """
     total_frames, n, c = lp.shape
     tmax = int(input_lengths.max()) if n else 0
@@ -591,28 +862,27 @@ def _ctc_batch(
     size = ext.shape[1]
     lp_used = lp[:tmax] if lp.flags.c_contiguous else np.ascontiguousarray(lp[:tmax])
     losses = np.zeros(n)
-    grad = np.zeros((total_frames, n, c)) if want_grad else None
+    grad = None
     log_alpha = np.full((total_frames, n, size), -np.inf) if want_alpha else None
     use_log = np.zeros(n, dtype=bool)
     if tmax > 0:
         with np.errstate(all="ignore"):
-            if method == "log":
+            if method == "log" or want_alpha:
                 use_log[:] = True
             else:
                 # Values the scaled kernel is not built for (probabilities above e).
-                if lp_used.max() > _LOG_EM_HIGH:
+                top = lp_used.max() if lp_max is None else lp_max
+                if top > _LOG_EM_HIGH:
                     per_frame = (lp_used > _LOG_EM_HIGH).any(axis=2)
                     inside = np.arange(tmax)[:, None] < input_lengths[None, :]
                     use_log = (per_frame & inside).any(axis=0)
-                s_loss, s_grad, s_alpha, suspect = _scaled_kernel(
-                    lp_used, ext, skip, input_lengths, target_lengths, want_grad, want_alpha
+                s_loss, s_grad, exact = _scaled_kernel(
+                    lp_used, ext, skip, input_lengths, target_lengths, want_grad
                 )
-                use_log |= suspect
+                use_log |= ~exact
                 losses[:] = s_loss
                 if want_grad:
-                    grad[:tmax] = s_grad
-                if want_alpha:
-                    log_alpha[:tmax] = s_alpha
+                    grad = _pad_frames(s_grad, total_frames)
             if use_log.any():
                 idx = np.nonzero(use_log)[0]
                 l_loss, l_grad, l_alpha = _log_kernel(
@@ -626,9 +896,13 @@ def _ctc_batch(
                 )
                 losses[idx] = l_loss
                 if want_grad:
+                    if grad is None:
+                        grad = np.zeros((total_frames, n, c))
                     grad[:tmax, idx] = l_grad
                 if want_alpha:
                     log_alpha[:tmax, idx] = l_alpha
+    if want_grad and grad is None:
+        grad = np.zeros((total_frames, n, c))
     # No frames at all: only the empty label has an alignment (the empty path).
     empty_input = input_lengths == 0
     losses[empty_input] = np.where(target_lengths[empty_input] == 0, 0.0, np.inf)
@@ -642,6 +916,15 @@ def _ctc_batch(
     if want_alpha and short.any():
         log_alpha[np.arange(total_frames)[:, None] >= input_lengths[None, :]] = -np.inf
     return _KernelOut(losses=losses, grad=grad, log_alpha=log_alpha, log_kernel=use_log)
+
+
+def _pad_frames(values: np.ndarray, frames: int) -> np.ndarray:
+    """Return (frames, ...) `values` followed by zeros (itself when it has them all)."""
+    if values.shape[0] == frames:
+        return values
+    out = np.zeros((frames, *values.shape[1:]))
+    out[: values.shape[0]] = values
+    return out
 
 
 # ---------------------------------------------------------------------------------------
