@@ -169,6 +169,9 @@ def _extend_batch(
 
 def _end_groups(input_lengths: np.ndarray) -> dict[int, np.ndarray]:
     """Return {t: sequences whose last frame is t}, for sequences with at least one frame."""
+    if input_lengths.size == 1:
+        length = int(input_lengths[0])
+        return {length - 1: np.zeros(1, dtype=np.intp)} if length > 0 else {}
     order = np.argsort(input_lengths, kind="stable")
     lengths, starts = np.unique(input_lengths[order], return_index=True)
     stops = [*starts[1:].tolist(), order.size]
@@ -198,72 +201,6 @@ def _min_frames_batch(skip: np.ndarray, target_lengths: np.ndarray) -> np.ndarra
         return target_lengths.copy()
     inside = np.arange(1, lmax)[None, :] < target_lengths[:, None]
     return target_lengths + (inside & ~skip[:, 3::2]).sum(axis=1)
-
-
-def _live_band(
-    skip: np.ndarray, input_lengths: np.ndarray, target_lengths: np.ndarray, tmax: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return (lo, hi, live), each (T, N): the live states of every frame of every sequence.
-
-    A cell (t, s) is live when some complete alignment passes through it: s is reachable
-    from the start by frame t (its `first` frame is at most t) and an accepting state is
-    still reachable from s by the last frame (the frames it still `need`s are at most those
-    left). Only live cells contribute to the loss and the gradient; `first` never decreases
-    and `need` never increases along the states, so they form one run lo..hi per frame
-    (`live` is False when it is empty).
-    """
-    n, size = skip.shape
-    lmax = (size - 1) // 2
-    length = target_lengths[:, None]
-    k = np.arange(max(lmax, 1))[None, :]
-    # repeats[n, k]: label symbols 1..k that equal their predecessor (each needs a blank).
-    repeat = np.zeros((n, max(lmax, 1)), dtype=np.int64)
-    if lmax > 1:
-        repeat[:, 1:] = ~skip[:, 3::2] & (k[:, 1:] < length)
-    repeats = np.cumsum(repeat, axis=1)
-    total = repeats[np.arange(n), np.maximum(target_lengths - 1, 0)][:, None]
-    first = np.empty((n, size), dtype=np.int64)
-    need = np.empty((n, size), dtype=np.int64)
-    first[:, 0] = 0
-    if lmax:
-        first[:, 1::2] = k + repeats  # label symbol k (state 2k + 1)
-        first[:, 2::2] = first[:, 1::2] + 1  # the blank after it
-        need[:, 1::2] = (length - 1 - k) + (total - repeats)
-        need[:, 0:-1:2] = need[:, 1::2] + 1  # the blank before it
-    need[np.arange(n), 2 * target_lengths] = 0
-    valid = np.arange(size)[None, :] <= 2 * length
-    # One sorted key per (sequence, state) so that a single searchsorted answers every
-    # (frame, sequence) query: rows in order, `-need` and `first` non-decreasing in a row,
-    # padding states last.
-    big = 4 * size + tmax + 8
-    offset = np.arange(n)[:, None] * big
-    need_key = (offset + np.where(valid, -need, 1)).ravel()
-    first_key = (offset + np.where(valid, first, big - 1)).ravel()
-    t = np.arange(tmax)[:, None]
-    remaining = input_lengths[None, :] - 1 - t  # frames left after frame t
-    base = np.arange(n)[None, :] * size
-    lo = np.searchsorted(need_key, offset.T - remaining, side="left") - base
-    hi = np.searchsorted(first_key, offset.T + t, side="right") - 1 - base
-    hi = np.minimum(hi, 2 * target_lengths[None, :])
-    live = (lo <= hi) & (remaining >= 0)
-    return lo, hi, live
-
-
-def _band_index(lo: np.ndarray, hi: np.ndarray, live: np.ndarray, width: int, offset: int):
-    """Return (T, 2N) start/stop indices of the live runs in a flattened (N+1, width) buffer.
-
-    For `np.minimum.reduceat`: entry 2n starts sequence n's run, entry 2n+1 ends it, so the
-    even-numbered results are the minima over the live cells. Empty runs point anywhere
-    valid (their results are ignored through `live`).
-    """
-    tmax, n = lo.shape
-    base = np.arange(n)[None, :] * width + offset
-    start = np.where(live, base + lo, base)
-    stop = np.where(live, base + hi + 1, base + 1)
-    index = np.empty((tmax, 2 * n), dtype=np.intp)
-    index[:, 0::2] = start
-    index[:, 1::2] = stop
-    return index
 
 
 # ---------------------------------------------------------------------------------------
@@ -303,16 +240,17 @@ _CELL_ERROR = 2.0**-1072
 # within this of the exact one, far below the rounding error of any float64 CTC
 # computation (about T · 1e-16).
 _UNDERFLOW_TOLERANCE = 1e-15
-# A live cell at least this large (in its frame's units) has not underflowed.
-_SMALLEST = 1e-300
+_LOG_TOLERANCE = math.log(_UNDERFLOW_TOLERANCE)
 # Rows are rescaled every this many frames. In between they grow by at most a factor 3e
 # a frame (three predecessors, emissions at most e), far from overflow; a row that
 # shrinks towards underflow meanwhile shows up in the bound.
-_RESCALE_EVERY = 4
+_RESCALE_EVERY = 16
 # log of the largest a rescaled row's maximum can grow to before the next rescaling.
 _LOG_GROWTH = (_RESCALE_EVERY - 1) * (math.log(3.0) + 1.0)
 # Frames whose emissions are gathered into one table at a time (bounds the memory).
 _CHUNK = 32
+# A batch of at most this many cells applies its transition as a matrix (`_Layout.dense`).
+_DENSE_CELLS = 96
 # Log-probabilities above this (probabilities above e) go to the log kernel: they are not
 # probabilities, and exp could overflow.
 _LOG_EM_HIGH = 1.0
@@ -341,6 +279,10 @@ class _Layout:
     has_second: np.ndarray  # (N,) whether it has one (an empty label has not)
     groups: dict[int, np.ndarray]  # {t: the sequences whose last frame is t}
     ends: np.ndarray  # (N,) each sequence's last frame (0 without frames)
+    # The transition as a matrix A, for a small batch: alpha_t = (alpha_{t-1} @ A) · y_t and
+    # beta_t = A @ (y_{t+1} · beta_{t+1}). One matrix product costs less than the four
+    # shifted operations when there are few cells; None for a large batch.
+    dense: np.ndarray | None
 
     @property
     def cells(self) -> int:
@@ -368,18 +310,43 @@ def _layout(
     skip_out[:n, 2:-2] = skip[:, 2:]
     last, second, has_second = _final_states(target_lengths)
     first_cell = np.arange(n) * width + 2
+    skip_in = skip_in.reshape(-1)[2:]
+    cells = (n + 1) * width
+    dense = None
+    if cells <= _DENSE_CELLS:
+        # A[j, k]: cell k is entered from cell j (itself, the one before, or the one two
+        # before where skipping is allowed). Padding cells are entered from nothing.
+        dense = np.zeros((cells, cells))
+        into = np.arange(cells).reshape(n + 1, width)[:, 2:].ravel()
+        dense[into, into] = 1.0
+        dense[into - 1, into] = 1.0
+        dense[into - 2, into] = skip_in[into - 2]
     return _Layout(
         n=n,
         width=width,
         gather=gather.reshape(-1),
-        skip_in=skip_in.reshape(-1)[2:],
+        skip_in=skip_in,
         skip_out=skip_out.reshape(-1)[:-2],
         last_cell=first_cell + last,
         second_cell=first_cell + second,
         has_second=has_second,
         groups=_end_groups(input_lengths),
         ends=np.maximum(input_lengths - 1, 0),
+        dense=dense,
     )
+
+
+def _checked_max(values: np.ndarray) -> float:
+    """Return the largest of `values` (log-probabilities), refusing NaN and +inf.
+
+    One read: the maximum is NaN when any value is, and +inf when any value is.
+    """
+    top = float(values.max()) if values.size else -math.inf
+    if math.isnan(top):
+        raise ValueError("log_probs contains NaN")
+    if top == math.inf:
+        raise ValueError("log_probs contains +inf (a log-probability is at most finite)")
+    return top
 
 
 @dataclass
@@ -391,6 +358,7 @@ class _Emissions:
     flat_column: np.ndarray  # (U,) each column's index in a (N·C) frame of log_probs
     column_start: np.ndarray  # (N,) each sequence's first column (its columns are adjacent)
     gathered: bool  # whether only the label's classes were taken
+    top: float  # the largest log-probability read
 
 
 def _emissions(lp: np.ndarray, ext: np.ndarray) -> _Emissions:
@@ -407,8 +375,11 @@ def _emissions(lp: np.ndarray, ext: np.ndarray) -> _Emissions:
     used = used[:, :c]
     count = used.sum(axis=1)
     if c <= 2 * int(count.max(initial=0)) + 16:
+        values = lp.reshape(tmax, n * c)
+        top = _checked_max(values)
         probs = np.empty((tmax, n * c + 1))
-        np.exp(lp.reshape(tmax, n * c), out=probs[:, :-1])
+        # dtype: a float32 input is exponentiated in float64, not rounded first.
+        np.exp(values, out=probs[:, :-1], dtype=np.float64)
         probs[:, -1] = 0.0
         return _Emissions(
             probs=probs,
@@ -416,11 +387,14 @@ def _emissions(lp: np.ndarray, ext: np.ndarray) -> _Emissions:
             flat_column=np.arange(n * c),
             column_start=np.arange(n) * c,
             gathered=False,
+            top=top,
         )
     which, column = np.nonzero(used)  # sorted by sequence, then class
     total = which.size
+    values = lp.reshape(tmax, n * c).take(which * c + column, axis=1)
+    top = _checked_max(values)
     probs = np.empty((tmax, total + 1))
-    np.exp(lp[:, which, column], out=probs[:, :-1])
+    np.exp(values, out=probs[:, :-1], dtype=np.float64)
     probs[:, -1] = 0.0
     position = np.full((n, c + 1), total, dtype=np.intp)
     position[which, column] = np.arange(total)
@@ -430,33 +404,26 @@ def _emissions(lp: np.ndarray, ext: np.ndarray) -> _Emissions:
         flat_column=which * c + column,
         column_start=np.cumsum(count) - count,
         gathered=True,
+        top=top,
     )
 
 
 def _alpha_pass(
-    probs: np.ndarray,
-    layout: _Layout,
-    tmax: int,
-    keep: bool,
-    band: np.ndarray | None = None,
-    live: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """Return (log_like, log_unit, flagged, frames): the forward recursion, rescaled.
+    probs: np.ndarray, layout: _Layout, tmax: int, keep: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Return (log_like, log_unit, frames): the forward recursion, rescaled.
 
     `log_like` (N,) is log p(label) of each sequence; `log_unit` (T, N) the log of the
-    factor each frame's row was divided by (0 where it was not rescaled); `flagged` (T, N),
-    when `band` and `live` locate the live cells, marks the frames where a live cell fell
-    below `_SMALLEST`; `frames` (T, cells) holds every frame's alphas when `keep`.
+    factor each frame's row was divided by (0 where it was not rescaled); `frames`
+    (T, cells) holds every frame's alphas when `keep`, else None.
     """
     n, cells = layout.n, layout.cells
-    buffers = np.empty((tmax if keep else 2, cells))
-    buffers[:, :2] = 0.0  # the first row's padding is never written
+    buffers = np.zeros((tmax if keep else 2, cells))  # padding cells must start at 0
     tmp = np.empty(cells - 2)
     unit = np.empty(n + 1)
-    log_unit = np.zeros((tmax, n))
-    flagged = np.zeros((tmax, n), dtype=bool) if band is not None else None
-    checked = live.any(axis=1) if live is not None else None
+    log_unit = np.ones((tmax, n))
     final = np.zeros(n)  # alpha summed over the accepting states at t = len - 1
+    dense = layout.dense
     start = np.zeros(cells)
     # A path starts in the first blank or the first label symbol (states 0 and 1, cells 2
     # and 3 of each row; for an empty label cell 3 is padding, which emits 0).
@@ -470,16 +437,16 @@ def _alpha_pass(
                 np.multiply(em, start, out=new)
             else:
                 prev = buffers[t - 1] if keep else buffers[(t & 1) ^ 1]
-                body = new[2:]
-                # alpha_t(s) = (alpha(s) + alpha(s-1) + [skip] alpha(s-2)) · y_t(ext[s]);
-                # the product with y = 0 re-zeroes the padding cells.
-                np.add(prev[2:], prev[1:-1], out=body)
-                np.multiply(prev[:-2], layout.skip_in, out=tmp)
-                np.add(body, tmp, out=body)
-                np.multiply(body, em[2:], out=body)
-            if flagged is not None and checked[t]:
-                smallest = np.minimum.reduceat(new, band[t])[0::2]
-                flagged[t] = (smallest < _SMALLEST) & live[t]
+                # alpha_t(s) = (alpha(s) + alpha(s-1) + [skip] alpha(s-2)) · y_t(ext[s]); the
+                # product with y = 0 keeps the padding cells at 0.
+                if dense is not None:
+                    np.dot(prev, dense, out=new)
+                else:
+                    body = new[2:]
+                    np.add(prev[2:], prev[1:-1], out=body)
+                    np.multiply(prev[:-2], layout.skip_in, out=tmp)
+                    np.add(body, tmp, out=body)
+                np.multiply(new, em, out=new)
             if t % _RESCALE_EVERY == _RESCALE_EVERY - 1:
                 rows = layout.rows(new)
                 np.maximum.reduce(rows, axis=1, out=unit)
@@ -487,18 +454,27 @@ def _alpha_pass(
                 log_unit[t] = unit[:n]
                 np.divide(1.0, unit, out=unit)
                 np.multiply(rows, unit[:, None], out=rows)
-            group = layout.groups.get(t)
-            if group is not None:
-                final[group] = new[layout.last_cell[group]] + np.where(
-                    layout.has_second[group], new[layout.second_cell[group]], 0.0
-                )
-    rescaled = np.arange(tmax) % _RESCALE_EVERY == _RESCALE_EVERY - 1
+            if not keep:
+                group = layout.groups.get(t)
+                if group is not None:
+                    final[group] = _accepted(layout, new, group)
+    if keep:
+        ends = layout.ends
+        final = buffers[ends, layout.last_cell] + np.where(
+            layout.has_second, buffers[ends, layout.second_cell], 0.0
+        )
     with np.errstate(divide="ignore"):
-        np.log(log_unit, out=log_unit, where=rescaled[:, None])
-        log_unit[~rescaled] = 0.0
+        np.log(log_unit, out=log_unit)
         log_scale = np.cumsum(log_unit, axis=0)
         log_like = log_scale[layout.ends, np.arange(n)] + np.log(final)
-    return log_like, log_unit, flagged, (buffers if keep else None)
+    return log_like, log_unit, (buffers if keep else None)
+
+
+def _accepted(layout: _Layout, frame: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Return alpha summed over the accepting states of the sequences `group` in `frame`."""
+    last = frame[layout.last_cell[group]]
+    second = frame[layout.second_cell[group]]
+    return last + np.where(layout.has_second[group], second, 0.0)
 
 
 def _beta_pass(
@@ -517,8 +493,8 @@ def _beta_pass(
     carried = np.zeros(cells)  # y_{t+1}(ext[s]) · beta_{t+1}(s)
     tmp = np.empty(cells - 2)
     unit = np.empty(n + 1)
-    log_unit = np.zeros((tmax, n))
-    rescaled = np.zeros(tmax, dtype=bool)
+    log_unit = np.ones((tmax, n))
+    dense = layout.dense
     for stop in range(tmax, 0, -_CHUNK):
         chunk = max(stop - _CHUNK, 0)
         # The emissions of frames chunk + 1 .. stop (beta_t reads those of frame t + 1).
@@ -531,16 +507,18 @@ def _beta_pass(
                 # beta_t(s) = c(s) + c(s+1) + [skip into s+2] c(s+2), c = y_{t+1} · beta_{t+1}.
                 # Padding cells of beta pick up a copy of part of the next state's value:
                 # it is never read (their emission is 0).
-                body = beta[:-2]
-                np.add(carried[:-2], carried[1:-1], out=body)
-                np.multiply(carried[2:], layout.skip_out, out=tmp)
-                np.add(body, tmp, out=body)
+                if dense is not None:
+                    np.dot(dense, carried, out=beta)
+                else:
+                    body = beta[:-2]
+                    np.add(carried[:-2], carried[1:-1], out=body)
+                    np.multiply(carried[2:], layout.skip_out, out=tmp)
+                    np.add(body, tmp, out=body)
                 if (tmax - 1 - t) % _RESCALE_EVERY == 0:
                     rows = layout.rows(beta)
                     np.maximum.reduce(rows, axis=1, out=unit)
                     np.maximum(unit, _FLOOR, out=unit)
                     log_unit[t] = unit[:n]
-                    rescaled[t] = True
                     np.divide(1.0, unit, out=unit)
                     np.multiply(rows, unit[:, None], out=rows)
             group = layout.groups.get(t)
@@ -553,20 +531,23 @@ def _beta_pass(
             if alphas is not None:
                 np.multiply(alphas[t], beta, out=alphas[t])
     with np.errstate(divide="ignore"):
-        np.log(log_unit, out=log_unit, where=rescaled[:, None])
-    log_unit[~rescaled] = 0.0
+        np.log(log_unit, out=log_unit)
+    # A sequence's beta restarts at 1 on its last frame: later frames' units are not its own.
     log_unit[np.arange(tmax)[:, None] >= layout.ends[None, :]] = 0.0
     return log_unit
 
 
 def _log_sum_over_frames(terms: np.ndarray, frames: np.ndarray) -> np.ndarray:
-    """Return log Σ_t e^terms[t, n] over the frames t < frames[n] (-inf for none)."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        inside = np.arange(terms.shape[0])[:, None] < frames[None, :]
-        terms = np.where(inside, terms, -np.inf)
-        top = terms.max(axis=0, initial=-np.inf)
-        shift = np.where(np.isfinite(top), top, 0.0)
-        return np.log(np.exp(terms - shift).sum(axis=0)) + shift
+    """Return log of a bound on Σ_t e^terms[t, n] over t < frames[n]: the largest term
+    times the number of terms (-inf when there are none)."""
+    inside = np.arange(terms.shape[0])[:, None] < frames[None, :]
+    largest = np.where(inside, terms, -np.inf).max(axis=0, initial=-np.inf)
+    return largest + np.log(np.maximum(frames, 1))
+
+
+def _log_one_plus_inverse(log_unit: np.ndarray) -> np.ndarray:
+    """Return a bound on log(1 + 1/u) from log u: log 2 + max(0, -log u)."""
+    return np.maximum(-log_unit, 0.0) + math.log(2.0)
 
 
 def _log_row_sums(
@@ -588,30 +569,25 @@ def _bound_with_beta(
     log_like: np.ndarray,
     alpha_unit: np.ndarray,
     beta_unit: np.ndarray,
-    alpha_flagged: np.ndarray | None,
     layout: _Layout,
     input_lengths: np.ndarray,
 ) -> np.ndarray:
-    """Return (N,) log of the relative change of p(label) that underflow can have made.
+    """Return (N,) log of a bound on the relative change of p(label) from underflow.
 
     At every frame t: an error of `_CELL_ERROR` per alpha cell (before and after the
     rescaling, in the units of the previous and of this frame) weighted by beta; one per
     beta cell weighted by alpha; one per product alpha · beta. A rescaled row's values
     are at most e^_LOG_GROWTH, so each weighted sum is at most W cells times that; all
-    relative to Σ_s alpha beta in the same units. Alpha's errors count only at the
-    `alpha_flagged` frames when they are given (elsewhere no live cell underflowed).
+    relative to Σ_s alpha beta in the same units.
     """
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        alpha_errors = np.logaddexp(0.0, -alpha_unit)
-        if alpha_flagged is not None:
-            alpha_errors = np.where(alpha_flagged, alpha_errors, -np.inf)
-        beta_errors = np.logaddexp(0.0, -beta_unit)
-        per_frame = (
-            np.logaddexp(np.logaddexp(alpha_errors, beta_errors), 0.0)
-            + math.log(_CELL_ERROR * layout.width)
-            + _LOG_GROWTH
-            - _log_row_sums(log_like, alpha_unit, beta_unit)
-        )
+    alpha_errors = _log_one_plus_inverse(alpha_unit)
+    beta_errors = _log_one_plus_inverse(beta_unit)
+    per_frame = (
+        np.logaddexp(np.logaddexp(alpha_errors, beta_errors), 0.0)
+        + math.log(_CELL_ERROR * layout.width)
+        + _LOG_GROWTH
+        - _log_row_sums(log_like, alpha_unit, beta_unit)
+    )
     bound = _log_sum_over_frames(per_frame, input_lengths)
     return np.where(np.isfinite(log_like), bound, np.inf)
 
@@ -619,35 +595,32 @@ def _bound_with_beta(
 def _bound_without_beta(
     log_like: np.ndarray,
     log_unit: np.ndarray,
-    flagged: np.ndarray,
     emissions: _Emissions,
     layout: _Layout,
     input_lengths: np.ndarray,
 ) -> np.ndarray:
     """Return (N,) log of a bound on the relative change of p(label) from underflow.
 
-    Only the flagged frames count. There every cell may be off by `_CELL_ERROR` in the
-    units before and after rescaling, and beta_t(s) is at most the product over the later
-    frames of Z, the sum of the probabilities of the sequence's classes: every path from
-    a state emits a different string of those classes.
+    At every frame every cell may be off by `_CELL_ERROR` in the units before and after
+    rescaling, and beta_t(s) is at most the product over the later frames of Z, the sum
+    of the probabilities of the sequence's classes: the paths from a state emit distinct
+    strings of those classes. This is enough when the rest of the label is likely from
+    every frame on (a trained model's output): p(label) is then not far below the alpha
+    units.
     """
     tmax, n = log_unit.shape
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        sums = np.add.reduceat(emissions.probs[:tmax, :-1], emissions.column_start, axis=1)
-        log_z = np.cumsum(np.log(sums), axis=0)
-        log_scale = np.cumsum(log_unit, axis=0)
-        rows = np.arange(n)
-        log_beta_bound = log_z[layout.ends, rows][None, :] - log_z
-        per_frame = (
-            math.log(_CELL_ERROR * layout.width)
-            + np.logaddexp(0.0, -log_unit)
-            + log_scale
-            + log_beta_bound
-            - log_like[None, :]
-        )
-        per_frame = np.where(flagged, per_frame, -np.inf)
+    sums = np.add.reduceat(emissions.probs[:tmax, :-1], emissions.column_start, axis=1)
+    log_z = np.cumsum(np.log(sums), axis=0)
+    log_beta_bound = log_z[layout.ends, np.arange(n)][None, :] - log_z
+    per_frame = (
+        math.log(_CELL_ERROR * layout.width)
+        + _log_one_plus_inverse(log_unit)
+        + np.cumsum(log_unit, axis=0)
+        + log_beta_bound
+        - log_like[None, :]
+    )
     bound = _log_sum_over_frames(per_frame, input_lengths)
-    return np.where(np.isfinite(log_like) | ~flagged.any(axis=0), bound, np.inf)
+    return np.where(np.isfinite(log_like), bound, np.inf)
 
 
 def _gradient(
@@ -691,7 +664,9 @@ def _gradient(
         grad = np.empty((tmax, n, c))
         np.subtract(emissions.probs[:, :-1].reshape(tmax, n, c), sums.transpose(1, 0, 2), out=grad)
         return grad
-    grad = np.exp(lp).reshape(tmax, n * c)
+    # The gradient covers every class: read them all (once, and checked).
+    _checked_max(lp)
+    grad = np.exp(lp, dtype=np.float64).reshape(tmax, n * c)
     used = np.arange(width)[None, :] < counts[:, None]  # (N, K)
     target = emissions.flat_column[(starts[:, None] + np.arange(width)[None, :])[used]]
     grad[:, target] -= sums.transpose(1, 0, 2)[:, used]
@@ -721,26 +696,42 @@ def _scaled_kernel(
         emissions.probs.shape[1] - 1,
     )
     impossible = input_lengths < _min_frames_batch(skip, target_lengths)
+    # Values the scaled kernel is not built for (probabilities above e): log space.
+    too_high = np.zeros(layout.n, dtype=bool)
+    if emissions.top > _LOG_EM_HIGH:
+        per_sequence = np.maximum.reduceat(
+            emissions.probs[:, :-1], emissions.column_start, axis=1
+        )  # (T, N)
+        inside = np.arange(tmax)[:, None] < input_lengths[None, :]
+        too_high = ((per_sequence > math.e) & inside).any(axis=0)
     if want_grad:
-        log_like, alpha_unit, _, alphas = _alpha_pass(emissions.probs, layout, tmax, keep=True)
+        log_like, alpha_unit, alphas = _alpha_pass(emissions.probs, layout, tmax, keep=True)
         beta_unit = _beta_pass(emissions.probs, layout, tmax, alphas)
-        bound = _bound_with_beta(log_like, alpha_unit, beta_unit, None, layout, input_lengths)
-        exact = (bound <= math.log(_UNDERFLOW_TOLERANCE)) | impossible
+        bound = _bound_with_beta(log_like, alpha_unit, beta_unit, layout, input_lengths)
+        exact = ((bound <= _LOG_TOLERANCE) | impossible) & ~too_high
         log_row_sum = _log_row_sums(log_like, alpha_unit, beta_unit)
         grad = _gradient(alphas, log_row_sum, emissions, layout, lp, input_lengths)
         return -log_like, grad, exact
-    lo, hi, live = _live_band(skip, input_lengths, target_lengths, tmax)
-    band = _band_index(lo, hi, live, layout.width, 2)
-    log_like, alpha_unit, flagged, _ = _alpha_pass(
-        emissions.probs, layout, tmax, keep=False, band=band, live=live
-    )
-    bound = _bound_without_beta(log_like, alpha_unit, flagged, emissions, layout, input_lengths)
-    exact = (bound <= math.log(_UNDERFLOW_TOLERANCE)) | impossible
-    if not exact.all():
-        # Bound again with beta itself (one backward pass, without the gradient).
+    log_like, alpha_unit, _ = _alpha_pass(emissions.probs, layout, tmax, keep=False)
+    bound = _bound_without_beta(log_like, alpha_unit, emissions, layout, input_lengths)
+    exact = ((bound <= _LOG_TOLERANCE) | impossible) & ~too_high
+    unsure = np.nonzero(~(exact | too_high))[0]
+    if unsure.size:
+        # Bound those again with beta itself: one backward pass, without the gradient.
+        if unsure.size < layout.n:
+            emissions = _emissions(lp[:, unsure], ext[unsure])
+            layout = _layout(
+                emissions.state_column,
+                skip[unsure],
+                input_lengths[unsure],
+                target_lengths[unsure],
+                emissions.probs.shape[1] - 1,
+            )
         beta_unit = _beta_pass(emissions.probs, layout, tmax, None)
-        bound = _bound_with_beta(log_like, alpha_unit, beta_unit, flagged, layout, input_lengths)
-        exact |= bound <= math.log(_UNDERFLOW_TOLERANCE)
+        bound = _bound_with_beta(
+            log_like[unsure], alpha_unit[:, unsure], beta_unit, layout, input_lengths[unsure]
+        )
+        exact[unsure] = bound <= _LOG_TOLERANCE
     return -log_like, None, exact
 
 
@@ -843,12 +834,12 @@ def _ctc_batch(
     want_grad: bool = False,
     want_alpha: bool = False,
     method: str = "auto",
-    lp_max: float | None = None,
 ) -> _KernelOut:
     """Return the per-sequence CTC losses (and optionally gradients, log alphas) of a batch.
 
     Inputs are validated already: `lp` (T, N, C) float64, `labels` (N, Lmax) padded int64,
-    lengths (N,) int64 with 0 <= input_lengths <= T; `lp_max`, when known, is lp's maximum.
+    lengths (N,) int64 with 0 <= input_lengths <= T. `lp` may be float32 (read into
+    float64); NaN or +inf in what is read is a ValueError.
     `method` is "auto" (the scaled kernel, and the log kernel for the sequences whose
     result it cannot certify) or "log" (the log kernel for everything). The trellis
     (`want_alpha`) always comes from the log kernel: it shows every cell, not only those
@@ -869,13 +860,8 @@ def _ctc_batch(
         with np.errstate(all="ignore"):
             if method == "log" or want_alpha:
                 use_log[:] = True
+                _checked_max(lp_used)
             else:
-                # Values the scaled kernel is not built for (probabilities above e).
-                top = lp_used.max() if lp_max is None else lp_max
-                if top > _LOG_EM_HIGH:
-                    per_frame = (lp_used > _LOG_EM_HIGH).any(axis=2)
-                    inside = np.arange(tmax)[:, None] < input_lengths[None, :]
-                    use_log = (per_frame & inside).any(axis=0)
                 s_loss, s_grad, exact = _scaled_kernel(
                     lp_used, ext, skip, input_lengths, target_lengths, want_grad
                 )
@@ -886,7 +872,7 @@ def _ctc_batch(
             if use_log.any():
                 idx = np.nonzero(use_log)[0]
                 l_loss, l_grad, l_alpha = _log_kernel(
-                    np.ascontiguousarray(lp_used[:, idx]),
+                    np.ascontiguousarray(lp_used[:, idx], dtype=np.float64),
                     ext[idx],
                     skip[idx],
                     input_lengths[idx],
@@ -1210,13 +1196,12 @@ def _as_numpy(x: Any) -> Any:
 def _integers(x: Any, name: str) -> np.ndarray:
     """Return `x` as an int64 array, refusing non-integral or non-numeric values."""
     arr = np.asarray(_as_numpy(x))
-    if arr.dtype == bool or not (
-        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    ):
+    kind = arr.dtype.kind
+    if kind in "iu":
+        return arr.astype(np.int64, copy=False)
+    if kind != "f":
         raise ValueError(f"{name} must hold integers, got dtype {arr.dtype}")
-    if np.issubdtype(arr.dtype, np.floating) and (
-        not np.isfinite(arr).all() or (arr != np.round(arr)).any()
-    ):
+    if not np.isfinite(arr).all() or (arr != np.round(arr)).any():
         raise ValueError(f"{name} must hold integers")
     return arr.astype(np.int64)
 
@@ -1228,8 +1213,14 @@ def _prepare(
     target_lengths: Any,
     blank: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
-    """Return (lp (T,N,C), padded labels (N,Lmax), input_lengths, target_lengths, unbatched)."""
-    lp = np.asarray(_as_numpy(log_probs), dtype=np.float64)
+    """Return (lp (T,N,C), padded labels (N,Lmax), input_lengths, target_lengths, unbatched).
+
+    `lp` keeps a float32 input's dtype (the kernels compute in float64 from what they
+    read of it); any other dtype becomes float64.
+    """
+    lp = np.asarray(_as_numpy(log_probs))
+    if lp.dtype not in (np.float64, np.float32):
+        lp = lp.astype(np.float64)
     if lp.ndim not in (2, 3):
         raise ValueError(
             f"log_probs must be (T, N, C) or unbatched (T, C), got shape {tuple(lp.shape)}"
@@ -1297,11 +1288,8 @@ def _prepare(
             raise ValueError(f"target {bad} is outside the {classes} classes")
         if (used == blank).any():
             raise ValueError(f"targets must not contain the blank index {blank}")
-    if np.isnan(lp).any():
-        raise ValueError("log_probs contains NaN")
-    if np.isposinf(lp).any():
-        raise ValueError("log_probs contains +inf")
-    return np.ascontiguousarray(lp), labels.astype(np.int64), il, tl, unbatched
+    # The values are checked where they are read (`_checked_max`).
+    return lp, labels.astype(np.int64), il, tl, unbatched
 
 
 def ctc_loss(
