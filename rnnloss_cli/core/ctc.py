@@ -19,17 +19,19 @@ complete them, without the emission at t. Both are products of up to T probabili
 they underflow float64 after a few hundred frames. Two kernels avoid that:
 
 * The scaled kernel works with probabilities but divides each sequence's alpha (and beta)
-  vector by its maximum after every frame, keeping the logarithms of the scale factors.
-  The loss is then -(sum of the log scales + log of the final rescaled alpha). This needs
-  only adds and multiplies per cell (no exp/log in the loop), which makes it fast. It is
-  exact as long as nothing that matters leaves the normal float64 range, and it checks
-  that: every *live* cell (one that some complete alignment passes through) must hold at
-  least 1e-300 before rescaling. Cells that are not live may underflow: they never feed a
-  live cell, so they cannot change the result.
-* The log kernel does the same recursions with log-sum-exp. It is slower and is used for
-  the sequences that fail that check (very peaked distributions over long inputs,
-  emissions of exactly 0 or below about e^-690, a label whose alpha mass is spread over
-  more than 690 nats), so every result is exact, never silently truncated.
+  row by its maximum every few frames, keeping the logarithms of those factors; the loss
+  is -(their sum + log of the final rescaled alpha). A frame costs a handful of adds and
+  multiplies per cell and no exp or log. Cells far below their row's maximum may still
+  underflow, so every result comes with a bound on what underflow can have changed
+  (see "The scaled kernel and its error bound" below), and is accepted only when that
+  bound is below 1e-15 of p(label).
+* The log kernel does the same recursions with log-sum-exp. It never underflows, is a
+  few times slower, and computes the sequences whose bound is too large (a label whose
+  only completions run through cells far below their frame's maximum), those with
+  values above e (not probabilities), and the trellis shown to students.
+
+Every result is therefore within 1e-15 (relative, on p(label)) of the exact one, on top of
+the ordinary rounding of any float64 computation, or computed in log space.
 
 Log-probabilities of -inf (probability exactly 0) are legal in both kernels.
 """
@@ -208,28 +210,28 @@ def _min_frames_batch(skip: np.ndarray, target_lengths: np.ndarray) -> np.ndarra
 #
 # The recursions run on probabilities, each sequence's row divided by its maximum every
 # few frames (the logarithms of those units are kept), so a frame costs a handful of adds
-# and multiplies and no exp or log. Such a row can hold values 1e308 apart, but not more:
-# a cell far below its row's maximum underflows, into the subnormal range (where it keeps
+# and multiplies and no exp or log. A row can hold values 1e308 apart, but not more: a
+# cell far below its row's maximum underflows, into the subnormal range (where it keeps
 # only some of its digits) or to 0. Whether that matters is decided after the fact, with
 # a bound on what it can have changed:
 #
 # * An underflow changes a cell by at most `_CELL_ERROR` in the units of its frame. The
-#   recursion is linear in every cell, so an error δ in alpha_t(s) changes p(label) by
-#   exactly δ · beta_t(s), and an error in beta_t(s) by δ · alpha_t(s).
-# * With the gradient, both alpha and beta are at hand: the bound is the sum over frames
-#   of those products, in the rescaled units, divided by p(label) in the same units (the
-#   row sum of alpha · beta, which is p(label) at every frame).
-# * For the loss alone, beta is not computed. A frame whose live cells all stay above
-#   `_SMALLEST` underflows nowhere that matters (cells that are not live never feed the
-#   result). For the other frames beta is bounded instead: a path's emissions from one
-#   state are distinct symbols, so beta_t(s) is at most the product over the later frames
-#   of the sum of the label's classes' probabilities (1 for a distribution).
+#   recursions are linear in every cell, so an error δ in alpha_t(s) changes p(label) by
+#   exactly δ · beta_t(s), and an error in beta_t(s) by δ · alpha_t(s) (to first order,
+#   which is all that matters when the bound is 1e-15).
+# * For the loss alone, beta is not computed but bounded: the paths from a state emit
+#   distinct strings of the label's classes, so beta_t(s) is at most the product over the
+#   later frames of the sum of those classes' probabilities (1 for a distribution). Then
+#   the flushed probability at frame t is at most W · _CELL_ERROR · (units at t) · that
+#   product, against p(label) = (units at T) · (final alpha). This settles a trained
+#   model's output at once: there the rest of the label is likely from every frame on.
+# * Otherwise (and always with the gradient) beta is computed, in a backward pass with its
+#   own units, and weighs alpha's errors exactly as above; alpha weighs beta's. Both are
+#   relative to Σ_s alpha_t(s) beta_t(s), which is p(label) at every frame: in rescaled
+#   units, p(label) divided by the frame's alpha and beta units.
 #
 # A sequence whose bound exceeds `_UNDERFLOW_TOLERANCE` relative to p(label) is computed
-# again: the loss alone, with the exact beta bound; then in log space (`_log_kernel`),
-# which never underflows. Every result is thus either within that tolerance of the exact
-# one (on top of the ordinary rounding of any float64 computation), or computed in log
-# space.
+# in log space (`_log_kernel`), which never underflows.
 # ---------------------------------------------------------------------------------------
 
 # One cell update rounds at most four times below the normal range (the emission's exp,
@@ -242,11 +244,11 @@ _CELL_ERROR = 2.0**-1072
 _UNDERFLOW_TOLERANCE = 1e-15
 _LOG_TOLERANCE = math.log(_UNDERFLOW_TOLERANCE)
 # Rows are rescaled every this many frames. In between they grow by at most a factor 3e
-# a frame (three predecessors, emissions at most e), far from overflow; a row that
-# shrinks towards underflow meanwhile shows up in the bound.
+# a frame (three predecessors, emissions at most e): (3e)^16 ≈ 1e14, far from overflow; a
+# row that shrinks towards underflow meanwhile shows up in the bound.
 _RESCALE_EVERY = 16
 # log of the largest a rescaled row's maximum can grow to before the next rescaling.
-_LOG_GROWTH = (_RESCALE_EVERY - 1) * (math.log(3.0) + 1.0)
+_LOG_GROWTH = _RESCALE_EVERY * (math.log(3.0) + 1.0)
 # Frames whose emissions are gathered into one table at a time (bounds the memory).
 _CHUNK = 32
 # A batch of at most this many cells applies its transition as a matrix (`_Layout.dense`).
