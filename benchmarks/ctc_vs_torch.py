@@ -222,7 +222,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--rows", default="", help="comma-separated row names (default all)")
+    parser.add_argument("--rows", default="", help="row names separated by ; (default all)")
     args = parser.parse_args()
     try:
         import torch
@@ -230,7 +230,7 @@ def main() -> int:
         print("torch is not installed: nothing to compare against (pip install torch).")
         return 0
     torch.set_num_threads(args.threads)
-    wanted = {r.strip() for r in args.rows.split(",") if r.strip()}
+    wanted = {r.strip() for r in args.rows.split(";") if r.strip()}
     cases = [c for c in CASES if not wanted or c.name in wanted]
 
     print(
@@ -269,10 +269,10 @@ def main() -> int:
         if not (fwd_ok and bwd_ok):
             failures.append(f"{case.name}: missed its goal")
     print()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} logical cores, {platform.system()}")
     print(
-        f"machine: {platform.machine()}, {os.cpu_count()} logical cores, "
-        f"{platform.system()} {platform.release()}; Python {platform.python_version()}, "
-        f"numpy {np.__version__}"
+        f"Python {platform.python_version()}, numpy {np.__version__}, torch {torch.__version__} "
+        f"({torch.get_num_threads()} threads)"
     )
     print(
         "agreement: every loss within 1e-9 relative and every gradient within 1e-9 of torch "

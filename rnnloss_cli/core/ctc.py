@@ -675,6 +675,21 @@ def _gradient(
     return grad.reshape(tmax, n, c)
 
 
+def _accept(
+    bound: np.ndarray,
+    log_like: np.ndarray,
+    skip: np.ndarray,
+    input_lengths: np.ndarray,
+    target_lengths: np.ndarray,
+) -> np.ndarray:
+    """Return (N,) which results stand: a bound within tolerance, or a label that cannot fit
+    in its frames (probability exactly 0, which the scaled kernel gets right too)."""
+    exact = bound <= _LOG_TOLERANCE
+    if not exact.all():
+        exact |= input_lengths < _min_frames_batch(skip, target_lengths)
+    return exact
+
+
 def _scaled_kernel(
     lp: np.ndarray,
     ext: np.ndarray,
@@ -697,7 +712,6 @@ def _scaled_kernel(
         target_lengths,
         emissions.probs.shape[1] - 1,
     )
-    impossible = input_lengths < _min_frames_batch(skip, target_lengths)
     # Values the scaled kernel is not built for (probabilities above e): log space.
     too_high = np.zeros(layout.n, dtype=bool)
     if emissions.top > _LOG_EM_HIGH:
@@ -710,13 +724,13 @@ def _scaled_kernel(
         log_like, alpha_unit, alphas = _alpha_pass(emissions.probs, layout, tmax, keep=True)
         beta_unit = _beta_pass(emissions.probs, layout, tmax, alphas)
         bound = _bound_with_beta(log_like, alpha_unit, beta_unit, layout, input_lengths)
-        exact = ((bound <= _LOG_TOLERANCE) | impossible) & ~too_high
+        exact = _accept(bound, log_like, skip, input_lengths, target_lengths) & ~too_high
         log_row_sum = _log_row_sums(log_like, alpha_unit, beta_unit)
         grad = _gradient(alphas, log_row_sum, emissions, layout, lp, input_lengths)
         return -log_like, grad, exact
     log_like, alpha_unit, _ = _alpha_pass(emissions.probs, layout, tmax, keep=False)
     bound = _bound_without_beta(log_like, alpha_unit, emissions, layout, input_lengths)
-    exact = ((bound <= _LOG_TOLERANCE) | impossible) & ~too_high
+    exact = _accept(bound, log_like, skip, input_lengths, target_lengths) & ~too_high
     unsure = np.nonzero(~(exact | too_high))[0]
     if unsure.size:
         # Bound those again with beta itself: one backward pass, without the gradient.
