@@ -201,6 +201,22 @@ def test_minus_infinity_log_probabilities():
             assert (auto.grad[:, 2] == 0).all()
 
 
+def test_huge_values_in_one_sequence_leave_its_neighbours_alone():
+    """Logits passed by mistake for log-probabilities (values in the hundreds) would
+    overflow the scaled kernel; that sequence goes to log space and, in the flat layout
+    the batch shares, the sequences beside it are untouched."""
+    rng = np.random.default_rng(11)
+    lp = log_softmax(rng.normal(size=(40, 3, 5)))
+    lp[:, 1] = rng.normal(size=(40, 5)) * 50 + 300
+    labels, il, tl = np.array([[1, 2], [2, 3], [4, 4]]), np.array([40, 40, 40]), np.array([2, 2, 2])
+    alone = ctc._ctc_batch(lp[:, [0, 2]], labels[[0, 2]], il[:2], tl[:2], 0, want_grad=True)
+    for grad in (False, True):
+        auto, ref = both(lp, labels, il, tl, grad)
+        assert auto.log_kernel.tolist() == [False, True, False]
+        assert_agree(auto, ref)
+        np.testing.assert_array_equal(auto.losses[[0, 2]], alone.losses)
+
+
 def test_values_above_e_go_to_log_space():
     """Log-probabilities above 1 are not probabilities: those sequences go to log space."""
     rng = np.random.default_rng(6)

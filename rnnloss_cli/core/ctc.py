@@ -720,6 +720,12 @@ def _scaled_kernel(
         )  # (T, N)
         inside = np.arange(tmax)[:, None] < input_lengths[None, :]
         too_high = ((per_sequence > math.e) & inside).any(axis=0)
+        # Their values could overflow, and an inf in a row would reach the next row through
+        # the padding cells (0 · inf): they emit 0 here instead.
+        starts = emissions.column_start
+        stops = np.r_[starts[1:], emissions.flat_column.size]
+        for i in np.nonzero(too_high)[0]:
+            emissions.probs[:, starts[i] : stops[i]] = 0.0
     if want_grad:
         log_like, alpha_unit, alphas = _alpha_pass(emissions.probs, layout, tmax, keep=True)
         beta_unit = _beta_pass(emissions.probs, layout, tmax, alphas)
