@@ -372,11 +372,8 @@ def _emissions(lp: np.ndarray, ext: np.ndarray) -> _Emissions:
     """
     tmax, n, c = lp.shape
     rows = np.arange(n)[:, None]
-    used = np.zeros((n, c + 1), dtype=bool)
-    used[rows, ext] = True  # padding states mark the nonexistent class c
-    used = used[:, :c]
-    count = used.sum(axis=1)
-    if c <= 2 * int(count.max(initial=0)) + 16:
+    # A sequence uses at most its L symbols and the blank.
+    if c <= 2 * ((ext.shape[1] + 1) // 2) + 16:
         values = lp.reshape(tmax, n * c)
         top = _checked_max(values)
         probs = np.empty((tmax, n * c + 1))
@@ -391,6 +388,10 @@ def _emissions(lp: np.ndarray, ext: np.ndarray) -> _Emissions:
             gathered=False,
             top=top,
         )
+    used = np.zeros((n, c + 1), dtype=bool)
+    used[rows, ext] = True  # padding states mark the nonexistent class c
+    used = used[:, :c]
+    count = used.sum(axis=1)
     which, column = np.nonzero(used)  # sorted by sequence, then class
     total = which.size
     values = lp.reshape(tmax, n * c).take(which * c + column, axis=1)
@@ -1276,11 +1277,11 @@ def _prepare(
         raise ValueError(f"input_lengths must have shape ({batch},), got {tuple(il.shape)}")
     if tl.shape != (batch,):
         raise ValueError(f"target_lengths must have shape ({batch},), got {tuple(tl.shape)}")
-    if (il < 0).any() or (il > frames).any():
+    if batch and (il.min() < 0 or il.max() > frames):
         raise ValueError(f"input_lengths must lie in [0, T={frames}], got {il.tolist()}")
-    if (tl < 0).any():
-        raise ValueError(f"target_lengths must be >= 0, got {tl.tolist()}")
     lmax = int(tl.max()) if batch else 0
+    if batch and tl.min() < 0:
+        raise ValueError(f"target_lengths must be >= 0, got {tl.tolist()}")
     if tg.ndim == 2:
         if tg.shape[0] != batch:
             raise ValueError(f"padded targets must have {batch} rows, got shape {tuple(tg.shape)}")
@@ -1305,7 +1306,7 @@ def _prepare(
     labels = np.where(inside, labels, 0)  # padding is never read; keep it in range
     used = labels[inside]
     if used.size:
-        if (used < 0).any() or (used >= classes).any():
+        if used.min() < 0 or used.max() >= classes:
             bad = int(used[(used < 0) | (used >= classes)][0])
             raise ValueError(f"target {bad} is outside the {classes} classes")
         if (used == blank).any():
