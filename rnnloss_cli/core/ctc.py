@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -285,6 +285,7 @@ class _Layout:
     # beta_t = A @ (y_{t+1} · beta_{t+1}). One matrix product costs less than the four
     # shifted operations when there are few cells; None for a large batch.
     dense: np.ndarray | None
+    first: np.ndarray  # (cells,) 1.0 on the states a path starts in: 0 and 1 of each row
 
     @property
     def cells(self) -> int:
@@ -323,6 +324,10 @@ def _layout(
         dense[into, into] = 1.0
         dense[into - 1, into] = 1.0
         dense[into - 2, into] = skip_in[into - 2]
+    first = np.zeros((n + 1, width))
+    first[:n, 2] = 1.0
+    if width > 3:
+        first[:n, 3] = target_lengths > 0  # an empty label has only state 0
     return _Layout(
         n=n,
         width=width,
@@ -335,6 +340,7 @@ def _layout(
         groups=_end_groups(input_lengths),
         ends=np.maximum(input_lengths - 1, 0),
         dense=dense,
+        first=first.reshape(-1),
     )
 
 
@@ -411,102 +417,124 @@ def _emissions(lp: np.ndarray, ext: np.ndarray) -> _Emissions:
     )
 
 
-def _alpha_pass(
-    probs: np.ndarray, layout: _Layout, tmax: int, keep: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Return (log_like, log_unit, frames): the forward recursion, rescaled.
+def _alpha_frames(
+    probs: np.ndarray,
+    layout: _Layout,
+    start: int,
+    stop: int,
+    previous: np.ndarray | None,
+    out: np.ndarray,
+    units: np.ndarray | None,
+    final: np.ndarray | None,
+) -> None:
+    """Run the forward recursion over frames start..stop-1 into out[: stop - start].
 
-    `log_like` (N,) is log p(label) of each sequence; `log_unit` (T, N) the log of the
-    factor each frame's row was divided by (0 where it was not rescaled); `frames`
-    (T, cells) holds every frame's alphas when `keep`, else None.
+    `previous` is the alpha of frame start - 1 as rescaled then (None when start is 0).
+    Rows are divided by their maximum on the frames t ≡ -1 (mod _RESCALE_EVERY), the factor
+    going into units[t] (None: known already); `final`, when given, receives each
+    sequence's alpha summed over its accepting states at its last frame. From the same
+    `previous` it gives the same numbers again: that is how the backward pass recomputes
+    a chunk of alphas instead of keeping every frame.
     """
     n, cells = layout.n, layout.cells
-    buffers = np.zeros((tmax if keep else 2, cells))  # padding cells must start at 0
     tmp = np.empty(cells - 2)
     unit = np.empty(n + 1)
-    log_unit = np.ones((tmax, n))
-    final = np.zeros(n)  # alpha summed over the accepting states at t = len - 1
     dense = layout.dense
-    start = np.zeros(cells)
-    # A path starts in the first blank or the first label symbol (states 0 and 1, cells 2
-    # and 3 of each row; for an empty label cell 3 is padding, which emits 0).
-    layout.rows(start)[:, 2:4] = 1.0
-    for chunk in range(0, tmax, _CHUNK):
-        emissions = probs[chunk : chunk + _CHUNK].take(layout.gather, axis=1)
-        for t in range(chunk, min(chunk + _CHUNK, tmax)):
-            em = emissions[t - chunk]
-            new = buffers[t] if keep else buffers[t & 1]
-            if t == 0:
-                np.multiply(em, start, out=new)
+    emissions = probs[start:stop].take(layout.gather, axis=1)
+    prev = previous
+    for t in range(start, stop):
+        new = out[t - start]
+        em = emissions[t - start]
+        if prev is None:
+            # A path starts in the first blank or the first label symbol.
+            np.multiply(em, layout.first, out=new)
+        else:
+            # alpha_t(s) = (alpha(s) + alpha(s-1) + [skip] alpha(s-2)) · y_t(ext[s]); the
+            # product with y = 0 keeps the padding cells at 0.
+            if dense is not None:
+                np.dot(prev, dense, out=new)
             else:
-                prev = buffers[t - 1] if keep else buffers[(t & 1) ^ 1]
-                # alpha_t(s) = (alpha(s) + alpha(s-1) + [skip] alpha(s-2)) · y_t(ext[s]); the
-                # product with y = 0 keeps the padding cells at 0.
-                if dense is not None:
-                    np.dot(prev, dense, out=new)
-                else:
-                    body = new[2:]
-                    np.add(prev[2:], prev[1:-1], out=body)
-                    np.multiply(prev[:-2], layout.skip_in, out=tmp)
-                    np.add(body, tmp, out=body)
-                np.multiply(new, em, out=new)
-            if t % _RESCALE_EVERY == _RESCALE_EVERY - 1:
-                rows = layout.rows(new)
-                np.maximum.reduce(rows, axis=1, out=unit)
-                np.maximum(unit, _FLOOR, out=unit)
-                log_unit[t] = unit[:n]
-                np.divide(1.0, unit, out=unit)
-                np.multiply(rows, unit[:, None], out=rows)
-            if not keep:
-                group = layout.groups.get(t)
-                if group is not None:
-                    final[group] = _accepted(layout, new, group)
-    if keep:
-        ends = layout.ends
-        final = buffers[ends, layout.last_cell] + np.where(
-            layout.has_second, buffers[ends, layout.second_cell], 0.0
-        )
-    with np.errstate(divide="ignore"):
-        np.log(log_unit, out=log_unit)
-        log_scale = np.cumsum(log_unit, axis=0)
-        log_like = log_scale[layout.ends, np.arange(n)] + np.log(final)
-    return log_like, log_unit, (buffers if keep else None)
+                body = new[2:]
+                np.add(prev[2:], prev[1:-1], out=body)
+                np.multiply(prev[:-2], layout.skip_in, out=tmp)
+                np.add(body, tmp, out=body)
+            np.multiply(new, em, out=new)
+        if t % _RESCALE_EVERY == _RESCALE_EVERY - 1:
+            rows = layout.rows(new)
+            np.maximum.reduce(rows, axis=1, out=unit)
+            np.maximum(unit, _FLOOR, out=unit)
+            if units is not None:
+                units[t] = unit[:n]
+            np.divide(1.0, unit, out=unit)
+            np.multiply(rows, unit[:, None], out=rows)
+        if final is not None:
+            group = layout.groups.get(t)
+            if group is not None:
+                final[group] = new[layout.last_cell[group]] + np.where(
+                    layout.has_second[group], new[layout.second_cell[group]], 0.0
+                )
+        prev = new
 
 
-def _accepted(layout: _Layout, frame: np.ndarray, group: np.ndarray) -> np.ndarray:
-    """Return alpha summed over the accepting states of the sequences `group` in `frame`."""
-    last = frame[layout.last_cell[group]]
-    second = frame[layout.second_cell[group]]
-    return last + np.where(layout.has_second[group], second, 0.0)
+def _alpha_pass(
+    probs: np.ndarray, layout: _Layout, tmax: int, checkpoints: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Return (log_like, log_unit, saved): the forward recursion, chunk by chunk.
+
+    `log_like` (N,) is log p(label) of each sequence; `log_unit` (T, N) the log of the
+    factor each frame's row was divided by (0 where it was not rescaled); `saved` holds,
+    when `checkpoints`, the last frame of every chunk (the start of the next one), from
+    which `_alpha_frames` recomputes any chunk; only a chunk of frames is ever in memory.
+    """
+    n, cells = layout.n, layout.cells
+    buffer = np.zeros((min(_CHUNK, tmax), cells))  # padding cells stay 0
+    units = np.ones((tmax, n))
+    final = np.zeros(n)
+    chunks = range(0, tmax, _CHUNK)
+    saved = np.empty((len(chunks), cells)) if checkpoints else None
+    previous = np.empty(cells)
+    for k, start in enumerate(chunks):
+        stop = min(start + _CHUNK, tmax)
+        _alpha_frames(probs, layout, start, stop, previous if start else None, buffer, units, final)
+        previous[:] = buffer[stop - start - 1]
+        if saved is not None:
+            saved[k] = previous
+    log_unit = np.log(units)
+    log_like = np.cumsum(log_unit, axis=0)[layout.ends, np.arange(n)] + np.log(final)
+    return log_like, log_unit, saved
 
 
 def _beta_pass(
-    probs: np.ndarray, layout: _Layout, tmax: int, alphas: np.ndarray | None
+    probs: np.ndarray,
+    layout: _Layout,
+    tmax: int,
+    each_chunk: Callable[[int, int, np.ndarray, np.ndarray], None] | None = None,
 ) -> np.ndarray:
-    """Return log_unit (T, N) of the backward recursion: the log of the factor each frame's
-    beta row was divided by (0 where it was not rescaled, and from each sequence's last
-    frame on, where its beta restarts at 1).
+    """Return log_unit (T, N) of the backward recursion, run chunk by chunk from the end.
 
-    With `alphas` (T, cells, the rescaled alphas of `_alpha_pass`), each frame of it
-    becomes alpha · beta in rescaled units: the posterior occupancy of the states, up to
-    the frame's factor p(label) / (alpha units · beta units).
+    `log_unit` is the log of the factor each frame's beta row was divided by (0 where it
+    was not rescaled, and from each sequence's last frame on, where its beta restarts at
+    1). After each chunk, `each_chunk(start, stop, betas, log_unit)` receives its betas
+    (rows 0 .. stop - start - 1) and their log units.
     """
     n, cells = layout.n, layout.cells
-    buffers = (np.zeros(cells), np.zeros(cells))
+    buffer = np.zeros((min(_CHUNK, tmax), cells))  # the last two cells stay 0
     carried = np.zeros(cells)  # y_{t+1}(ext[s]) · beta_{t+1}(s)
+    following = np.zeros(cells)  # beta of the frame after the chunk
     tmp = np.empty(cells - 2)
     unit = np.empty(n + 1)
-    log_unit = np.ones((tmax, n))
+    units = np.ones((tmax, n))
+    log_unit = np.zeros((tmax, n))
     dense = layout.dense
-    for stop in range(tmax, 0, -_CHUNK):
-        chunk = max(stop - _CHUNK, 0)
-        # The emissions of frames chunk + 1 .. stop (beta_t reads those of frame t + 1).
-        emissions = probs[chunk + 1 : stop + 1].take(layout.gather, axis=1)
-        for t in range(stop - 1, chunk - 1, -1):
-            beta = buffers[t & 1]
+    for start in reversed(range(0, tmax, _CHUNK)):
+        stop = min(start + _CHUNK, tmax)
+        # The emissions of frames start + 1 .. stop (beta_t reads those of frame t + 1).
+        emissions = probs[start + 1 : stop + 1].take(layout.gather, axis=1)
+        after = following
+        for t in range(stop - 1, start - 1, -1):
+            beta = buffer[t - start]
             if t < tmax - 1:
-                following = buffers[(t & 1) ^ 1]
-                np.multiply(emissions[t - chunk], following, out=carried)
+                np.multiply(emissions[t - start], after, out=carried)
                 # beta_t(s) = c(s) + c(s+1) + [skip into s+2] c(s+2), c = y_{t+1} · beta_{t+1}.
                 # Padding cells of beta pick up a copy of part of the next state's value:
                 # it is never read (their emission is 0).
@@ -521,9 +549,11 @@ def _beta_pass(
                     rows = layout.rows(beta)
                     np.maximum.reduce(rows, axis=1, out=unit)
                     np.maximum(unit, _FLOOR, out=unit)
-                    log_unit[t] = unit[:n]
+                    units[t] = unit[:n]
                     np.divide(1.0, unit, out=unit)
                     np.multiply(rows, unit[:, None], out=rows)
+            else:
+                beta.fill(0.0)
             group = layout.groups.get(t)
             if group is not None:
                 # The last frame of these sequences: beta is 1 on the accepting states.
@@ -531,12 +561,15 @@ def _beta_pass(
                 beta[layout.last_cell[group]] = 1.0
                 with_second = group[layout.has_second[group]]
                 beta[layout.second_cell[with_second]] = 1.0
-            if alphas is not None:
-                np.multiply(alphas[t], beta, out=alphas[t])
-    with np.errstate(divide="ignore"):
-        np.log(log_unit, out=log_unit)
-    # A sequence's beta restarts at 1 on its last frame: later frames' units are not its own.
-    log_unit[np.arange(tmax)[:, None] >= layout.ends[None, :]] = 0.0
+            after = beta
+        following[:] = buffer[0]
+        # A sequence's beta restarts at 1 on its last frame: later frames' units are not
+        # its own.
+        logs = np.log(units[start:stop])
+        logs[np.arange(start, stop)[:, None] >= layout.ends[None, :]] = 0.0
+        log_unit[start:stop] = logs
+        if each_chunk is not None:
+            each_chunk(start, stop, buffer, logs)
     return log_unit
 
 
@@ -627,19 +660,23 @@ def _bound_without_beta(
 
 
 def _gradient(
-    occupancy: np.ndarray,
-    log_row_sum: np.ndarray,
     emissions: _Emissions,
     layout: _Layout,
     lp: np.ndarray,
     input_lengths: np.ndarray,
-) -> np.ndarray:
-    """Return (T, N, C) softmax - posterior occupancy of each class: d loss / d logits.
+    log_like: np.ndarray,
+    alpha_unit: np.ndarray,
+    saved: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (grad (T, N, C), beta_unit (T, N)): softmax - posterior occupancy of each
+    class, d loss / d logits, from the backward pass.
 
-    `occupancy` (T, cells) holds alpha · beta in rescaled units and `log_row_sum` (T, N)
-    the log of each frame's row sum (`_log_row_sums`). The states that emit the same class
-    (every blank, and a class that repeats in the label) are summed by one matrix product
-    per sequence, (T × states) @ (states × its columns), which BLAS does at full speed.
+    Chunk by chunk from the end: the chunk's alphas are recomputed from the checkpoint
+    `saved` before it, multiplied by its betas (the occupancy of each state, in rescaled
+    units), and divided by Σ_s alpha beta (`_log_row_sums`, from the units). The states
+    that emit the same class (every blank, a class that repeats in the label) are summed
+    by one matrix product per sequence, (frames × states) @ (states × its columns), which
+    BLAS does at full speed.
     """
     tmax, n, c = lp.shape
     starts = emissions.column_start
@@ -653,27 +690,43 @@ def _gradient(
     one_hot = np.zeros((n, layout.width, width))
     cell = np.broadcast_to(np.arange(layout.width), column.shape)
     one_hot[np.broadcast_to(rows, column.shape)[real], cell[real], column[real]] = 1.0
-    states = occupancy.reshape(tmax, n + 1, layout.width).transpose(1, 0, 2)[:n]
-    sums = np.matmul(states, one_hot)  # (N, T, K)
-    with np.errstate(over="ignore", invalid="ignore"):
-        inverse = np.where(
-            np.isfinite(log_row_sum) & (np.arange(tmax)[:, None] < input_lengths[None, :]),
-            np.exp(-log_row_sum),
-            0.0,
-        )
-    sums *= inverse.T[:, :, None]
-    if not emissions.gathered:
-        # Every class is a column, in order: the gradient is one subtraction.
-        grad = np.empty((tmax, n, c))
-        np.subtract(emissions.probs[:, :-1].reshape(tmax, n, c), sums.transpose(1, 0, 2), out=grad)
-        return grad
-    # The gradient covers every class: read them all (once, and checked).
-    _checked_max(lp)
-    grad = np.exp(lp, dtype=np.float64).reshape(tmax, n * c)
-    used = np.arange(width)[None, :] < counts[:, None]  # (N, K)
-    target = emissions.flat_column[(starts[:, None] + np.arange(width)[None, :])[used]]
-    grad[:, target] -= sums.transpose(1, 0, 2)[:, used]
-    return grad.reshape(tmax, n, c)
+    if emissions.gathered:
+        # The gradient covers every class: read them all (once, and checked).
+        _checked_max(lp)
+        grad = np.exp(lp, dtype=np.float64)
+        used = np.arange(width)[None, :] < counts[:, None]  # (N, K)
+        target = emissions.flat_column[(starts[:, None] + np.arange(width)[None, :])[used]]
+    else:
+        grad = emissions.probs[:, :-1].reshape(tmax, n, c).copy()
+    flat = grad.reshape(tmax, n * c)
+    alpha_scale = np.cumsum(alpha_unit, axis=0)
+    alphas = np.zeros((min(_CHUNK, tmax), layout.cells))
+    later = np.zeros(n)  # Σ of the beta log units of the frames after the chunk
+
+    def occupancy(start: int, stop: int, betas: np.ndarray, beta_unit: np.ndarray) -> None:
+        nonlocal later
+        k = start // _CHUNK
+        previous = saved[k - 1] if k else None
+        _alpha_frames(emissions.probs, layout, start, stop, previous, alphas, None, None)
+        size = stop - start
+        gamma = alphas[:size]
+        np.multiply(gamma, betas[:size], out=gamma)
+        states = gamma.reshape(size, n + 1, layout.width).transpose(1, 0, 2)[:n]
+        sums = np.matmul(states, one_hot)  # (N, frames, K)
+        # Σ_s alpha_t(s) beta_t(s) in rescaled units (`_log_row_sums`), frame by frame.
+        beta_scale = np.cumsum(beta_unit[::-1], axis=0)[::-1] + later
+        later = beta_scale[0]
+        log_row_sum = log_like[None, :] - alpha_scale[start:stop] - beta_scale
+        inside = np.arange(start, stop)[:, None] < input_lengths[None, :]
+        inverse = np.where(np.isfinite(log_row_sum) & inside, np.exp(-log_row_sum), 0.0)
+        sums *= inverse.T[:, :, None]
+        if emissions.gathered:
+            flat[start:stop, target] -= sums.transpose(1, 0, 2)[:, used]
+        else:
+            np.subtract(grad[start:stop], sums.transpose(1, 0, 2), out=grad[start:stop])
+
+    beta_unit = _beta_pass(emissions.probs, layout, tmax, occupancy)
+    return grad, beta_unit
 
 
 def _accept(
@@ -728,14 +781,14 @@ def _scaled_kernel(
         for i in np.nonzero(too_high)[0]:
             emissions.probs[:, starts[i] : stops[i]] = 0.0
     if want_grad:
-        log_like, alpha_unit, alphas = _alpha_pass(emissions.probs, layout, tmax, keep=True)
-        beta_unit = _beta_pass(emissions.probs, layout, tmax, alphas)
+        log_like, alpha_unit, saved = _alpha_pass(emissions.probs, layout, tmax, checkpoints=True)
+        grad, beta_unit = _gradient(
+            emissions, layout, lp, input_lengths, log_like, alpha_unit, saved
+        )
         bound = _bound_with_beta(log_like, alpha_unit, beta_unit, layout, input_lengths)
         exact = _accept(bound, log_like, skip, input_lengths, target_lengths) & ~too_high
-        log_row_sum = _log_row_sums(log_like, alpha_unit, beta_unit)
-        grad = _gradient(alphas, log_row_sum, emissions, layout, lp, input_lengths)
         return -log_like, grad, exact
-    log_like, alpha_unit, _ = _alpha_pass(emissions.probs, layout, tmax, keep=False)
+    log_like, alpha_unit, _ = _alpha_pass(emissions.probs, layout, tmax, checkpoints=False)
     bound = _bound_without_beta(log_like, alpha_unit, emissions, layout, input_lengths)
     exact = _accept(bound, log_like, skip, input_lengths, target_lengths) & ~too_high
     unsure = np.nonzero(~(exact | too_high))[0]
@@ -750,7 +803,7 @@ def _scaled_kernel(
                 target_lengths[unsure],
                 emissions.probs.shape[1] - 1,
             )
-        beta_unit = _beta_pass(emissions.probs, layout, tmax, None)
+        beta_unit = _beta_pass(emissions.probs, layout, tmax)
         bound = _bound_with_beta(
             log_like[unsure], alpha_unit[:, unsure], beta_unit, layout, input_lengths[unsure]
         )
