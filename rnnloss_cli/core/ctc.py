@@ -426,6 +426,7 @@ def _alpha_frames(
     out: np.ndarray,
     units: np.ndarray | None,
     final: np.ndarray | None,
+    emissions: np.ndarray | None = None,
 ) -> None:
     """Run the forward recursion over frames start..stop-1 into out[: stop - start].
 
@@ -434,13 +435,15 @@ def _alpha_frames(
     going into units[t] (None: known already); `final`, when given, receives each
     sequence's alpha summed over its accepting states at its last frame. From the same
     `previous` it gives the same numbers again: that is how the backward pass recomputes
-    a chunk of alphas instead of keeping every frame.
+    a chunk of alphas instead of keeping every frame. `emissions` may hold the frames'
+    emissions already (gathered, rows start..stop-1).
     """
     n, cells = layout.n, layout.cells
     tmp = np.empty(cells - 2)
     unit = np.empty(n + 1)
     dense = layout.dense
-    emissions = probs[start:stop].take(layout.gather, axis=1)
+    if emissions is None:
+        emissions = probs[start:stop].take(layout.gather, axis=1)
     prev = previous
     for t in range(start, stop):
         new = out[t - start]
@@ -508,14 +511,15 @@ def _beta_pass(
     probs: np.ndarray,
     layout: _Layout,
     tmax: int,
-    each_chunk: Callable[[int, int, np.ndarray, np.ndarray], None] | None = None,
+    each_chunk: Callable[[int, int, np.ndarray, np.ndarray, np.ndarray], None] | None = None,
 ) -> np.ndarray:
     """Return log_unit (T, N) of the backward recursion, run chunk by chunk from the end.
 
     `log_unit` is the log of the factor each frame's beta row was divided by (0 where it
     was not rescaled, and from each sequence's last frame on, where its beta restarts at
-    1). After each chunk, `each_chunk(start, stop, betas, log_unit)` receives its betas
-    (rows 0 .. stop - start - 1) and their log units.
+    1). After each chunk, `each_chunk(start, stop, betas, log_unit, emissions)` receives
+    its betas (rows 0 .. stop - start - 1), their log units, and the gathered emissions of
+    frames start .. stop (the last one when there is one).
     """
     n, cells = layout.n, layout.cells
     buffer = np.zeros((min(_CHUNK, tmax), cells))  # the last two cells stay 0
@@ -528,13 +532,14 @@ def _beta_pass(
     dense = layout.dense
     for start in reversed(range(0, tmax, _CHUNK)):
         stop = min(start + _CHUNK, tmax)
-        # The emissions of frames start + 1 .. stop (beta_t reads those of frame t + 1).
-        emissions = probs[start + 1 : stop + 1].take(layout.gather, axis=1)
+        # The emissions of frames start .. stop: beta_t reads those of frame t + 1 (and the
+        # occupancy's recomputed alphas those of start .. stop - 1).
+        emissions = probs[start : stop + 1].take(layout.gather, axis=1)
         after = following
         for t in range(stop - 1, start - 1, -1):
             beta = buffer[t - start]
             if t < tmax - 1:
-                np.multiply(emissions[t - start], after, out=carried)
+                np.multiply(emissions[t + 1 - start], after, out=carried)
                 # beta_t(s) = c(s) + c(s+1) + [skip into s+2] c(s+2), c = y_{t+1} · beta_{t+1}.
                 # Padding cells of beta pick up a copy of part of the next state's value:
                 # it is never read (their emission is 0).
@@ -569,7 +574,7 @@ def _beta_pass(
         logs[np.arange(start, stop)[:, None] >= layout.ends[None, :]] = 0.0
         log_unit[start:stop] = logs
         if each_chunk is not None:
-            each_chunk(start, stop, buffer, logs)
+            each_chunk(start, stop, buffer, logs, emissions)
     return log_unit
 
 
@@ -703,11 +708,13 @@ def _gradient(
     alphas = np.zeros((min(_CHUNK, tmax), layout.cells))
     later = np.zeros(n)  # Σ of the beta log units of the frames after the chunk
 
-    def occupancy(start: int, stop: int, betas: np.ndarray, beta_unit: np.ndarray) -> None:
+    def occupancy(
+        start: int, stop: int, betas: np.ndarray, beta_unit: np.ndarray, gathered: np.ndarray
+    ) -> None:
         nonlocal later
         k = start // _CHUNK
         previous = saved[k - 1] if k else None
-        _alpha_frames(emissions.probs, layout, start, stop, previous, alphas, None, None)
+        _alpha_frames(emissions.probs, layout, start, stop, previous, alphas, None, None, gathered)
         size = stop - start
         gamma = alphas[:size]
         np.multiply(gamma, betas[:size], out=gamma)
