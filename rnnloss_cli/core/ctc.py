@@ -251,8 +251,9 @@ _RESCALE_EVERY = 16
 _LOG_GROWTH = _RESCALE_EVERY * (math.log(3.0) + 1.0)
 # Frames whose emissions are gathered into one table at a time (bounds the memory).
 _CHUNK = 32
-# A batch of at most this many cells applies its transition as a matrix (`_Layout.dense`).
-_DENSE_CELLS = 96
+# A batch of at most this many states is compact: its transition one matrix product a
+# frame (`_Layout.dense`) instead of four shifted vector operations.
+_DENSE_CELLS = 32
 # Log-probabilities above this (probabilities above e) go to the log kernel: they are not
 # probabilities, and exp could overflow.
 _LOG_EM_HIGH = 1.0
@@ -263,36 +264,39 @@ _FLOOR = 1e-300
 
 @dataclass
 class _Layout:
-    """The flat layout of the scaled kernel: a frame of the batch is one vector.
+    """The layout of the scaled kernel: a frame of the batch is one contiguous vector.
 
-    Each sequence's row holds two padding cells (standing for the states s-1 and s-2
-    before state 0) and then its states; a spare row at the end keeps every shifted index
-    in range. Padding cells read an emission of 0, so they stay 0 through the recursions
-    without any masking, and every operation in the loops runs on contiguous 1-D memory.
+    A large batch is flat: each sequence's row holds two padding cells (standing for the
+    states s-1 and s-2 before state 0) and then its states, and a spare row at the end
+    keeps every shifted index in range. Padding cells read an emission of 0, so they stay
+    0 through the recursions without any masking, and every operation runs on contiguous
+    1-D memory. A small batch is compact (its states only) and applies the transition as
+    a matrix (`dense`).
     """
 
     n: int  # sequences
-    width: int  # cells per row: two padding cells and the states
+    rows_count: int  # rows: n, and a spare one when flat
+    pad: int  # padding cells in front of each row's states (2 flat, 0 compact)
+    width: int  # cells per row
     gather: np.ndarray  # (cells,) the column of a frame of `probs` each cell reads
-    skip_in: np.ndarray  # (cells - 2,) 1.0 where cell k + 2 may be entered from cell k
-    skip_out: np.ndarray  # (cells - 2,) 1.0 where cell k may be left for cell k + 2
+    skip_in: np.ndarray | None  # flat: (cells - 2,) 1.0 where cell k + 2 is entered from k
+    skip_out: np.ndarray | None  # flat: (cells - 2,) 1.0 where cell k may be left for k + 2
     last_cell: np.ndarray  # (N,) each sequence's last state
     second_cell: np.ndarray  # (N,) its other accepting state (the last one if it has none)
     has_second: np.ndarray  # (N,) whether it has one (an empty label has not)
     groups: dict[int, np.ndarray]  # {t: the sequences whose last frame is t}
     ends: np.ndarray  # (N,) each sequence's last frame (0 without frames)
-    # The transition as a matrix A, for a small batch: alpha_t = (alpha_{t-1} @ A) · y_t and
-    # beta_t = A @ (y_{t+1} · beta_{t+1}). One matrix product costs less than the four
-    # shifted operations when there are few cells; None for a large batch.
+    # Compact: the transition as a matrix A, A[j, k] = 1 when state k is entered from j:
+    # alpha_t = (alpha_{t-1} @ A) · y_t and beta_t = A @ (y_{t+1} · beta_{t+1}).
     dense: np.ndarray | None
     first: np.ndarray  # (cells,) 1.0 on the states a path starts in: 0 and 1 of each row
 
     @property
     def cells(self) -> int:
-        return (self.n + 1) * self.width
+        return self.rows_count * self.width
 
     def rows(self, frame: np.ndarray) -> np.ndarray:
-        return frame.reshape(self.n + 1, self.width)
+        return frame.reshape(self.rows_count, self.width)
 
 
 def _layout(
@@ -304,36 +308,38 @@ def _layout(
 ) -> _Layout:
     """Return the layout of a batch whose states read the columns `state_column` (N, S)."""
     n, size = state_column.shape
-    width = size + 2
-    gather = np.full((n + 1, width), pad_column, dtype=np.intp)
-    gather[:n, 2:] = state_column
-    skip_in = np.zeros((n + 1, width))
-    skip_in[:n, 2:] = skip
-    skip_out = np.zeros((n + 1, width))
-    skip_out[:n, 2:-2] = skip[:, 2:]
+    compact = n * size <= _DENSE_CELLS
+    pad, spare = (0, 0) if compact else (2, 1)
+    width, rows_count = size + pad, n + spare
+    gather = np.full((rows_count, width), pad_column, dtype=np.intp)
+    gather[:n, pad:] = state_column
+    first = np.zeros((rows_count, width))
+    first[:n, pad] = 1.0
+    if size > 1:
+        first[:n, pad + 1] = target_lengths > 0  # an empty label has only state 0
+    dense = skip_in = skip_out = None
+    if compact:
+        cell = np.arange(n * size).reshape(n, size)
+        dense = np.zeros((n * size, n * size))
+        dense[cell, cell] = 1.0
+        dense[cell[:, :-1], cell[:, 1:]] = 1.0
+        dense[cell[:, :-2], cell[:, 2:]] = skip[:, 2:]
+    else:
+        into = np.zeros((rows_count, width))
+        into[:n, 2:] = skip
+        out = np.zeros((rows_count, width))
+        out[:n, 2:-2] = skip[:, 2:]
+        skip_in, skip_out = into.reshape(-1)[2:], out.reshape(-1)[:-2]
     last, second, has_second = _final_states(target_lengths)
-    first_cell = np.arange(n) * width + 2
-    skip_in = skip_in.reshape(-1)[2:]
-    cells = (n + 1) * width
-    dense = None
-    if cells <= _DENSE_CELLS:
-        # A[j, k]: cell k is entered from cell j (itself, the one before, or the one two
-        # before where skipping is allowed). Padding cells are entered from nothing.
-        dense = np.zeros((cells, cells))
-        into = np.arange(cells).reshape(n + 1, width)[:, 2:].ravel()
-        dense[into, into] = 1.0
-        dense[into - 1, into] = 1.0
-        dense[into - 2, into] = skip_in[into - 2]
-    first = np.zeros((n + 1, width))
-    first[:n, 2] = 1.0
-    if width > 3:
-        first[:n, 3] = target_lengths > 0  # an empty label has only state 0
+    first_cell = np.arange(n) * width + pad
     return _Layout(
         n=n,
+        rows_count=rows_count,
+        pad=pad,
         width=width,
         gather=gather.reshape(-1),
         skip_in=skip_in,
-        skip_out=skip_out.reshape(-1)[:-2],
+        skip_out=skip_out,
         last_cell=first_cell + last,
         second_cell=first_cell + second,
         has_second=has_second,
@@ -439,18 +445,20 @@ def _alpha_frames(
     emissions already (gathered, rows start..stop-1).
     """
     n, cells = layout.n, layout.cells
-    tmp = np.empty(cells - 2)
-    unit = np.empty(n + 1)
-    dense = layout.dense
+    tmp = np.empty(max(cells - 2, 0))
+    unit = np.empty(layout.rows_count)
     if emissions is None:
         emissions = probs[start:stop].take(layout.gather, axis=1)
+    dense = layout.dense
+    # The frames where more happens than the recursion: rescaling, a sequence's end.
+    rescale = set(range(start + (-start - 1) % _RESCALE_EVERY, stop, _RESCALE_EVERY))
+    ends = set(layout.groups).intersection(range(start, stop)) if final is not None else set()
+    events = rescale | ends
     prev = previous
-    for t in range(start, stop):
-        new = out[t - start]
-        em = emissions[t - start]
+    for i, new in enumerate(out[: stop - start]):
         if prev is None:
             # A path starts in the first blank or the first label symbol.
-            np.multiply(em, layout.first, out=new)
+            np.multiply(emissions[i], layout.first, out=new)
         else:
             # alpha_t(s) = (alpha(s) + alpha(s-1) + [skip] alpha(s-2)) · y_t(ext[s]); the
             # product with y = 0 keeps the padding cells at 0.
@@ -461,8 +469,12 @@ def _alpha_frames(
                 np.add(prev[2:], prev[1:-1], out=body)
                 np.multiply(prev[:-2], layout.skip_in, out=tmp)
                 np.add(body, tmp, out=body)
-            np.multiply(new, em, out=new)
-        if t % _RESCALE_EVERY == _RESCALE_EVERY - 1:
+            np.multiply(new, emissions[i], out=new)
+        prev = new
+        t = start + i
+        if t not in events:
+            continue
+        if t in rescale:
             rows = layout.rows(new)
             np.maximum.reduce(rows, axis=1, out=unit)
             np.maximum(unit, _FLOOR, out=unit)
@@ -470,13 +482,11 @@ def _alpha_frames(
                 units[t] = unit[:n]
             np.divide(1.0, unit, out=unit)
             np.multiply(rows, unit[:, None], out=rows)
-        if final is not None:
-            group = layout.groups.get(t)
-            if group is not None:
-                final[group] = new[layout.last_cell[group]] + np.where(
-                    layout.has_second[group], new[layout.second_cell[group]], 0.0
-                )
-        prev = new
+        if t in ends:
+            group = layout.groups[t]
+            final[group] = new[layout.last_cell[group]] + np.where(
+                layout.has_second[group], new[layout.second_cell[group]], 0.0
+            )
 
 
 def _alpha_pass(
@@ -525,11 +535,10 @@ def _beta_pass(
     buffer = np.zeros((min(_CHUNK, tmax), cells))  # the last two cells stay 0
     carried = np.zeros(cells)  # y_{t+1}(ext[s]) · beta_{t+1}(s)
     following = np.zeros(cells)  # beta of the frame after the chunk
-    tmp = np.empty(cells - 2)
-    unit = np.empty(n + 1)
+    tmp = np.empty(max(cells - 2, 0))
+    unit = np.empty(layout.rows_count)
     units = np.ones((tmax, n))
     log_unit = np.zeros((tmax, n))
-    dense = layout.dense
     for start in reversed(range(0, tmax, _CHUNK)):
         stop = min(start + _CHUNK, tmax)
         # The emissions of frames start .. stop: beta_t reads those of frame t + 1 (and the
@@ -539,12 +548,12 @@ def _beta_pass(
         for t in range(stop - 1, start - 1, -1):
             beta = buffer[t - start]
             if t < tmax - 1:
+                # beta_t(s) = c(s) + c(s+1) + [skip into s+2] c(s+2) with
+                # c = y_{t+1} · beta_{t+1}. Padding cells of beta pick up a copy of part of
+                # the next state's value: never read (their emission is 0).
                 np.multiply(emissions[t + 1 - start], after, out=carried)
-                # beta_t(s) = c(s) + c(s+1) + [skip into s+2] c(s+2), c = y_{t+1} · beta_{t+1}.
-                # Padding cells of beta pick up a copy of part of the next state's value:
-                # it is never read (their emission is 0).
-                if dense is not None:
-                    np.dot(dense, carried, out=beta)
+                if layout.dense is not None:
+                    np.dot(layout.dense, carried, out=beta)
                 else:
                     body = beta[:-2]
                     np.add(carried[:-2], carried[1:-1], out=body)
@@ -690,7 +699,7 @@ def _gradient(
     # one_hot[n, cell, k]: the cell (a state; padding cells none) reads the sequence's
     # k-th column.
     rows = np.arange(n)[:, None]
-    column = layout.gather.reshape(n + 1, layout.width)[:n] - starts[:, None]
+    column = layout.rows(layout.gather)[:n] - starts[:, None]
     real = column < counts[:, None]
     one_hot = np.zeros((n, layout.width, width))
     cell = np.broadcast_to(np.arange(layout.width), column.shape)
@@ -718,7 +727,7 @@ def _gradient(
         size = stop - start
         gamma = alphas[:size]
         np.multiply(gamma, betas[:size], out=gamma)
-        states = gamma.reshape(size, n + 1, layout.width).transpose(1, 0, 2)[:n]
+        states = gamma.reshape(size, layout.rows_count, layout.width).transpose(1, 0, 2)[:n]
         sums = np.matmul(states, one_hot)  # (N, frames, K)
         # Σ_s alpha_t(s) beta_t(s) in rescaled units (`_log_row_sums`), frame by frame.
         beta_scale = np.cumsum(beta_unit[::-1], axis=0)[::-1] + later
