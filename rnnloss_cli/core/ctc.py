@@ -19,17 +19,19 @@ complete them, without the emission at t. Both are products of up to T probabili
 they underflow float64 after a few hundred frames. Two kernels avoid that:
 
 * The scaled kernel works with probabilities but divides each sequence's alpha (and beta)
-  vector by its maximum after every frame, keeping the logarithms of the scale factors.
-  The loss is then -(sum of the log scales + log of the final rescaled alpha). This needs
-  only adds and multiplies per cell (no exp/log in the loop), which makes it fast. It is
-  exact as long as nothing that matters leaves the normal float64 range, and it checks
-  that: every *live* cell (one that some complete alignment passes through) must hold at
-  least 1e-300 before rescaling. Cells that are not live may underflow: they never feed a
-  live cell, so they cannot change the result.
-* The log kernel does the same recursions with log-sum-exp. It is slower and is used for
-  the sequences that fail that check (very peaked distributions over long inputs,
-  emissions of exactly 0 or below about e^-690, a label whose alpha mass is spread over
-  more than 690 nats), so every result is exact, never silently truncated.
+  row by its maximum every few frames, keeping the logarithms of those factors; the loss
+  is -(their sum + log of the final rescaled alpha). A frame costs a handful of adds and
+  multiplies per cell and no exp or log. Cells far below their row's maximum may still
+  underflow, so every result comes with a bound on what underflow can have changed
+  (see "The scaled kernel and its error bound" below), and is accepted only when that
+  bound is below 1e-15 of p(label).
+* The log kernel does the same recursions with log-sum-exp. It never underflows, is a
+  few times slower, and computes the sequences whose bound is too large (a label whose
+  only completions run through cells far below their frame's maximum), those with
+  values above e (not probabilities), and the trellis shown to students.
+
+Every result is therefore within 1e-15 (relative, on p(label)) of the exact one, on top of
+the ordinary rounding of any float64 computation, or computed in log space.
 
 Log-probabilities of -inf (probability exactly 0) are legal in both kernels.
 """
@@ -38,7 +40,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,18 +66,6 @@ __all__ = [
 
 REDUCTIONS = ("none", "sum", "mean")
 
-# The scaled kernel's exactness threshold: every live alpha or beta value must be at least
-# this before rescaling (float64 normal numbers start at 2.2e-308).
-_SMALLEST = 1e-300
-# ... and every live frame's sum_s alpha·beta (rescaled) at least this, so that products
-# of two live values lost to underflow (< 2.2e-308 each) are negligible next to it.
-_ROW_SUM_MIN = 1e-280
-# Log-probabilities above this (probabilities above e) go to the log kernel: they are not
-# probabilities, and exp could overflow.
-_LOG_EM_HIGH = 1.0
-# Floor for a row maximum or row sum before taking its reciprocal. Only an all-zero row (a
-# dead sequence, whose loss is infinite anyway) ever reaches it.
-_FLOOR = 1e-300
 # Tolerance for "the per-symbol values sum to 1" in lecture mode.
 _SUM_TOLERANCE = DISTRIBUTION_TOLERANCE
 
@@ -181,11 +171,17 @@ def _extend_batch(
 
 def _end_groups(input_lengths: np.ndarray) -> dict[int, np.ndarray]:
     """Return {t: sequences whose last frame is t}, for sequences with at least one frame."""
-    groups: dict[int, list[int]] = {}
-    for i, length in enumerate(input_lengths.tolist()):
-        if length > 0:
-            groups.setdefault(length - 1, []).append(i)
-    return {t: np.asarray(v, dtype=np.int64) for t, v in groups.items()}
+    if input_lengths.size == 1:
+        length = int(input_lengths[0])
+        return {length - 1: np.zeros(1, dtype=np.intp)} if length > 0 else {}
+    order = np.argsort(input_lengths, kind="stable")
+    lengths, starts = np.unique(input_lengths[order], return_index=True)
+    stops = [*starts[1:].tolist(), order.size]
+    return {
+        length - 1: order[start:stop]
+        for length, start, stop in zip(lengths.tolist(), starts.tolist(), stops, strict=True)
+        if length > 0
+    }
 
 
 def _final_states(target_lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -200,70 +196,568 @@ def _final_states(target_lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     return last, second, has_second
 
 
-def _live_band(
-    skip: np.ndarray, input_lengths: np.ndarray, target_lengths: np.ndarray, tmax: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return (lo, hi, live), each (T, N): the live states of every frame of every sequence.
+def _min_frames_batch(skip: np.ndarray, target_lengths: np.ndarray) -> np.ndarray:
+    """Return (N,) the fewest frames each label needs: L + its adjacent repeated symbols."""
+    lmax = (skip.shape[1] - 1) // 2
+    if lmax < 2:
+        return target_lengths.copy()
+    inside = np.arange(1, lmax)[None, :] < target_lengths[:, None]
+    return target_lengths + (inside & ~skip[:, 3::2]).sum(axis=1)
 
-    A cell (t, s) is live when some complete alignment passes through it: s is reachable
-    from the start by frame t and the accepting states are still reachable from
-    s by the last frame. Only live cells contribute to the loss and the gradient, and they
-    form one contiguous run of states lo..hi per frame (`live` is False when it is empty).
+
+# ---------------------------------------------------------------------------------------
+# The scaled kernel and its error bound
+#
+# The recursions run on probabilities, each sequence's row divided by its maximum every
+# few frames (the logarithms of those units are kept), so a frame costs a handful of adds
+# and multiplies and no exp or log. A row can hold values 1e308 apart, but not more: a
+# cell far below its row's maximum underflows, into the subnormal range (where it keeps
+# only some of its digits) or to 0. Whether that matters is decided after the fact, with
+# a bound on what it can have changed:
+#
+# * An underflow changes a cell by at most `_CELL_ERROR` in the units of its frame. The
+#   recursions are linear in every cell, so an error δ in alpha_t(s) changes p(label) by
+#   exactly δ · beta_t(s), and an error in beta_t(s) by δ · alpha_t(s) (to first order,
+#   which is all that matters when the bound is 1e-15).
+# * For the loss alone, beta is not computed but bounded: the paths from a state emit
+#   distinct strings of the label's classes, so beta_t(s) is at most the product over the
+#   later frames of the sum of those classes' probabilities (1 for a distribution). Then
+#   the flushed probability at frame t is at most W · _CELL_ERROR · (units at t) · that
+#   product, against p(label) = (units at T) · (final alpha). This settles a trained
+#   model's output at once: there the rest of the label is likely from every frame on.
+# * Otherwise (and always with the gradient) beta is computed, in a backward pass with its
+#   own units, and weighs alpha's errors exactly as above; alpha weighs beta's. Both are
+#   relative to Σ_s alpha_t(s) beta_t(s), which is p(label) at every frame: in rescaled
+#   units, p(label) divided by the frame's alpha and beta units.
+#
+# A sequence whose bound exceeds `_UNDERFLOW_TOLERANCE` relative to p(label) is computed
+# in log space (`_log_kernel`), which never underflows.
+# ---------------------------------------------------------------------------------------
+
+# One cell update rounds at most four times below the normal range (the emission's exp,
+# the sum, the product, the rescaling), each by at most half the smallest subnormal
+# (2^-1075): 2^-1072 bounds the absolute error of a cell in the units of its frame.
+_CELL_ERROR = 2.0**-1072
+# The relative change of p(label) that underflow may have made, at most: the loss is
+# within this of the exact one, far below the rounding error of any float64 CTC
+# computation (about T · 1e-16).
+_UNDERFLOW_TOLERANCE = 1e-15
+_LOG_TOLERANCE = math.log(_UNDERFLOW_TOLERANCE)
+# Rows are rescaled every this many frames. In between they grow by at most a factor 3e
+# a frame (three predecessors, emissions at most e): (3e)^16 ≈ 1e14, far from overflow; a
+# row that shrinks towards underflow meanwhile shows up in the bound.
+_RESCALE_EVERY = 16
+# log of the largest a rescaled row's maximum can grow to before the next rescaling.
+_LOG_GROWTH = _RESCALE_EVERY * (math.log(3.0) + 1.0)
+# Frames whose emissions are gathered into one table at a time (bounds the memory).
+_CHUNK = 32
+# A batch of at most this many states is compact: its transition one matrix product a
+# frame (`_Layout.dense`) instead of four shifted vector operations.
+_DENSE_CELLS = 32
+# Log-probabilities above this (probabilities above e) go to the log kernel: they are not
+# probabilities, and exp could overflow.
+_LOG_EM_HIGH = 1.0
+# Floor for a row maximum before taking its reciprocal: only a row that is all 0 or
+# subnormal reaches it (its unit then records what was really divided out).
+_FLOOR = 1e-300
+
+
+@dataclass
+class _Layout:
+    """The layout of the scaled kernel: a frame of the batch is one contiguous vector.
+
+    A large batch is flat: each sequence's row holds two padding cells (standing for the
+    states s-1 and s-2 before state 0) and then its states, and a spare row at the end
+    keeps every shifted index in range. Padding cells read an emission of 0, so they stay
+    0 through the recursions without any masking, and every operation runs on contiguous
+    1-D memory. A small batch is compact (its states only) and applies the transition as
+    a matrix (`dense`).
     """
-    n, size = skip.shape
-    # need[n, s]: frames still needed after the current one to reach an accepting state:
-    # 0 for the two accepting states, else 1 + the cheaper of the next state and (when
-    # allowed) the skip to s+2. It never increases with s, so the live run is contiguous.
-    need = np.full((n, size), -1, dtype=np.int64)  # -1 on padding states (never live)
-    last = 2 * target_lengths
-    rows = np.arange(n)
-    need[rows, last] = 0
-    has_second = target_lengths > 0
-    need[rows[has_second], last[has_second] - 1] = 0
-    for s in range(size - 3, -1, -1):
-        todo = s <= last - 2  # valid states before the two accepting ones
-        if not todo.any():
+
+    n: int  # sequences
+    rows_count: int  # rows: n, and a spare one when flat
+    pad: int  # padding cells in front of each row's states (2 flat, 0 compact)
+    width: int  # cells per row
+    gather: np.ndarray  # (cells,) the column of a frame of `probs` each cell reads
+    skip_in: np.ndarray | None  # flat: (cells - 2,) 1.0 where cell k + 2 is entered from k
+    skip_out: np.ndarray | None  # flat: (cells - 2,) 1.0 where cell k may be left for k + 2
+    last_cell: np.ndarray  # (N,) each sequence's last state
+    second_cell: np.ndarray  # (N,) its other accepting state (the last one if it has none)
+    has_second: np.ndarray  # (N,) whether it has one (an empty label has not)
+    groups: dict[int, np.ndarray]  # {t: the sequences whose last frame is t}
+    ends: np.ndarray  # (N,) each sequence's last frame (0 without frames)
+    # Compact: the transition as a matrix A, A[j, k] = 1 when state k is entered from j:
+    # alpha_t = (alpha_{t-1} @ A) · y_t and beta_t = A @ (y_{t+1} · beta_{t+1}).
+    dense: np.ndarray | None
+    first: np.ndarray  # (cells,) 1.0 on the states a path starts in: 0 and 1 of each row
+
+    @property
+    def cells(self) -> int:
+        return self.rows_count * self.width
+
+    def rows(self, frame: np.ndarray) -> np.ndarray:
+        return frame.reshape(self.rows_count, self.width)
+
+
+def _layout(
+    state_column: np.ndarray,
+    skip: np.ndarray,
+    input_lengths: np.ndarray,
+    target_lengths: np.ndarray,
+    pad_column: int,
+) -> _Layout:
+    """Return the layout of a batch whose states read the columns `state_column` (N, S)."""
+    n, size = state_column.shape
+    compact = n * size <= _DENSE_CELLS
+    pad, spare = (0, 0) if compact else (2, 1)
+    width, rows_count = size + pad, n + spare
+    gather = np.full((rows_count, width), pad_column, dtype=np.intp)
+    gather[:n, pad:] = state_column
+    first = np.zeros((rows_count, width))
+    first[:n, pad] = 1.0
+    if size > 1:
+        first[:n, pad + 1] = target_lengths > 0  # an empty label has only state 0
+    dense = skip_in = skip_out = None
+    if compact:
+        cell = np.arange(n * size).reshape(n, size)
+        dense = np.zeros((n * size, n * size))
+        dense[cell, cell] = 1.0
+        dense[cell[:, :-1], cell[:, 1:]] = 1.0
+        dense[cell[:, :-2], cell[:, 2:]] = skip[:, 2:]
+    else:
+        into = np.zeros((rows_count, width))
+        into[:n, 2:] = skip
+        out = np.zeros((rows_count, width))
+        out[:n, 2:-2] = skip[:, 2:]
+        skip_in, skip_out = into.reshape(-1)[2:], out.reshape(-1)[:-2]
+    last, second, has_second = _final_states(target_lengths)
+    first_cell = np.arange(n) * width + pad
+    return _Layout(
+        n=n,
+        rows_count=rows_count,
+        pad=pad,
+        width=width,
+        gather=gather.reshape(-1),
+        skip_in=skip_in,
+        skip_out=skip_out,
+        last_cell=first_cell + last,
+        second_cell=first_cell + second,
+        has_second=has_second,
+        groups=_end_groups(input_lengths),
+        ends=np.maximum(input_lengths - 1, 0),
+        dense=dense,
+        first=first.reshape(-1),
+    )
+
+
+def _checked_max(values: np.ndarray) -> float:
+    """Return the largest of `values` (log-probabilities), refusing NaN and +inf.
+
+    One read: the maximum is NaN when any value is, and +inf when any value is.
+    """
+    top = float(values.max()) if values.size else -math.inf
+    if math.isnan(top):
+        raise ValueError("log_probs contains NaN")
+    if top == math.inf:
+        raise ValueError("log_probs contains +inf (a log-probability is at most finite)")
+    return top
+
+
+@dataclass
+class _Emissions:
+    """The probabilities the recursions read: U (sequence, class) columns of each frame."""
+
+    probs: np.ndarray  # (T, U + 1): e^log_probs of the columns, then a column of zeros
+    state_column: np.ndarray  # (N, S) the column each extended state reads (U: padding)
+    flat_column: np.ndarray  # (U,) each column's index in a (N·C) frame of log_probs
+    column_start: np.ndarray  # (N,) each sequence's first column (its columns are adjacent)
+    gathered: bool  # whether only the label's classes were taken
+    top: float  # the largest log-probability read
+
+
+def _emissions(lp: np.ndarray, ext: np.ndarray) -> _Emissions:
+    """Return the emission columns of a batch.
+
+    A sequence reads only its blank and its label's classes. With a large vocabulary only
+    those columns are gathered and exponentiated (as torch does, which never reads the
+    others); with a small one every column is, which costs no more than finding them.
+    """
+    tmax, n, c = lp.shape
+    rows = np.arange(n)[:, None]
+    # A sequence uses at most its L symbols and the blank.
+    if c <= 2 * ((ext.shape[1] + 1) // 2) + 16:
+        values = lp.reshape(tmax, n * c)
+        top = _checked_max(values)
+        probs = np.empty((tmax, n * c + 1))
+        # dtype: a float32 input is exponentiated in float64, not rounded first.
+        np.exp(values, out=probs[:, :-1], dtype=np.float64)
+        probs[:, -1] = 0.0
+        return _Emissions(
+            probs=probs,
+            state_column=np.where(ext < c, rows * c + ext, n * c),
+            flat_column=np.arange(n * c),
+            column_start=np.arange(n) * c,
+            gathered=False,
+            top=top,
+        )
+    used = np.zeros((n, c + 1), dtype=bool)
+    used[rows, ext] = True  # padding states mark the nonexistent class c
+    used = used[:, :c]
+    count = used.sum(axis=1)
+    which, column = np.nonzero(used)  # sorted by sequence, then class
+    total = which.size
+    values = lp.reshape(tmax, n * c).take(which * c + column, axis=1)
+    top = _checked_max(values)
+    probs = np.empty((tmax, total + 1))
+    np.exp(values, out=probs[:, :-1], dtype=np.float64)
+    probs[:, -1] = 0.0
+    position = np.full((n, c + 1), total, dtype=np.intp)
+    position[which, column] = np.arange(total)
+    return _Emissions(
+        probs=probs,
+        state_column=position[rows, ext],
+        flat_column=which * c + column,
+        column_start=np.cumsum(count) - count,
+        gathered=True,
+        top=top,
+    )
+
+
+def _alpha_frames(
+    probs: np.ndarray,
+    layout: _Layout,
+    start: int,
+    stop: int,
+    previous: np.ndarray | None,
+    out: np.ndarray,
+    units: np.ndarray | None,
+    final: np.ndarray | None,
+    emissions: np.ndarray | None = None,
+) -> None:
+    """Run the forward recursion over frames start..stop-1 into out[: stop - start].
+
+    `previous` is the alpha of frame start - 1 as rescaled then (None when start is 0).
+    Rows are divided by their maximum on the frames t ≡ -1 (mod _RESCALE_EVERY), the factor
+    going into units[t] (None: known already); `final`, when given, receives each
+    sequence's alpha summed over its accepting states at its last frame. From the same
+    `previous` it gives the same numbers again: that is how the backward pass recomputes
+    a chunk of alphas instead of keeping every frame. `emissions` may hold the frames'
+    emissions already (gathered, rows start..stop-1).
+    """
+    n, cells = layout.n, layout.cells
+    tmp = np.empty(max(cells - 2, 0))
+    unit = np.empty(layout.rows_count)
+    if emissions is None:
+        emissions = probs[start:stop].take(layout.gather, axis=1)
+    dense = layout.dense
+    # The frames where more happens than the recursion: rescaling, a sequence's end.
+    rescale = set(range(start + (-start - 1) % _RESCALE_EVERY, stop, _RESCALE_EVERY))
+    ends = set(layout.groups).intersection(range(start, stop)) if final is not None else set()
+    events = rescale | ends
+    prev = previous
+    for i, new in enumerate(out[: stop - start]):
+        if prev is None:
+            # A path starts in the first blank or the first label symbol.
+            np.multiply(emissions[i], layout.first, out=new)
+        else:
+            # alpha_t(s) = (alpha(s) + alpha(s-1) + [skip] alpha(s-2)) · y_t(ext[s]); the
+            # product with y = 0 keeps the padding cells at 0.
+            if dense is not None:
+                np.dot(prev, dense, out=new)
+            else:
+                body = new[2:]
+                np.add(prev[2:], prev[1:-1], out=body)
+                np.multiply(prev[:-2], layout.skip_in, out=tmp)
+                np.add(body, tmp, out=body)
+            np.multiply(new, emissions[i], out=new)
+        prev = new
+        t = start + i
+        if t not in events:
             continue
-        step = need[:, s + 1]
-        step = np.where(skip[:, s + 2], np.minimum(step, need[:, s + 2]), step)
-        need[todo, s] = 1 + step[todo]
-    # first[n, s]: the earliest frame at which state s can be occupied (the mirror image:
-    # one frame per step, skips where allowed). It never decreases with s.
-    first = np.zeros((n, size), dtype=np.int64)
-    for s in range(1, size):
-        step = first[:, s - 1]
-        if s >= 2:
-            step = np.where(skip[:, s], np.minimum(step, first[:, s - 2]), step)
-        first[:, s] = step + (1 if s >= 2 else 0)
-    t = np.arange(tmax)
-    remaining = input_lengths[None, :] - 1 - t[:, None]  # frames left after frame t
-    lo = np.empty((tmax, n), dtype=np.int64)
-    hi = np.empty((tmax, n), dtype=np.int64)
-    for i in range(n):
-        # First state whose need fits in the remaining frames (-need is non-decreasing),
-        # last state reachable by frame t (capped at the last real state).
-        lo[:, i] = np.searchsorted(-need[i], -remaining[:, i], side="left")
-        hi[:, i] = np.searchsorted(first[i], t, side="right") - 1
-    hi = np.minimum(hi, last[None, :])
-    live = (lo <= hi) & (remaining >= 0)
-    return lo, hi, live
+        if t in rescale:
+            rows = layout.rows(new)
+            np.maximum.reduce(rows, axis=1, out=unit)
+            np.maximum(unit, _FLOOR, out=unit)
+            if units is not None:
+                units[t] = unit[:n]
+            np.divide(1.0, unit, out=unit)
+            np.multiply(rows, unit[:, None], out=rows)
+        if t in ends:
+            group = layout.groups[t]
+            final[group] = new[layout.last_cell[group]] + np.where(
+                layout.has_second[group], new[layout.second_cell[group]], 0.0
+            )
 
 
-def _band_index(lo: np.ndarray, hi: np.ndarray, live: np.ndarray, width: int, offset: int):
-    """Return (T, 2N) start/stop indices of the live runs in a flattened (N+1, width) buffer.
+def _alpha_pass(
+    probs: np.ndarray, layout: _Layout, tmax: int, checkpoints: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Return (log_like, log_unit, saved): the forward recursion, chunk by chunk.
 
-    For `np.minimum.reduceat`: entry 2n starts sequence n's run, entry 2n+1 ends it, so the
-    even-numbered results are the minima over the live cells. Empty runs point anywhere
-    valid (their results are ignored through `live`).
+    `log_like` (N,) is log p(label) of each sequence; `log_unit` (T, N) the log of the
+    factor each frame's row was divided by (0 where it was not rescaled); `saved` holds,
+    when `checkpoints`, the last frame of every chunk (the start of the next one), from
+    which `_alpha_frames` recomputes any chunk; only a chunk of frames is ever in memory.
     """
-    tmax, n = lo.shape
-    base = np.arange(n)[None, :] * width + offset
-    start = np.where(live, base + lo, base)
-    stop = np.where(live, base + hi + 1, base + 1)
-    index = np.empty((tmax, 2 * n), dtype=np.intp)
-    index[:, 0::2] = start
-    index[:, 1::2] = stop
-    return index
+    n, cells = layout.n, layout.cells
+    buffer = np.zeros((min(_CHUNK, tmax), cells))  # padding cells stay 0
+    units = np.ones((tmax, n))
+    final = np.zeros(n)
+    chunks = range(0, tmax, _CHUNK)
+    saved = np.empty((len(chunks), cells)) if checkpoints else None
+    previous = np.empty(cells)
+    for k, start in enumerate(chunks):
+        stop = min(start + _CHUNK, tmax)
+        _alpha_frames(probs, layout, start, stop, previous if start else None, buffer, units, final)
+        previous[:] = buffer[stop - start - 1]
+        if saved is not None:
+            saved[k] = previous
+    log_unit = np.log(units)
+    log_like = np.cumsum(log_unit, axis=0)[layout.ends, np.arange(n)] + np.log(final)
+    return log_like, log_unit, saved
+
+
+def _beta_pass(
+    probs: np.ndarray,
+    layout: _Layout,
+    tmax: int,
+    each_chunk: Callable[[int, int, np.ndarray, np.ndarray, np.ndarray], None] | None = None,
+) -> np.ndarray:
+    """Return log_unit (T, N) of the backward recursion, run chunk by chunk from the end.
+
+    `log_unit` is the log of the factor each frame's beta row was divided by (0 where it
+    was not rescaled, and from each sequence's last frame on, where its beta restarts at
+    1). After each chunk, `each_chunk(start, stop, betas, log_unit, emissions)` receives
+    its betas (rows 0 .. stop - start - 1), their log units, and the gathered emissions of
+    frames start .. stop (the last one when there is one).
+    """
+    n, cells = layout.n, layout.cells
+    buffer = np.zeros((min(_CHUNK, tmax), cells))  # the last two cells stay 0
+    carried = np.zeros(cells)  # y_{t+1}(ext[s]) · beta_{t+1}(s)
+    following = np.zeros(cells)  # beta of the frame after the chunk
+    tmp = np.empty(max(cells - 2, 0))
+    unit = np.empty(layout.rows_count)
+    units = np.ones((tmax, n))
+    log_unit = np.zeros((tmax, n))
+    for start in reversed(range(0, tmax, _CHUNK)):
+        stop = min(start + _CHUNK, tmax)
+        # The emissions of frames start .. stop: beta_t reads those of frame t + 1 (and the
+        # occupancy's recomputed alphas those of start .. stop - 1).
+        emissions = probs[start : stop + 1].take(layout.gather, axis=1)
+        after = following
+        for t in range(stop - 1, start - 1, -1):
+            beta = buffer[t - start]
+            if t < tmax - 1:
+                # beta_t(s) = c(s) + c(s+1) + [skip into s+2] c(s+2) with
+                # c = y_{t+1} · beta_{t+1}. Padding cells of beta pick up a copy of part of
+                # the next state's value: never read (their emission is 0).
+                np.multiply(emissions[t + 1 - start], after, out=carried)
+                if layout.dense is not None:
+                    np.dot(layout.dense, carried, out=beta)
+                else:
+                    body = beta[:-2]
+                    np.add(carried[:-2], carried[1:-1], out=body)
+                    np.multiply(carried[2:], layout.skip_out, out=tmp)
+                    np.add(body, tmp, out=body)
+                if (tmax - 1 - t) % _RESCALE_EVERY == 0:
+                    rows = layout.rows(beta)
+                    np.maximum.reduce(rows, axis=1, out=unit)
+                    np.maximum(unit, _FLOOR, out=unit)
+                    units[t] = unit[:n]
+                    np.divide(1.0, unit, out=unit)
+                    np.multiply(rows, unit[:, None], out=rows)
+            else:
+                beta.fill(0.0)
+            group = layout.groups.get(t)
+            if group is not None:
+                # The last frame of these sequences: beta is 1 on the accepting states.
+                layout.rows(beta)[group] = 0.0
+                beta[layout.last_cell[group]] = 1.0
+                with_second = group[layout.has_second[group]]
+                beta[layout.second_cell[with_second]] = 1.0
+            after = beta
+        following[:] = buffer[0]
+        # A sequence's beta restarts at 1 on its last frame: later frames' units are not
+        # its own.
+        logs = np.log(units[start:stop])
+        logs[np.arange(start, stop)[:, None] >= layout.ends[None, :]] = 0.0
+        log_unit[start:stop] = logs
+        if each_chunk is not None:
+            each_chunk(start, stop, buffer, logs, emissions)
+    return log_unit
+
+
+def _log_sum_over_frames(terms: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """Return log of a bound on Σ_t e^terms[t, n] over t < frames[n]: the largest term
+    times the number of terms (-inf when there are none)."""
+    inside = np.arange(terms.shape[0])[:, None] < frames[None, :]
+    largest = np.where(inside, terms, -np.inf).max(axis=0, initial=-np.inf)
+    return largest + np.log(np.maximum(frames, 1))
+
+
+def _log_one_plus_inverse(log_unit: np.ndarray) -> np.ndarray:
+    """Return a bound on log(1 + 1/u) from log u: log 2 + max(0, -log u)."""
+    return np.maximum(-log_unit, 0.0) + math.log(2.0)
+
+
+def _log_row_sums(
+    log_like: np.ndarray, alpha_unit: np.ndarray, beta_unit: np.ndarray
+) -> np.ndarray:
+    """Return (T, N) log Σ_s alpha_t(s) beta_t(s) in rescaled units at every frame.
+
+    Σ_s alpha_t(s) beta_t(s) = p(label) at every t, so in rescaled units it is p(label)
+    divided by the frame's alpha units (the factors divided out up to t) and beta units
+    (those divided out from the last frame down to t).
+    """
+    alpha_scale = np.cumsum(alpha_unit, axis=0)
+    beta_scale = np.cumsum(beta_unit[::-1], axis=0)[::-1]
+    with np.errstate(invalid="ignore"):
+        return log_like[None, :] - alpha_scale - beta_scale
+
+
+def _bound_with_beta(
+    log_like: np.ndarray,
+    alpha_unit: np.ndarray,
+    beta_unit: np.ndarray,
+    layout: _Layout,
+    input_lengths: np.ndarray,
+) -> np.ndarray:
+    """Return (N,) log of a bound on the relative change of p(label) from underflow.
+
+    At every frame t: an error of `_CELL_ERROR` per alpha cell (before and after the
+    rescaling, in the units of the previous and of this frame) weighted by beta; one per
+    beta cell weighted by alpha; one per product alpha · beta. A rescaled row's values
+    are at most e^_LOG_GROWTH, so each weighted sum is at most W cells times that; all
+    relative to Σ_s alpha beta in the same units.
+    """
+    alpha_errors = _log_one_plus_inverse(alpha_unit)
+    beta_errors = _log_one_plus_inverse(beta_unit)
+    per_frame = (
+        np.logaddexp(np.logaddexp(alpha_errors, beta_errors), 0.0)
+        + math.log(_CELL_ERROR * layout.width)
+        + _LOG_GROWTH
+        - _log_row_sums(log_like, alpha_unit, beta_unit)
+    )
+    bound = _log_sum_over_frames(per_frame, input_lengths)
+    return np.where(np.isfinite(log_like), bound, np.inf)
+
+
+def _bound_without_beta(
+    log_like: np.ndarray,
+    log_unit: np.ndarray,
+    emissions: _Emissions,
+    layout: _Layout,
+    input_lengths: np.ndarray,
+) -> np.ndarray:
+    """Return (N,) log of a bound on the relative change of p(label) from underflow.
+
+    At every frame every cell may be off by `_CELL_ERROR` in the units before and after
+    rescaling, and beta_t(s) is at most the product over the later frames of Z, the sum
+    of the probabilities of the sequence's classes: the paths from a state emit distinct
+    strings of those classes. This is enough when the rest of the label is likely from
+    every frame on (a trained model's output): p(label) is then not far below the alpha
+    units.
+    """
+    tmax, n = log_unit.shape
+    sums = np.add.reduceat(emissions.probs[:tmax, :-1], emissions.column_start, axis=1)
+    log_z = np.cumsum(np.log(sums), axis=0)
+    log_beta_bound = log_z[layout.ends, np.arange(n)][None, :] - log_z
+    per_frame = (
+        math.log(_CELL_ERROR * layout.width)
+        + _log_one_plus_inverse(log_unit)
+        + np.cumsum(log_unit, axis=0)
+        + log_beta_bound
+        - log_like[None, :]
+    )
+    bound = _log_sum_over_frames(per_frame, input_lengths)
+    return np.where(np.isfinite(log_like), bound, np.inf)
+
+
+def _gradient(
+    emissions: _Emissions,
+    layout: _Layout,
+    lp: np.ndarray,
+    input_lengths: np.ndarray,
+    log_like: np.ndarray,
+    alpha_unit: np.ndarray,
+    saved: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (grad (T, N, C), beta_unit (T, N)): softmax - posterior occupancy of each
+    class, d loss / d logits, from the backward pass.
+
+    Chunk by chunk from the end: the chunk's alphas are recomputed from the checkpoint
+    `saved` before it, multiplied by its betas (the occupancy of each state, in rescaled
+    units), and divided by Σ_s alpha beta (`_log_row_sums`, from the units). The states
+    that emit the same class (every blank, a class that repeats in the label) are summed
+    by one matrix product per sequence, (frames × states) @ (states × its columns), which
+    BLAS does at full speed.
+    """
+    tmax, n, c = lp.shape
+    starts = emissions.column_start
+    counts = np.diff(np.r_[starts, emissions.flat_column.size])
+    width = int(counts.max())
+    # one_hot[n, cell, k]: the cell (a state; padding cells none) reads the sequence's
+    # k-th column.
+    rows = np.arange(n)[:, None]
+    column = layout.rows(layout.gather)[:n] - starts[:, None]
+    real = column < counts[:, None]
+    one_hot = np.zeros((n, layout.width, width))
+    cell = np.broadcast_to(np.arange(layout.width), column.shape)
+    one_hot[np.broadcast_to(rows, column.shape)[real], cell[real], column[real]] = 1.0
+    if emissions.gathered:
+        # The gradient covers every class: read them all (once, and checked).
+        _checked_max(lp)
+        grad = np.exp(lp, dtype=np.float64)
+        used = np.arange(width)[None, :] < counts[:, None]  # (N, K)
+        target = emissions.flat_column[(starts[:, None] + np.arange(width)[None, :])[used]]
+    else:
+        grad = emissions.probs[:, :-1].reshape(tmax, n, c).copy()
+    flat = grad.reshape(tmax, n * c)
+    alpha_scale = np.cumsum(alpha_unit, axis=0)
+    alphas = np.zeros((min(_CHUNK, tmax), layout.cells))
+    later = np.zeros(n)  # Σ of the beta log units of the frames after the chunk
+
+    def occupancy(
+        start: int, stop: int, betas: np.ndarray, beta_unit: np.ndarray, gathered: np.ndarray
+    ) -> None:
+        nonlocal later
+        k = start // _CHUNK
+        previous = saved[k - 1] if k else None
+        _alpha_frames(emissions.probs, layout, start, stop, previous, alphas, None, None, gathered)
+        size = stop - start
+        gamma = alphas[:size]
+        np.multiply(gamma, betas[:size], out=gamma)
+        states = gamma.reshape(size, layout.rows_count, layout.width).transpose(1, 0, 2)[:n]
+        sums = np.matmul(states, one_hot)  # (N, frames, K)
+        # Σ_s alpha_t(s) beta_t(s) in rescaled units (`_log_row_sums`), frame by frame.
+        beta_scale = np.cumsum(beta_unit[::-1], axis=0)[::-1] + later
+        later = beta_scale[0]
+        log_row_sum = log_like[None, :] - alpha_scale[start:stop] - beta_scale
+        inside = np.arange(start, stop)[:, None] < input_lengths[None, :]
+        inverse = np.where(np.isfinite(log_row_sum) & inside, np.exp(-log_row_sum), 0.0)
+        sums *= inverse.T[:, :, None]
+        if emissions.gathered:
+            flat[start:stop, target] -= sums.transpose(1, 0, 2)[:, used]
+        else:
+            np.subtract(grad[start:stop], sums.transpose(1, 0, 2), out=grad[start:stop])
+
+    beta_unit = _beta_pass(emissions.probs, layout, tmax, occupancy)
+    return grad, beta_unit
+
+
+def _accept(
+    bound: np.ndarray,
+    log_like: np.ndarray,
+    skip: np.ndarray,
+    input_lengths: np.ndarray,
+    target_lengths: np.ndarray,
+) -> np.ndarray:
+    """Return (N,) which results stand: a bound within tolerance, or a label that cannot fit
+    in its frames (probability exactly 0, which the scaled kernel gets right too)."""
+    exact = bound <= _LOG_TOLERANCE
+    if not exact.all():
+        exact |= input_lengths < _min_frames_batch(skip, target_lengths)
+    return exact
 
 
 def _scaled_kernel(
@@ -273,213 +767,69 @@ def _scaled_kernel(
     input_lengths: np.ndarray,
     target_lengths: np.ndarray,
     want_grad: bool,
-    want_alpha: bool,
-) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray]:
-    """Return (losses, grad, log_alpha, suspect) from the rescaled probability-space kernel.
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """Return (losses, grad, exact) from the scaled kernel.
 
-    Exactness check: every live cell must hold a positive normal number. Products and sums
-    of positive normal numbers are correctly rounded, so if every live alpha (and beta)
-    value is at least `_SMALLEST` before rescaling, nothing that matters was flushed to zero
-    or lost to subnormal rounding. Cells that are not live may underflow freely: they never
-    feed a live cell. `suspect` marks the sequences that failed the check (an emission of
-    exactly 0 also fails it); the caller recomputes them in log space. Other outputs for
-    suspect sequences are meaningless.
-
-    Layout: a frame of the batch is one flat vector of (N+1)·W cells, W = S+2: each
-    sequence's row starts with two padding cells (standing for the states s-1 and s-2
-    before state 0), and a spare row at the end keeps every shifted or reduceat index in
-    range. Padding cells emit probability 0, so they stay 0 through the recursion without
-    any masking, and every operation in the loop runs on contiguous 1-D memory.
+    `exact` marks the sequences whose result the error bound certifies; the others must
+    be computed again in log space (their outputs here are meaningless).
     """
-    tmax, n, c = lp.shape
-    size = ext.shape[1]
-    width = size + 2
-    cells = (n + 1) * width
-    nc = n * c
-    suspect = np.zeros(n, dtype=bool)
-    # Probabilities of every frame, flattened per frame, with one extra 0 at the end that
-    # padding cells read. Computed once: the loop never calls exp.
-    probs = np.empty((tmax, nc + 1))
-    np.exp(lp.reshape(tmax, nc), out=probs[:, :nc])
-    probs[:, nc] = 0.0
-    # gather[k]: where in a frame's flattened probabilities cell k reads its emission.
-    gather = np.full((n + 1, width), nc, dtype=np.intp)
-    gather[:n, 2:] = np.where(ext < c, np.arange(n)[:, None] * c + ext, nc)
-    gather = gather.reshape(-1)
-    skip_cells = np.zeros((n + 1, width))
-    skip_cells[:n, 2:] = skip
-    skip_cells = skip_cells.reshape(-1)[2:]
-    last, second, has_second = _final_states(target_lengths)
-    last_cell = np.arange(n) * width + 2 + last
-    second_cell = np.arange(n) * width + 2 + second
-    groups = _end_groups(input_lengths)
-    lo, hi, live = _live_band(skip, input_lengths, target_lengths, tmax)
-    check_rows = live.any(axis=1)
-    band = _band_index(lo, hi, live, width, 2)
-
-    # Without a gradient or trellis two frames, swapped every frame, are enough; otherwise
-    # every frame is kept for the backward pass.
-    keep = want_grad or want_alpha
-    frames_buf = np.empty((tmax if keep else 2, cells))
-    frames_buf[:, :2] = 0.0  # the first row's padding is never written
-    em = np.empty(cells)
-    tmp = np.empty(cells - 2)
-    row_max = np.empty(n + 1)
-    inv_scale = np.empty((tmax, n + 1))  # reciprocal of the factor each frame was divided by
-    final = np.zeros(n)  # rescaled alpha summed over the accepting states at t = len - 1
-
-    for t in range(tmax):
-        new = frames_buf[t] if keep else frames_buf[t & 1]
-        probs[t].take(gather, out=em, mode="clip")
-        if t == 0:
-            # A path starts in the first blank or the first label symbol (states 0 and 1,
-            # cells 2 and 3 of each row; for an empty label cell 3 is padding, emitting 0).
-            start = np.zeros(cells)
-            start[(np.arange(n + 1)[:, None] * width + np.array([2, 3])).ravel() % cells] = 1.0
-            np.multiply(em, start, out=new)
-        else:
-            prev = frames_buf[t - 1] if keep else frames_buf[(t & 1) ^ 1]
-            body = new[2:]
-            # alpha_t(s) = (alpha(s) + alpha(s-1) + [skip] alpha(s-2)) · y_t(ext[s]); the
-            # product with y = 0 re-zeroes the padding cells, which read the previous row.
-            np.add(prev[2:], prev[1:-1], out=body)
-            np.multiply(prev[:-2], skip_cells, out=tmp)
-            np.add(body, tmp, out=body)
-            np.multiply(body, em[2:], out=body)
-        # Exactness check on the live cells, before rescaling (see the docstring).
-        if check_rows[t]:
-            smallest = np.minimum.reduceat(new, band[t])[0::2]
-            suspect |= (smallest < _SMALLEST) & live[t]
-        # Rescale each row to maximum 1. Multiplying by the rounded reciprocal is exact
-        # bookkeeping because that same reciprocal goes into the log of the scales.
-        rows2d = new.reshape(n + 1, width)
-        np.maximum.reduce(rows2d, axis=1, out=row_max)
-        np.maximum(row_max, _FLOOR, out=row_max)
-        np.divide(1.0, row_max, out=inv_scale[t])
-        np.multiply(rows2d, inv_scale[t][:, None], out=rows2d)
-        group = groups.get(t)
-        if group is not None:
-            final[group] = new[last_cell[group]] + np.where(
-                has_second[group], new[second_cell[group]], 0.0
-            )
-
-    # log alpha_t = log(rescaled alpha_t) + sum_{tau <= t} log(scale_tau).
-    with np.errstate(divide="ignore"):
-        log_scale = -np.cumsum(np.log(inv_scale[:, :n]), axis=0)
-        read = np.maximum(input_lengths - 1, 0)
-        log_like = log_scale[read, np.arange(n)] + np.log(final)
-    losses = -log_like
-
-    log_alpha = None
-    if want_alpha:
-        with np.errstate(divide="ignore"):
-            kept = frames_buf.reshape(tmax, n + 1, width)[:, :n, 2:]
-            log_alpha = np.log(kept) + log_scale[:, :, None]
-
-    grad = None
+    tmax = lp.shape[0]
+    emissions = _emissions(lp, ext)
+    layout = _layout(
+        emissions.state_column,
+        skip,
+        input_lengths,
+        target_lengths,
+        emissions.probs.shape[1] - 1,
+    )
+    # Values the scaled kernel is not built for (probabilities above e): log space.
+    too_high = np.zeros(layout.n, dtype=bool)
+    if emissions.top > _LOG_EM_HIGH:
+        per_sequence = np.maximum.reduceat(
+            emissions.probs[:, :-1], emissions.column_start, axis=1
+        )  # (T, N)
+        inside = np.arange(tmax)[:, None] < input_lengths[None, :]
+        too_high = ((per_sequence > math.e) & inside).any(axis=0)
+        # Their values could overflow, and an inf in a row would reach the next row through
+        # the padding cells (0 · inf): they emit 0 here instead.
+        starts = emissions.column_start
+        stops = np.r_[starts[1:], emissions.flat_column.size]
+        for i in np.nonzero(too_high)[0]:
+            emissions.probs[:, starts[i] : stops[i]] = 0.0
     if want_grad:
-        beta_live = live & (np.arange(tmax)[:, None] < input_lengths[None, :] - 1)
-        skip2 = np.zeros((n + 1, width))
-        skip2[:n, 2:-2] = skip[:, 2:]
-        grad = _scaled_backward(
-            probs,
-            gather,
-            frames_buf,
-            skip2.reshape(-1)[:-2],
-            (n, width),
-            last_cell,
-            second_cell,
-            has_second,
-            groups,
-            band,
-            beta_live,
-            suspect,
+        log_like, alpha_unit, saved = _alpha_pass(emissions.probs, layout, tmax, checkpoints=True)
+        grad, beta_unit = _gradient(
+            emissions, layout, lp, input_lengths, log_like, alpha_unit, saved
         )
-        grad = grad.reshape(tmax, n, c)
-    return losses, grad, log_alpha, suspect
+        bound = _bound_with_beta(log_like, alpha_unit, beta_unit, layout, input_lengths)
+        exact = _accept(bound, log_like, skip, input_lengths, target_lengths) & ~too_high
+        return -log_like, grad, exact
+    log_like, alpha_unit, _ = _alpha_pass(emissions.probs, layout, tmax, checkpoints=False)
+    bound = _bound_without_beta(log_like, alpha_unit, emissions, layout, input_lengths)
+    exact = _accept(bound, log_like, skip, input_lengths, target_lengths) & ~too_high
+    unsure = np.nonzero(~(exact | too_high))[0]
+    if unsure.size:
+        # Bound those again with beta itself: one backward pass, without the gradient.
+        if unsure.size < layout.n:
+            emissions = _emissions(lp[:, unsure], ext[unsure])
+            layout = _layout(
+                emissions.state_column,
+                skip[unsure],
+                input_lengths[unsure],
+                target_lengths[unsure],
+                emissions.probs.shape[1] - 1,
+            )
+        beta_unit = _beta_pass(emissions.probs, layout, tmax)
+        bound = _bound_with_beta(
+            log_like[unsure], alpha_unit[:, unsure], beta_unit, layout, input_lengths[unsure]
+        )
+        exact[unsure] = bound <= _LOG_TOLERANCE
+    return -log_like, None, exact
 
 
-def _scaled_backward(
-    probs: np.ndarray,
-    gather: np.ndarray,
-    alphas: np.ndarray,
-    skip2: np.ndarray,
-    shape: tuple[int, int],
-    last_cell: np.ndarray,
-    second_cell: np.ndarray,
-    has_second: np.ndarray,
-    groups: dict[int, np.ndarray],
-    band: np.ndarray,
-    live: np.ndarray,
-    suspect: np.ndarray,
-) -> np.ndarray:
-    """Return softmax - occupancy, (T, N·C), from the beta recursion in rescaled space.
-
-    `alphas` holds the rescaled alpha frames in the flat layout of `_scaled_kernel`
-    (`shape` = (N, W)); beta uses the same layout. `band` and `live` locate the live cells
-    whose beta is computed (not set) at each frame; `suspect` is updated in place by the
-    same exactness check as the forward pass, and by a check that sum_s alpha·beta of every
-    live frame is far above the underflow threshold.
-    """
-    tmax, cells = alphas.shape
-    n, width = shape
-    nc = probs.shape[1] - 1
-    c = nc // n
-    check_rows = live.any(axis=1)
-    buffers = (np.zeros(cells), np.zeros(cells))
-    carried = np.zeros(cells)  # y_{t+1}(ext[s]) · beta_{t+1}(s)
-    em = np.empty(cells)
-    tmp = np.empty(cells - 2)
-    gamma = np.empty(cells)
-    row = np.empty(n + 1)
-    grad = np.empty((tmax, nc))
-    for t in range(tmax - 1, -1, -1):
-        beta = buffers[t & 1]
-        if t < tmax - 1:
-            following = buffers[(t & 1) ^ 1]
-            probs[t + 1].take(gather, out=em, mode="clip")
-            np.multiply(em, following, out=carried)
-            # beta_t(s) = c(s) + c(s+1) + [skip into s+2] c(s+2), c = y_{t+1} · beta_{t+1}.
-            # Padding cells of beta pick up a copy of part of the next state's value: it is
-            # never read (their emission is 0) and never larger than a real beta.
-            body = beta[:-2]
-            np.add(carried[:-2], carried[1:-1], out=body)
-            np.multiply(carried[2:], skip2, out=tmp)
-            np.add(body, tmp, out=body)
-            if check_rows[t]:
-                smallest = np.minimum.reduceat(beta, band[t])[0::2]
-                suspect |= (smallest < _SMALLEST) & live[t]
-            rows2d = beta.reshape(n + 1, width)
-            np.maximum.reduce(rows2d, axis=1, out=row)
-            np.maximum(row, _FLOOR, out=row)
-            np.divide(1.0, row, out=row)
-            np.multiply(rows2d, row[:, None], out=rows2d)
-        else:
-            beta.fill(0.0)
-        group = groups.get(t)
-        if group is not None:
-            # The last frame of these sequences: beta is 1 on the accepting states.
-            beta.reshape(n + 1, width)[group] = 0.0
-            beta[last_cell[group]] = 1.0
-            with_second = has_second[group]
-            beta[second_cell[group[with_second]]] = 1.0
-        # Occupancy gamma_t(s) = alpha_t(s) beta_t(s) / P. As sum_s alpha_t beta_t = P at
-        # every t, dividing by each row's sum removes both sets of scale factors. A product
-        # of two live values may still underflow; it is negligible as long as the row sum
-        # is far above the underflow threshold, which is checked.
-        np.multiply(alphas[t], beta, out=gamma)
-        np.add.reduce(gamma.reshape(n + 1, width), axis=1, out=row)
-        if check_rows[t]:
-            suspect |= (row[:n] < _ROW_SUM_MIN) & live[t]
-        np.maximum(row, _FLOOR, out=row)
-        np.divide(1.0, row, out=row)
-        # Sum the occupancy of the cells that emit each class (a label may repeat), then
-        # normalise the (N, C) sums rather than the (N, W) occupancies.
-        occupancy = np.bincount(gather, weights=gamma, minlength=nc + 1)[:nc].reshape(n, c)
-        occupancy *= row[:n, None]
-        # d loss / d logits = softmax - occupancy (the log-softmax Jacobian folded in).
-        np.subtract(probs[t, :nc], occupancy.reshape(-1), out=grad[t])
-    return grad
+# ---------------------------------------------------------------------------------------
+# The log-space kernel
+# ---------------------------------------------------------------------------------------
 
 
 def _lse3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -580,10 +930,14 @@ def _ctc_batch(
     """Return the per-sequence CTC losses (and optionally gradients, log alphas) of a batch.
 
     Inputs are validated already: `lp` (T, N, C) float64, `labels` (N, Lmax) padded int64,
-    lengths (N,) int64 with 0 <= input_lengths <= T. `method` is "auto" (scaled kernel, log
-    kernel for the sequences it cannot do exactly) or "log" (log kernel for everything).
-    The gradient is d(sum of losses)/d(logits) for log_probs = log_softmax(logits): zero
-    beyond each input length and for sequences whose loss is infinite.
+    lengths (N,) int64 with 0 <= input_lengths <= T. `lp` may be float32 (read into
+    float64); NaN or +inf in what is read is a ValueError.
+    `method` is "auto" (the scaled kernel, and the log kernel for the sequences whose
+    result it cannot certify) or "log" (the log kernel for everything). The trellis
+    (`want_alpha`) always comes from the log kernel: it shows every cell, not only those
+    the bound covers. The gradient is d(sum of losses)/d(logits) for log_probs =
+    log_softmax(logits): zero beyond each input length and for sequences whose loss is
+    infinite.
     """
     total_frames, n, c = lp.shape
     tmax = int(input_lengths.max()) if n else 0
@@ -591,32 +945,26 @@ def _ctc_batch(
     size = ext.shape[1]
     lp_used = lp[:tmax] if lp.flags.c_contiguous else np.ascontiguousarray(lp[:tmax])
     losses = np.zeros(n)
-    grad = np.zeros((total_frames, n, c)) if want_grad else None
+    grad = None
     log_alpha = np.full((total_frames, n, size), -np.inf) if want_alpha else None
     use_log = np.zeros(n, dtype=bool)
     if tmax > 0:
         with np.errstate(all="ignore"):
-            if method == "log":
+            if method == "log" or want_alpha:
                 use_log[:] = True
+                _checked_max(lp_used)
             else:
-                # Values the scaled kernel is not built for (probabilities above e).
-                if lp_used.max() > _LOG_EM_HIGH:
-                    per_frame = (lp_used > _LOG_EM_HIGH).any(axis=2)
-                    inside = np.arange(tmax)[:, None] < input_lengths[None, :]
-                    use_log = (per_frame & inside).any(axis=0)
-                s_loss, s_grad, s_alpha, suspect = _scaled_kernel(
-                    lp_used, ext, skip, input_lengths, target_lengths, want_grad, want_alpha
+                s_loss, s_grad, exact = _scaled_kernel(
+                    lp_used, ext, skip, input_lengths, target_lengths, want_grad
                 )
-                use_log |= suspect
+                use_log |= ~exact
                 losses[:] = s_loss
                 if want_grad:
-                    grad[:tmax] = s_grad
-                if want_alpha:
-                    log_alpha[:tmax] = s_alpha
+                    grad = _pad_frames(s_grad, total_frames)
             if use_log.any():
                 idx = np.nonzero(use_log)[0]
                 l_loss, l_grad, l_alpha = _log_kernel(
-                    np.ascontiguousarray(lp_used[:, idx]),
+                    np.ascontiguousarray(lp_used[:, idx], dtype=np.float64),
                     ext[idx],
                     skip[idx],
                     input_lengths[idx],
@@ -626,9 +974,13 @@ def _ctc_batch(
                 )
                 losses[idx] = l_loss
                 if want_grad:
+                    if grad is None:
+                        grad = np.zeros((total_frames, n, c))
                     grad[:tmax, idx] = l_grad
                 if want_alpha:
                     log_alpha[:tmax, idx] = l_alpha
+    if want_grad and grad is None:
+        grad = np.zeros((total_frames, n, c))
     # No frames at all: only the empty label has an alignment (the empty path).
     empty_input = input_lengths == 0
     losses[empty_input] = np.where(target_lengths[empty_input] == 0, 0.0, np.inf)
@@ -642,6 +994,15 @@ def _ctc_batch(
     if want_alpha and short.any():
         log_alpha[np.arange(total_frames)[:, None] >= input_lengths[None, :]] = -np.inf
     return _KernelOut(losses=losses, grad=grad, log_alpha=log_alpha, log_kernel=use_log)
+
+
+def _pad_frames(values: np.ndarray, frames: int) -> np.ndarray:
+    """Return (frames, ...) `values` followed by zeros (itself when it has them all)."""
+    if values.shape[0] == frames:
+        return values
+    out = np.zeros((frames, *values.shape[1:]))
+    out[: values.shape[0]] = values
+    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -927,13 +1288,12 @@ def _as_numpy(x: Any) -> Any:
 def _integers(x: Any, name: str) -> np.ndarray:
     """Return `x` as an int64 array, refusing non-integral or non-numeric values."""
     arr = np.asarray(_as_numpy(x))
-    if arr.dtype == bool or not (
-        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    ):
+    kind = arr.dtype.kind
+    if kind in "iu":
+        return arr.astype(np.int64, copy=False)
+    if kind != "f":
         raise ValueError(f"{name} must hold integers, got dtype {arr.dtype}")
-    if np.issubdtype(arr.dtype, np.floating) and (
-        not np.isfinite(arr).all() or (arr != np.round(arr)).any()
-    ):
+    if not np.isfinite(arr).all() or (arr != np.round(arr)).any():
         raise ValueError(f"{name} must hold integers")
     return arr.astype(np.int64)
 
@@ -945,8 +1305,14 @@ def _prepare(
     target_lengths: Any,
     blank: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
-    """Return (lp (T,N,C), padded labels (N,Lmax), input_lengths, target_lengths, unbatched)."""
-    lp = np.asarray(_as_numpy(log_probs), dtype=np.float64)
+    """Return (lp (T,N,C), padded labels (N,Lmax), input_lengths, target_lengths, unbatched).
+
+    `lp` keeps a float32 input's dtype (the kernels compute in float64 from what they
+    read of it); any other dtype becomes float64.
+    """
+    lp = np.asarray(_as_numpy(log_probs))
+    if lp.dtype not in (np.float64, np.float32):
+        lp = lp.astype(np.float64)
     if lp.ndim not in (2, 3):
         raise ValueError(
             f"log_probs must be (T, N, C) or unbatched (T, C), got shape {tuple(lp.shape)}"
@@ -980,11 +1346,11 @@ def _prepare(
         raise ValueError(f"input_lengths must have shape ({batch},), got {tuple(il.shape)}")
     if tl.shape != (batch,):
         raise ValueError(f"target_lengths must have shape ({batch},), got {tuple(tl.shape)}")
-    if (il < 0).any() or (il > frames).any():
+    if batch and (il.min() < 0 or il.max() > frames):
         raise ValueError(f"input_lengths must lie in [0, T={frames}], got {il.tolist()}")
-    if (tl < 0).any():
-        raise ValueError(f"target_lengths must be >= 0, got {tl.tolist()}")
     lmax = int(tl.max()) if batch else 0
+    if batch and tl.min() < 0:
+        raise ValueError(f"target_lengths must be >= 0, got {tl.tolist()}")
     if tg.ndim == 2:
         if tg.shape[0] != batch:
             raise ValueError(f"padded targets must have {batch} rows, got shape {tuple(tg.shape)}")
@@ -1009,16 +1375,13 @@ def _prepare(
     labels = np.where(inside, labels, 0)  # padding is never read; keep it in range
     used = labels[inside]
     if used.size:
-        if (used < 0).any() or (used >= classes).any():
+        if used.min() < 0 or used.max() >= classes:
             bad = int(used[(used < 0) | (used >= classes)][0])
             raise ValueError(f"target {bad} is outside the {classes} classes")
         if (used == blank).any():
             raise ValueError(f"targets must not contain the blank index {blank}")
-    if np.isnan(lp).any():
-        raise ValueError("log_probs contains NaN")
-    if np.isposinf(lp).any():
-        raise ValueError("log_probs contains +inf")
-    return np.ascontiguousarray(lp), labels.astype(np.int64), il, tl, unbatched
+    # The values are checked where they are read (`_checked_max`).
+    return lp, labels.astype(np.int64), il, tl, unbatched
 
 
 def ctc_loss(
