@@ -212,6 +212,11 @@ def run_case(case: Case, torch, repeats: int, seed: int) -> dict:
     }
 
 
+def ms(value: float) -> str:
+    """Return milliseconds with three significant digits or more (0.212, 5.31, 83.1)."""
+    return f"{value:.3f}" if value < 1 else f"{value:.2f}" if value < 10 else f"{value:.1f}"
+
+
 def describe(case: Case) -> str:
     size = f"N={case.n} T={case.t} C={case.c} L={case.length}"
     return f"{case.name} ({size})"
@@ -256,8 +261,8 @@ def main() -> int:
             goal += f"; forward ≤ {GOAL_READ:g} × read {row['read']:.1f} ms"
         mark = "" if fwd_ok and bwd_ok else " MISSED"
         print(
-            f"| {describe(case)} | {fb:.0%} / {fbg:.0%} | {fo:.1f} ({ft:.1f}) | {fr:.2f} | "
-            f"{bo:.1f} ({bt:.1f}) | {br:.2f} | {goal}{mark} |",
+            f"| {describe(case)} | {fb:.0%} / {fbg:.0%} | {ms(fo)} ({ms(ft)}) | {fr:.2f} | "
+            f"{ms(bo)} ({ms(bt)}) | {br:.2f} | {goal}{mark} |",
             flush=True,
         )
         loss_rel, grad_diff = row["agree"]

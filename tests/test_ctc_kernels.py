@@ -124,7 +124,7 @@ def test_the_bound_without_beta_defers_to_beta_and_beta_certifies():
     emissions = ctc._emissions(lp, ext)
     layout = ctc._layout(emissions.state_column, skip, il, tl, emissions.probs.shape[1] - 1)
     with np.errstate(all="ignore"):
-        log_like, units, _ = ctc._alpha_pass(emissions.probs, layout, 2000, checkpoints=False)
+        log_like, units, _ = ctc._alpha_pass(emissions.probs, layout, 2000, "none")
         first = ctc._bound_without_beta(log_like, units, emissions, layout, il)
     assert (first > ctc._LOG_TOLERANCE).all()
     for grad in (False, True):

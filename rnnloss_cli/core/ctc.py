@@ -251,6 +251,10 @@ _RESCALE_EVERY = 16
 _LOG_GROWTH = _RESCALE_EVERY * (math.log(3.0) + 1.0)
 # Frames whose emissions are gathered into one table at a time (bounds the memory).
 _CHUNK = 32
+# With the gradient, a batch of at most this many cells in all (T × cells, 16 MB) keeps
+# every frame of alpha; a larger one keeps a frame a chunk and recomputes the rest, as a
+# fresh 50 MB buffer costs more in page faults than the recomputation.
+_KEEP_CELLS = 1 << 21
 # A batch of at most this many states is compact: its transition one matrix product a
 # frame (`_Layout.dense`) instead of four shifted vector operations.
 _DENSE_CELLS = 32
@@ -490,27 +494,30 @@ def _alpha_frames(
 
 
 def _alpha_pass(
-    probs: np.ndarray, layout: _Layout, tmax: int, checkpoints: bool
+    probs: np.ndarray, layout: _Layout, tmax: int, store: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Return (log_like, log_unit, saved): the forward recursion, chunk by chunk.
 
     `log_like` (N,) is log p(label) of each sequence; `log_unit` (T, N) the log of the
-    factor each frame's row was divided by (0 where it was not rescaled); `saved` holds,
-    when `checkpoints`, the last frame of every chunk (the start of the next one), from
-    which `_alpha_frames` recomputes any chunk; only a chunk of frames is ever in memory.
+    factor each frame's row was divided by (0 where it was not rescaled). `store` says what
+    `saved` holds for the backward pass: "frames", every frame (T, cells); "checkpoints",
+    the last frame of every chunk, from which `_alpha_frames` recomputes the next one, so
+    that only a chunk of frames is ever in memory; "none", nothing.
     """
     n, cells = layout.n, layout.cells
-    buffer = np.zeros((min(_CHUNK, tmax), cells))  # padding cells stay 0
+    chunks = range(0, tmax, _CHUNK)
+    frames = np.zeros((tmax, cells)) if store == "frames" else None  # padding stays 0
+    buffer = np.zeros((min(_CHUNK, tmax), cells)) if frames is None else None
+    saved = np.empty((len(chunks), cells)) if store == "checkpoints" else frames
     units = np.ones((tmax, n))
     final = np.zeros(n)
-    chunks = range(0, tmax, _CHUNK)
-    saved = np.empty((len(chunks), cells)) if checkpoints else None
     previous = np.empty(cells)
     for k, start in enumerate(chunks):
         stop = min(start + _CHUNK, tmax)
-        _alpha_frames(probs, layout, start, stop, previous if start else None, buffer, units, final)
-        previous[:] = buffer[stop - start - 1]
-        if saved is not None:
+        out = buffer if frames is None else frames[start:stop]
+        _alpha_frames(probs, layout, start, stop, previous if start else None, out, units, final)
+        previous[:] = out[stop - start - 1]
+        if store == "checkpoints":
             saved[k] = previous
     log_unit = np.log(units)
     log_like = np.cumsum(log_unit, axis=0)[layout.ends, np.arange(n)] + np.log(final)
@@ -681,16 +688,17 @@ def _gradient(
     log_like: np.ndarray,
     alpha_unit: np.ndarray,
     saved: np.ndarray,
+    every_frame: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return (grad (T, N, C), beta_unit (T, N)): softmax - posterior occupancy of each
     class, d loss / d logits, from the backward pass.
 
-    Chunk by chunk from the end: the chunk's alphas are recomputed from the checkpoint
-    `saved` before it, multiplied by its betas (the occupancy of each state, in rescaled
-    units), and divided by Σ_s alpha beta (`_log_row_sums`, from the units). The states
-    that emit the same class (every blank, a class that repeats in the label) are summed
-    by one matrix product per sequence, (frames × states) @ (states × its columns), which
-    BLAS does at full speed.
+    Chunk by chunk from the end: the chunk's alphas (`saved`: every frame, or the
+    checkpoints they are recomputed from, `every_frame` says which) are multiplied by its
+    betas, giving the occupancy of each state in rescaled units, and divided by
+    Σ_s alpha beta (`_log_row_sums`, from the units). The states that emit the same class
+    (every blank, a class that repeats in the label) are summed by one matrix product per
+    sequence, (frames × states) @ (states × its columns), which BLAS does at full speed.
     """
     tmax, n, c = lp.shape
     starts = emissions.column_start
@@ -721,11 +729,16 @@ def _gradient(
         start: int, stop: int, betas: np.ndarray, beta_unit: np.ndarray, gathered: np.ndarray
     ) -> None:
         nonlocal later
-        k = start // _CHUNK
-        previous = saved[k - 1] if k else None
-        _alpha_frames(emissions.probs, layout, start, stop, previous, alphas, None, None, gathered)
         size = stop - start
-        gamma = alphas[:size]
+        if every_frame:
+            gamma = saved[start:stop]
+        else:
+            k = start // _CHUNK
+            previous = saved[k - 1] if k else None
+            _alpha_frames(
+                emissions.probs, layout, start, stop, previous, alphas, None, None, gathered
+            )
+            gamma = alphas[:size]
         np.multiply(gamma, betas[:size], out=gamma)
         states = gamma.reshape(size, layout.rows_count, layout.width).transpose(1, 0, 2)[:n]
         sums = np.matmul(states, one_hot)  # (N, frames, K)
@@ -797,14 +810,18 @@ def _scaled_kernel(
         for i in np.nonzero(too_high)[0]:
             emissions.probs[:, starts[i] : stops[i]] = 0.0
     if want_grad:
-        log_like, alpha_unit, saved = _alpha_pass(emissions.probs, layout, tmax, checkpoints=True)
+        # Every frame is kept when that is small; else chunk checkpoints (see `_gradient`).
+        every_frame = tmax * layout.cells <= _KEEP_CELLS
+        log_like, alpha_unit, saved = _alpha_pass(
+            emissions.probs, layout, tmax, "frames" if every_frame else "checkpoints"
+        )
         grad, beta_unit = _gradient(
-            emissions, layout, lp, input_lengths, log_like, alpha_unit, saved
+            emissions, layout, lp, input_lengths, log_like, alpha_unit, saved, every_frame
         )
         bound = _bound_with_beta(log_like, alpha_unit, beta_unit, layout, input_lengths)
         exact = _accept(bound, log_like, skip, input_lengths, target_lengths) & ~too_high
         return -log_like, grad, exact
-    log_like, alpha_unit, _ = _alpha_pass(emissions.probs, layout, tmax, checkpoints=False)
+    log_like, alpha_unit, _ = _alpha_pass(emissions.probs, layout, tmax, "none")
     bound = _bound_without_beta(log_like, alpha_unit, emissions, layout, input_lengths)
     exact = _accept(bound, log_like, skip, input_lengths, target_lengths) & ~too_high
     unsure = np.nonzero(~(exact | too_high))[0]
