@@ -121,11 +121,11 @@ def test_the_bound_without_beta_defers_to_beta_and_beta_certifies():
     labels = rng.integers(1, 5, size=(2, 150))
     il, tl = np.array([2000, 1700]), np.array([150, 120])
     ext, _, skip = ctc._extend_batch(labels, tl, 0, 5)
-    emissions = ctc._emissions(lp, ext)
+    emissions = ctc._emissions(lp, ext, il)
     layout = ctc._layout(emissions.state_column, skip, il, tl, emissions.probs.shape[1] - 1)
     with np.errstate(all="ignore"):
         log_like, units, _ = ctc._alpha_pass(emissions.probs, layout, 2000, "none")
-        first = ctc._bound_without_beta(log_like, units, emissions, layout, il)
+        first = ctc._bound_without_beta(log_like, units, emissions, layout, il, emissions.top)
     assert (first > ctc._LOG_TOLERANCE).all()
     for grad in (False, True):
         auto, ref = both(lp, labels, il, tl, grad)
@@ -279,7 +279,98 @@ def test_large_vocabulary_gathers_only_the_label_columns():
     labels = rng.integers(1, 2000, size=(3, 12))
     il, tl = np.array([50, 44, 50]), np.array([12, 12, 7])
     ext, _, _ = ctc._extend_batch(labels, tl, 0, 2000)
-    assert ctc._emissions(lp, ext).gathered
+    assert ctc._emissions(lp, ext, il).gathered
     for grad in (False, True):
         auto, ref = both(lp, labels, il, tl, grad)
         assert_agree(auto, ref)
+
+
+# ------------------------------------------------------------------------------------------
+# Frames past a sequence's end, and a bound that covers emissions up to e (review findings)
+# ------------------------------------------------------------------------------------------
+
+
+def test_values_past_a_sequence_end_are_not_read():
+    """Frames at or past a sequence's length are not part of its input: huge values or NaN
+    there change nothing, raise nothing, and never reach another sequence."""
+    lp = np.log(np.full((3, 2, 3), 1 / 3))
+    lp[1:, 0, :] = 800.0  # past sequence 0's single frame
+    targets, il, tl = np.array([[1, 0, 0], [1, 1, 1]]), np.array([1, 3]), np.array([1, 3])
+    losses = ctc.ctc_loss(lp, targets, il, tl, reduction="none")
+    assert losses[0] == pytest.approx(math.log(3.0), rel=1e-12)
+    assert losses[1] == math.inf  # "111" needs 5 frames
+    assert ctc.ctc_loss(lp, targets, il, tl, reduction="mean", zero_infinity=True) == pytest.approx(
+        math.log(3.0) / 2, rel=1e-12
+    )
+    grad_losses, grad = ctc.ctc_loss_and_grad(lp, targets, il, tl)
+    assert not np.isnan(grad).any() and not np.isnan(grad_losses).any()
+    lp[1:, 0, :] = np.nan
+    again = ctc.ctc_loss(lp, targets[:, :1], il, np.array([1, 1]), reduction="none")
+    alone = ctc.ctc_loss(lp[:1, :1], targets[:1, :1], il[:1], tl[:1], reduction="none")
+    assert again[0] == alone[0]
+
+
+@pytest.mark.parametrize("grad", [False, True])
+def test_a_batch_with_garbage_past_the_ends_equals_each_sequence_alone(grad):
+    rng = np.random.default_rng(12)
+    lp = log_softmax(rng.normal(size=(16, 8, 5)))
+    il = np.array([16, 3, 9, 16, 1, 12, 5, 16])
+    for i, length in enumerate(il):
+        lp[length:, i] = rng.choice([800.0, np.nan, -np.inf, 1e300])
+    labels = np.ones((8, 9), dtype=np.int64)  # "111111111": mostly impossible in time
+    labels[::2, 1::2] = 2
+    tl = np.array([9, 2, 4, 9, 1, 5, 2, 3])
+    together = ctc._ctc_batch(lp, labels, il, tl, 0, want_grad=grad)
+    assert not np.isnan(together.losses).any()
+    for i in range(8):
+        alone = ctc._ctc_batch(
+            np.ascontiguousarray(lp[: il[i], i : i + 1]),
+            labels[i : i + 1],
+            il[i : i + 1],
+            tl[i : i + 1],
+            0,
+            want_grad=grad,
+        )
+        if np.isinf(alone.losses[0]):
+            assert np.isinf(together.losses[i])
+        else:
+            assert together.losses[i] == pytest.approx(alone.losses[0], rel=1e-12)
+        if grad:
+            np.testing.assert_allclose(together.grad[: il[i], i], alone.grad[:, 0], atol=1e-12)
+            assert (together.grad[il[i] :, i] == 0).all()
+
+
+def test_the_bound_covers_emissions_up_to_e_and_a_subnormal_frame():
+    """Values of e (not a distribution) let a row grow 3e a frame between rescalings, so an
+    emission's subnormal rounding weighs that much: the bound must count it."""
+    frames, classes = 713, 7
+    lp = np.full((frames, 1, classes), 1.0)
+    lp[14] = -724.9812030075188
+    lp[15:] = -np.inf
+    lp[15:, :, 0] = 1.0
+    labels, il, tl = np.array([[1, 2, 3, 4, 5, 6]]), np.array([frames]), np.array([6])
+    for grad in (False, True):
+        auto, ref = both(lp, labels, il, tl, grad)
+        assert_agree(auto, ref)
+    short = lp[:15].copy()
+    short[14] = -728.93
+    auto, ref = both(short, labels, np.array([15]), tl, False)
+    assert_agree(auto, ref)
+
+
+def test_inputs_refused_rather_than_truncated():
+    lp = log_softmax(np.zeros((5, 2, 4)))
+    good = (lp, np.array([[1, 2], [3, 3]]), [5, 5], [2, 2])
+    with pytest.raises(ValueError, match="blank"):
+        ctc.ctc_loss(*good, blank=0.7)
+    with pytest.raises(ValueError, match="real numbers"):
+        ctc.ctc_loss(lp.astype(complex), *good[1:])
+    with pytest.raises(ValueError, match="too large"):
+        ctc.ctc_loss(lp, good[1], [5, 1e30], [2, 2])
+    with pytest.raises(ValueError, match="too large"):
+        ctc.ctc_loss(lp, good[1], np.array([5, 2**63 + 1], dtype=np.uint64), [2, 2])
+    empty = (np.zeros((5, 0, 4)), np.zeros((0, 2), dtype=int), np.zeros(0, int), np.zeros(0, int))
+    assert ctc.ctc_loss(*empty, reduction="sum") == 0.0
+    assert ctc.ctc_loss(*empty, reduction="none").shape == (0,)
+    with pytest.raises(ValueError, match="empty batch"):
+        ctc.ctc_loss(*empty, reduction="mean")

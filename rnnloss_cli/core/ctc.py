@@ -215,14 +215,15 @@ def _min_frames_batch(skip: np.ndarray, target_lengths: np.ndarray) -> np.ndarra
 # only some of its digits) or to 0. Whether that matters is decided after the fact, with
 # a bound on what it can have changed:
 #
-# * An underflow changes a cell by at most `_CELL_ERROR` in the units of its frame. The
+# * An underflow changes a cell by a tiny amount in the units of its frame (at most a few
+#   halves of the smallest subnormal, times the sum it multiplies: `_log_cell_error`). The
 #   recursions are linear in every cell, so an error δ in alpha_t(s) changes p(label) by
 #   exactly δ · beta_t(s), and an error in beta_t(s) by δ · alpha_t(s) (to first order,
 #   which is all that matters when the bound is 1e-15).
 # * For the loss alone, beta is not computed but bounded: the paths from a state emit
 #   distinct strings of the label's classes, so beta_t(s) is at most the product over the
 #   later frames of the sum of those classes' probabilities (1 for a distribution). Then
-#   the flushed probability at frame t is at most W · _CELL_ERROR · (units at t) · that
+#   the flushed probability at frame t is at most W · (a cell's error) · (units at t) · that
 #   product, against p(label) = (units at T) · (final alpha). This settles a trained
 #   model's output at once: there the rest of the label is likely from every frame on.
 # * Otherwise (and always with the gradient) beta is computed, in a backward pass with its
@@ -247,8 +248,6 @@ _LOG_TOLERANCE = math.log(_UNDERFLOW_TOLERANCE)
 # a frame (three predecessors, emissions at most e): (3e)^16 ≈ 1e14, far from overflow; a
 # row that shrinks towards underflow meanwhile shows up in the bound.
 _RESCALE_EVERY = 16
-# log of the largest a rescaled row's maximum can grow to before the next rescaling.
-_LOG_GROWTH = _RESCALE_EVERY * (math.log(3.0) + 1.0)
 # Frames whose emissions are gathered into one table at a time (bounds the memory).
 _CHUNK = 32
 # With the gradient, a batch of at most this many cells in all (T × cells, 16 MB) keeps
@@ -379,7 +378,21 @@ class _Emissions:
     top: float  # the largest log-probability read
 
 
-def _emissions(lp: np.ndarray, ext: np.ndarray) -> _Emissions:
+def _within_lengths(lp: np.ndarray, input_lengths: np.ndarray) -> np.ndarray:
+    """Return lp (T, N, C) with every frame at or past its sequence's length set to -inf.
+
+    Those frames are not part of the input (torch never reads them): whatever they hold —
+    NaN, huge values — must neither raise nor reach another sequence. A copy is made only
+    when some sequence is shorter than the longest.
+    """
+    tmax = lp.shape[0]
+    if (input_lengths >= tmax).all():
+        return lp
+    inside = np.arange(tmax)[:, None, None] < input_lengths[None, :, None]
+    return np.where(inside, lp, -np.inf).astype(lp.dtype, copy=False)
+
+
+def _emissions(lp: np.ndarray, ext: np.ndarray, input_lengths: np.ndarray) -> _Emissions:
     """Return the emission columns of a batch.
 
     A sequence reads only its blank and its label's classes. With a large vocabulary only
@@ -390,7 +403,7 @@ def _emissions(lp: np.ndarray, ext: np.ndarray) -> _Emissions:
     rows = np.arange(n)[:, None]
     # A sequence uses at most its L symbols and the blank.
     if c <= 2 * ((ext.shape[1] + 1) // 2) + 16:
-        values = lp.reshape(tmax, n * c)
+        values = _within_lengths(lp, input_lengths).reshape(tmax, n * c)
         top = _checked_max(values)
         probs = np.empty((tmax, n * c + 1))
         # dtype: a float32 input is exponentiated in float64, not rounded first.
@@ -411,6 +424,9 @@ def _emissions(lp: np.ndarray, ext: np.ndarray) -> _Emissions:
     which, column = np.nonzero(used)  # sorted by sequence, then class
     total = which.size
     values = lp.reshape(tmax, n * c).take(which * c + column, axis=1)
+    if (input_lengths < tmax).any():  # frames past a sequence's end are not read
+        inside = np.arange(tmax)[:, None] < input_lengths[which][None, :]
+        values = np.where(inside, values, -np.inf)
     top = _checked_max(values)
     probs = np.empty((tmax, total + 1))
     np.exp(values, out=probs[:, :-1], dtype=np.float64)
@@ -594,6 +610,29 @@ def _beta_pass(
     return log_unit
 
 
+def _log_growth(top: float) -> float:
+    """Return log of how far a rescaled row's values can grow before the next rescaling.
+
+    A cell sums at most three cells of the frame before and multiplies by an emission of
+    at most e^top (top <= 1: probabilities at most e): a factor 3 e^top a frame, over at
+    most `_RESCALE_EVERY` frames (3^16 ≈ 4e7 for log-probabilities, (3e)^16 ≈ 1e14 at
+    worst, far from overflow).
+    """
+    return _RESCALE_EVERY * (math.log(3.0) + max(top, 0.0))
+
+
+def _log_cell_error(top: float) -> float:
+    """Return log of a bound on the underflow error of one cell, in its frame's units.
+
+    A cell is a sum of at most three earlier cells (each at most e^growth) times an
+    emission: each of the emission's exp, the sum and the product rounds by at most half
+    the smallest subnormal when it falls below the normal range, and the emission's
+    rounding is multiplied by the sum. Hence `_CELL_ERROR` (four such roundings) times
+    1 + 3 e^growth.
+    """
+    return math.log(_CELL_ERROR) + np.logaddexp(0.0, math.log(3.0) + _log_growth(top))
+
+
 def _log_sum_over_frames(terms: np.ndarray, frames: np.ndarray) -> np.ndarray:
     """Return log of a bound on Σ_t e^terms[t, n] over t < frames[n]: the largest term
     times the number of terms (-inf when there are none)."""
@@ -628,21 +667,23 @@ def _bound_with_beta(
     beta_unit: np.ndarray,
     layout: _Layout,
     input_lengths: np.ndarray,
+    top: float,
 ) -> np.ndarray:
     """Return (N,) log of a bound on the relative change of p(label) from underflow.
 
-    At every frame t: an error of `_CELL_ERROR` per alpha cell (before and after the
-    rescaling, in the units of the previous and of this frame) weighted by beta; one per
-    beta cell weighted by alpha; one per product alpha · beta. A rescaled row's values
-    are at most e^_LOG_GROWTH, so each weighted sum is at most W cells times that; all
-    relative to Σ_s alpha beta in the same units.
+    At every frame t: an error of one cell's (`_log_cell_error`) per alpha cell (before
+    and after the rescaling, in the units of the previous and of this frame) weighted by
+    beta; one per beta cell weighted by alpha; one per product alpha · beta. A rescaled
+    row's values are at most e^growth (`_log_growth`), so each weighted sum is at most W
+    cells times that; all relative to Σ_s alpha beta in the same units.
     """
     alpha_errors = _log_one_plus_inverse(alpha_unit)
     beta_errors = _log_one_plus_inverse(beta_unit)
     per_frame = (
         np.logaddexp(np.logaddexp(alpha_errors, beta_errors), 0.0)
-        + math.log(_CELL_ERROR * layout.width)
-        + _LOG_GROWTH
+        + _log_cell_error(top)
+        + math.log(layout.width)
+        + _log_growth(top)
         - _log_row_sums(log_like, alpha_unit, beta_unit)
     )
     bound = _log_sum_over_frames(per_frame, input_lengths)
@@ -655,22 +696,24 @@ def _bound_without_beta(
     emissions: _Emissions,
     layout: _Layout,
     input_lengths: np.ndarray,
+    top: float,
 ) -> np.ndarray:
     """Return (N,) log of a bound on the relative change of p(label) from underflow.
 
-    At every frame every cell may be off by `_CELL_ERROR` in the units before and after
-    rescaling, and beta_t(s) is at most the product over the later frames of Z, the sum
-    of the probabilities of the sequence's classes: the paths from a state emit distinct
-    strings of those classes. This is enough when the rest of the label is likely from
-    every frame on (a trained model's output): p(label) is then not far below the alpha
-    units.
+    At every frame every cell may be off by a cell's error (`_log_cell_error`) in the
+    units before and after rescaling, and beta_t(s) is at most the product over the later
+    frames of Z, the sum of the probabilities of the sequence's classes: the paths from a
+    state emit distinct strings of those classes. This is enough when the rest of the
+    label is likely from every frame on (a trained model's output): p(label) is then not
+    far below the alpha units.
     """
     tmax, n = log_unit.shape
     sums = np.add.reduceat(emissions.probs[:tmax, :-1], emissions.column_start, axis=1)
     log_z = np.cumsum(np.log(sums), axis=0)
     log_beta_bound = log_z[layout.ends, np.arange(n)][None, :] - log_z
     per_frame = (
-        math.log(_CELL_ERROR * layout.width)
+        _log_cell_error(top)
+        + math.log(layout.width)
         + _log_one_plus_inverse(log_unit)
         + np.cumsum(log_unit, axis=0)
         + log_beta_bound
@@ -714,6 +757,7 @@ def _gradient(
     one_hot[np.broadcast_to(rows, column.shape)[real], cell[real], column[real]] = 1.0
     if emissions.gathered:
         # The gradient covers every class: read them all (once, and checked).
+        lp = _within_lengths(lp, input_lengths)
         _checked_max(lp)
         grad = np.exp(lp, dtype=np.float64)
         used = np.arange(width)[None, :] < counts[:, None]  # (N, K)
@@ -766,10 +810,12 @@ def _accept(
     target_lengths: np.ndarray,
 ) -> np.ndarray:
     """Return (N,) which results stand: a bound within tolerance, or a label that cannot fit
-    in its frames (probability exactly 0, which the scaled kernel gets right too)."""
+    in its frames (probability exactly 0: `log_like` is set to -inf there)."""
     exact = bound <= _LOG_TOLERANCE
     if not exact.all():
-        exact |= input_lengths < _min_frames_batch(skip, target_lengths)
+        impossible = input_lengths < _min_frames_batch(skip, target_lengths)
+        log_like[impossible] = -np.inf  # whatever the rows made of the frames they have
+        exact |= impossible
     return exact
 
 
@@ -787,7 +833,7 @@ def _scaled_kernel(
     be computed again in log space (their outputs here are meaningless).
     """
     tmax = lp.shape[0]
-    emissions = _emissions(lp, ext)
+    emissions = _emissions(lp, ext, input_lengths)
     layout = _layout(
         emissions.state_column,
         skip,
@@ -809,6 +855,8 @@ def _scaled_kernel(
         stops = np.r_[starts[1:], emissions.flat_column.size]
         for i in np.nonzero(too_high)[0]:
             emissions.probs[:, starts[i] : stops[i]] = 0.0
+    # What the other sequences read is at most e^top, top <= 1 (what the bounds assume).
+    top = min(emissions.top, _LOG_EM_HIGH)
     if want_grad:
         # Every frame is kept when that is small; else chunk checkpoints (see `_gradient`).
         every_frame = tmax * layout.cells <= _KEEP_CELLS
@@ -818,17 +866,17 @@ def _scaled_kernel(
         grad, beta_unit = _gradient(
             emissions, layout, lp, input_lengths, log_like, alpha_unit, saved, every_frame
         )
-        bound = _bound_with_beta(log_like, alpha_unit, beta_unit, layout, input_lengths)
+        bound = _bound_with_beta(log_like, alpha_unit, beta_unit, layout, input_lengths, top)
         exact = _accept(bound, log_like, skip, input_lengths, target_lengths) & ~too_high
         return -log_like, grad, exact
     log_like, alpha_unit, _ = _alpha_pass(emissions.probs, layout, tmax, "none")
-    bound = _bound_without_beta(log_like, alpha_unit, emissions, layout, input_lengths)
+    bound = _bound_without_beta(log_like, alpha_unit, emissions, layout, input_lengths, top)
     exact = _accept(bound, log_like, skip, input_lengths, target_lengths) & ~too_high
     unsure = np.nonzero(~(exact | too_high))[0]
     if unsure.size:
         # Bound those again with beta itself: one backward pass, without the gradient.
         if unsure.size < layout.n:
-            emissions = _emissions(lp[:, unsure], ext[unsure])
+            emissions = _emissions(lp[:, unsure], ext[unsure], input_lengths[unsure])
             layout = _layout(
                 emissions.state_column,
                 skip[unsure],
@@ -838,7 +886,12 @@ def _scaled_kernel(
             )
         beta_unit = _beta_pass(emissions.probs, layout, tmax)
         bound = _bound_with_beta(
-            log_like[unsure], alpha_unit[:, unsure], beta_unit, layout, input_lengths[unsure]
+            log_like[unsure],
+            alpha_unit[:, unsure],
+            beta_unit,
+            layout,
+            input_lengths[unsure],
+            top,
         )
         exact[unsure] = bound <= _LOG_TOLERANCE
     return -log_like, None, exact
@@ -884,7 +937,8 @@ def _log_kernel(
     groups = _end_groups(input_lengths)
     np.arange(n)
 
-    log_alpha = np.full((tmax, n, size), -np.inf)
+    # Every frame is kept only for the gradient or the trellis.
+    log_alpha = np.full((tmax, n, size), -np.inf) if want_grad or want_alpha else None
     log_like = np.full(n, -np.inf)
     prev = np.full((n, size + 2), -np.inf)
     for t in range(tmax):
@@ -894,7 +948,8 @@ def _log_kernel(
             new[:, :2] = em[:, :2] if size > 1 else em[:, :1]
         else:
             new = _lse3(prev[:, 2:], prev[:, 1:-1], prev[:, :-2] + skip_log) + em
-        log_alpha[t] = new
+        if log_alpha is not None:
+            log_alpha[t] = new
         prev[:, 2:] = new
         group = groups.get(t)
         if group is not None:
@@ -927,10 +982,12 @@ def _log_kernel(
             occupancy = np.bincount(flat, weights=np.exp(log_gamma).reshape(-1), minlength=nc + 1)
             grad[t] = np.exp(logp[t, :nc]) - occupancy[:nc]
         grad = grad.reshape(tmax, n, c)
+    if not want_alpha:
+        return losses, grad, None
     # Beyond each sequence's last frame alpha is not defined.
     beyond = np.arange(tmax)[:, None] >= input_lengths[None, :]
     log_alpha[beyond] = -np.inf
-    return losses, grad, (log_alpha if want_alpha else None)
+    return losses, grad, log_alpha
 
 
 def _ctc_batch(
@@ -969,7 +1026,7 @@ def _ctc_batch(
         with np.errstate(all="ignore"):
             if method == "log" or want_alpha:
                 use_log[:] = True
-                _checked_max(lp_used)
+                _checked_max(_within_lengths(lp_used, input_lengths))
             else:
                 s_loss, s_grad, exact = _scaled_kernel(
                     lp_used, ext, skip, input_lengths, target_lengths, want_grad
@@ -981,7 +1038,9 @@ def _ctc_batch(
             if use_log.any():
                 idx = np.nonzero(use_log)[0]
                 l_loss, l_grad, l_alpha = _log_kernel(
-                    np.ascontiguousarray(lp_used[:, idx], dtype=np.float64),
+                    np.ascontiguousarray(
+                        _within_lengths(lp_used[:, idx], input_lengths[idx]), dtype=np.float64
+                    ),
                     ext[idx],
                     skip[idx],
                     input_lengths[idx],
@@ -1306,13 +1365,24 @@ def _integers(x: Any, name: str) -> np.ndarray:
     """Return `x` as an int64 array, refusing non-integral or non-numeric values."""
     arr = np.asarray(_as_numpy(x))
     kind = arr.dtype.kind
-    if kind in "iu":
+    if kind == "i" or (kind == "u" and arr.dtype.itemsize < 8):
         return arr.astype(np.int64, copy=False)
-    if kind != "f":
+    if kind not in "uf":
         raise ValueError(f"{name} must hold integers, got dtype {arr.dtype}")
-    if not np.isfinite(arr).all() or (arr != np.round(arr)).any():
+    if kind == "f" and (not np.isfinite(arr).all() or (arr != np.round(arr)).any()):
         raise ValueError(f"{name} must hold integers")
+    # uint64 and floats may hold values no int64 can: refuse them before the cast.
+    if arr.size and (float(arr.min()) < -(2.0**62) or float(arr.max()) > 2.0**62):
+        raise ValueError(f"{name} holds a value too large for an index or a length")
     return arr.astype(np.int64)
+
+
+def _blank_index(blank: Any) -> int:
+    """Return the blank index as an int, refusing 4.7 or True rather than truncating."""
+    value = _integers(blank, "blank")
+    if value.ndim != 0:
+        raise ValueError(f"blank must be one index, got shape {value.shape}")
+    return int(value)
 
 
 def _prepare(
@@ -1328,6 +1398,8 @@ def _prepare(
     read of it); any other dtype becomes float64.
     """
     lp = np.asarray(_as_numpy(log_probs))
+    if lp.dtype.kind not in "fiub":
+        raise ValueError(f"log_probs must hold real numbers, got dtype {lp.dtype}")
     if lp.dtype not in (np.float64, np.float32):
         lp = lp.astype(np.float64)
     if lp.ndim not in (2, 3):
@@ -1420,16 +1492,19 @@ def ctc_loss(
     """
     if reduction not in REDUCTIONS:
         raise ValueError(f"reduction must be one of {', '.join(REDUCTIONS)}, got {reduction!r}")
+    blank = _blank_index(blank)
     lp, labels, il, tl, unbatched = _prepare(
-        log_probs, targets, input_lengths, target_lengths, int(blank)
+        log_probs, targets, input_lengths, target_lengths, blank
     )
-    losses = _ctc_batch(lp, labels, il, tl, int(blank)).losses
+    losses = _ctc_batch(lp, labels, il, tl, blank).losses
     if zero_infinity:
         losses = np.where(np.isinf(losses), 0.0, losses)
     if reduction == "none":
         return float(losses[0]) if unbatched else losses
     if reduction == "sum":
         return float(losses.sum())
+    if losses.size == 0:
+        raise ValueError("reduction 'mean' of an empty batch is undefined (use 'sum' or 'none')")
     return float(np.mean(losses / np.maximum(tl, 1)))
 
 
@@ -1446,10 +1521,11 @@ def ctc_loss_and_grad(
     exp(log_probs) - posterior occupancy. It is zero beyond each input length and for
     sequences whose loss is infinite. Unbatched input gives a 0-d losses array and (T, C).
     """
+    blank = _blank_index(blank)
     lp, labels, il, tl, unbatched = _prepare(
-        log_probs, targets, input_lengths, target_lengths, int(blank)
+        log_probs, targets, input_lengths, target_lengths, blank
     )
-    out = _ctc_batch(lp, labels, il, tl, int(blank), want_grad=True)
+    out = _ctc_batch(lp, labels, il, tl, blank, want_grad=True)
     if unbatched:
         return out.losses.reshape(()), out.grad[:, 0, :]
     return out.losses, out.grad
