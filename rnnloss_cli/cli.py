@@ -67,9 +67,11 @@ def _usage_message(exc: Any) -> str:
             for name, command in typer.main.get_command(build_app()).commands.items()  # type: ignore[attr-defined]
             if not command.hidden and any(option in p.opts for p in command.params)
         ]
+        from rnnloss_cli.problems import ALIASES, belongs_elsewhere, key_takers
+
+        owners = key_takers(option, owners)  # not a command that has it only to refuse it
         if not owners:
             return exc.format_message()
-        from rnnloss_cli.problems import ALIASES, belongs_elsewhere
 
         loss = ALIASES.get(command_name, command_name)
         hint = belongs_elsewhere(loss, option, owners, written=command_name, flag=True)

@@ -409,10 +409,29 @@ def test_a_class_option_given_to_bce_points_to_cce_not_to_a_near_option(args, hi
     assert result.exit_code == 2
     [line] = result.stderr.splitlines()
     assert line.startswith(f"rnnloss: No such option: {args[1]} (")
-    assert hint in line and "nll and cce" in line
+    assert hint in line
+    # nll takes class indices and names, but refuses label smoothing: named only where taken.
+    takers = "for cce (" if args[1] == "--label-smoothing" else "for nll and cce ("
+    assert takers in line
     assert "Possible options" not in line and "hinge" not in line
     if args[0] == "cross-entropy":
         assert "`cross-entropy` is binary cross-entropy (bce)" in line
+
+
+@pytest.mark.parametrize("command", ["cross-entropy", "bce", "mse", "hinge", "ctc"])
+def test_an_option_points_only_to_the_losses_that_take_its_key(command):
+    # The nll command shares cce's signature, --label-smoothing included, but its loss
+    # refuses the key ("it belongs to cce"): a pointer must not send the user there.
+    result = invoke([command, "--label-smoothing", "0.1"])
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert "cce" in line and "nll" not in line
+    if command in ("cross-entropy", "bce"):
+        assert "label smoothing is for cce (categorical cross-entropy): `rnnloss cce" in line
+    else:
+        assert line == "rnnloss: No such option: --label-smoothing (it belongs to cce)"
+    refused = invoke(["nll", "--label-smoothing", "0.1", "--target", "0", "--yhat", "0.5,0.5"])
+    assert refused.exit_code == 2 and refused.stderr.endswith("it belongs to cce\n")
 
 
 def test_an_option_of_another_loss_still_names_its_owners():

@@ -195,6 +195,24 @@ CLASS_KEYS = {
 }
 
 
+def key_takers(option: str, commands: list[str]) -> list[str]:
+    """Return the commands among `commands` whose loss really takes the key that `option`
+    sets. The classification commands share one signature, so `nll` has a
+    `--label-smoothing` option that its loss refuses (it belongs to cce): a pointer to
+    where an option belongs names only the losses that take its key. An option that sets
+    no key of a problem (`--json`, `--svg`) belongs to every command that has it."""
+    key = option.lstrip("-").replace("-", "_")
+    key = {"alignment": "alignments"}.get(key, key)  # the one flag named in the singular
+    if key not in ALL_KEYS:
+        return list(commands)
+    return [
+        command
+        for command in commands
+        if ALIASES.get(command, command) not in LOSS_KEYS
+        or key in (*COMMON_KEYS, *LOSS_KEYS[ALIASES.get(command, command)])
+    ]
+
+
 def belongs_elsewhere(
     loss: str, key: str, owners: list[str], *, written: str | None = None, flag: bool = False
 ) -> str:
@@ -210,7 +228,9 @@ def belongs_elsewhere(
     extra = ""
     if name == "target":
         extra = "; bce takes 0/1 targets with --y" if flag else "; bce takes 0/1 targets in y"
-    losses = "nll and cce (categorical cross-entropy)" if "nll" in owners else "cce"
+    losses = "cce (categorical cross-entropy)"
+    if "nll" in owners:  # only where nll really takes the key (not label_smoothing)
+        losses = f"nll and {losses}"
     return f"{alias}{what} for {losses}: {use}{extra}"
 
 
