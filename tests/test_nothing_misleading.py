@@ -122,6 +122,40 @@ def test_reduction_mean_of_the_lecture_problem_shows_the_normalised_mean_in_the_
     assert "9.95899 / 5 label symbols = 1.9918" in _flat(text[: text.index("─ Answer")])
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["ctc", "--label", "a", "--probabilities", "a=0.5,-=0.5", "--frames", "2"],
+        ["ctc", "--label", "a", "--alphabet", "-,a", "--probs", "0.5,0.5;0.5,0.5", "--grad"],
+    ],
+)
+def test_reduction_mean_over_one_symbol_is_in_the_singular(args):
+    text = _flat(_run([*args, "--reduction", "mean"]))
+    assert "label symbols" not in text
+    assert "/ 1 label symbol = " in text and "mean over 1 label symbol)" in text
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["ctc", "--label", "", "--probabilities", "a=0.5,-=0.5", "--frames", "2"],
+        ["ctc", "--label", "", "--probabilities", "a=0.5,-=0.25", "--frames", "2"],
+        ["ctc", "--label", "", "--alphabet", "-,a", "--probs", "0.5,0.5;0.5,0.5", "--grad"],
+    ],
+)
+@pytest.mark.parametrize("markdown", [False, True])
+def test_reduction_mean_of_an_empty_label_says_it_divides_by_max_l_1(args, markdown):
+    # L = 0: torch divides by max(L, 1) = 1; "1 label symbols" would count a symbol that
+    # is not there.
+    args = [*args, "--reduction", "mean"]
+    text = _flat(_run([*args, "--format", "markdown"] if markdown else args))
+    assert "label symbol" not in text
+    assert "÷ max(L, 1) = 1: the label is empty, L = 0" in text
+    assert "mean: ÷ max(L, 1) = 1 for the empty label" in text
+    if "--grad" in args and not markdown:
+        assert "(softmax − occupancy) / 1 (max(L, 1), L = 0)" in text
+
+
 # --- 10a. the Answer box never presents the −log of a non-probability as the loss --------
 
 

@@ -350,14 +350,38 @@ def _listed(result: CTCResult) -> list[RenderableType]:
     ]
 
 
+def per_symbol_words(result: CTCResult) -> str:
+    """Return what reduction mean divides by, in words: `5 label symbols`, `1 label
+    symbol`, or for an empty label `max(L, 1) = 1` (torch divides by at least 1)."""
+    length = len(result.label)
+    if length == 0:
+        return "max(L, 1) = 1"
+    return f"{length} label symbol{'' if length == 1 else 's'}"
+
+
+def mean_words(result: CTCResult) -> str:
+    """Return the Answer box's words for reduction mean (nothing for sum)."""
+    if result.reduction != "mean":
+        return ""
+    if not result.label:
+        return ", mean: ÷ max(L, 1) = 1 for the empty label"
+    return f", mean over {per_symbol_words(result)}"
+
+
 def mean_line(result: CTCResult, loss: float, explain: bool = False) -> Text:
     """Return the reduction-mean line: the loss divided by the label length (`explain`:
-    and what reduction mean is, said once in a working)."""
-    why = "   (reduction mean, as torch's ctc_loss: ÷ the label length)" if explain else ""
-    return Text.assemble(
-        ("Mean  ", "bold"),
-        f"{num(loss)} / {int(result.per_symbol)} label symbols = {num(result.reduced(loss))}{why}",
-    )
+    and what reduction mean is, said once in a working). An empty label's L = 0 is
+    divided by max(L, 1) = 1, and the line says so, explained or not."""
+    reduced = num(result.reduced(loss))
+    torch = "reduction mean, as torch's ctc_loss"
+    if result.label:
+        text = f"{num(loss)} / {per_symbol_words(result)} = {reduced}"
+        if explain:
+            text += f"   ({torch}: ÷ the label length)"
+    else:
+        text = f"{num(loss)} / 1 = {reduced}   (÷ max(L, 1) = 1: the label is empty, L = 0"
+        text += f"; {torch})" if explain else ")"
+    return Text.assemble(("Mean  ", "bold"), text)
 
 
 def exact_lines(result: CTCResult) -> list[Text]:
@@ -462,7 +486,7 @@ def gradient_heading(result: CTCResult) -> str:
     if result.log_base != "e":
         divisors.append(f"ln {result.log_base}")
     if result.reduction == "mean":
-        divisors.append(f"{int(result.per_symbol)} label symbols")
+        divisors.append(per_symbol_words(result) if result.label else "1 (max(L, 1), L = 0)")
     if divisors:
         formula = f"(softmax − occupancy) / {' / '.join(divisors)}"
     return f"Gradient ∂loss/∂logits ({formula}), frames down"
@@ -555,9 +579,7 @@ def answer_text(solution: Solution) -> Text:
     frames = result.dp.frames
     normalized = getattr(result.dp, "normalized", None)
     divided = f"each frame ÷ {num(normalized.total)}" if normalized is not None else ""
-    mean = (
-        f", mean over {int(result.per_symbol)} label symbols" if result.reduction == "mean" else ""
-    )
+    mean = mean_words(result)
     settings = f"{mean}{base(result.log_base)}"
     exact_loss = result.reduced(result.losses["normalized" if normalized is not None else "exact"])
     if result.method == "exact" and normalized is not None:
