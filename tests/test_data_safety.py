@@ -408,21 +408,22 @@ def test_a_dangling_link_is_an_error_row(tmp_path):
     assert str(error).endswith("gone.yaml: is a symbolic link to nothing: not read")
 
 
-def test_a_file_name_that_is_not_utf8_is_shown_escaped_and_json_stays_utf8(tmp_path):
+def test_a_file_name_that_is_not_utf8_is_shown_marked_and_json_stays_utf8(tmp_path):
     folder = os.path.join(os.fsencode(tmp_path), b"bad\xff")
     os.mkdir(folder)
     with open(os.path.join(folder, b"h\xfe.yaml"), "w", encoding="utf-8") as handle:
         handle.write(HINGE)
     with open(os.path.join(folder, b"broken\xfd.yaml"), "w", encoding="utf-8") as handle:
         handle.write("loss: hinge\ny: [1]\n")
-    shown = f"{tmp_path}/bad\\xff"
+    escaped = f"{tmp_path}/bad\\xff"  # JSON: the byte as \xff (JSON holds only UTF-8)
     done = _run("solve", str(tmp_path), "--json")
     text = done.stdout.decode("utf-8")  # strict: valid UTF-8
     files = [r["file"] for r in json.loads(text)["results"]]
-    assert files == [f"{shown}/broken\\xfd.yaml", f"{shown}/h\\xfe.yaml"]
-    assert done.stderr.decode("utf-8").startswith(f"rnnloss: {shown}/broken\\xfd.yaml: ")
+    assert files == [f"{escaped}/broken\\xfd.yaml", f"{escaped}/h\\xfe.yaml"]
+    shown = f"{tmp_path}/bad⟨0xFF⟩"  # shown: a mark no typed name is shown as
+    assert done.stderr.decode("utf-8").startswith(f"rnnloss: {shown}/broken⟨0xFD⟩.yaml: ")
     table = _run("solve", str(tmp_path), env={"COLUMNS": "300"})
-    assert f"{shown}/h\\xfe.yaml" in table.stdout.decode("utf-8")
+    assert f"{shown}/h⟨0xFE⟩.yaml" in table.stdout.decode("utf-8")
     assert table.returncode == 2
 
 

@@ -118,10 +118,10 @@ def test_a_closed_pipe_is_not_an_answer_mismatch(tmp_path):
     assert code == "0" and "Traceback" not in err
 
 
-def test_control_characters_in_a_title_are_escaped(tmp_path):
+def test_control_characters_in_a_title_are_shown_as_control_pictures(tmp_path):
     path = _write(tmp_path, 'loss: hinge\ntitle: "\\e[31mred"\ny: [1]\nyhat: [2]\n')
     result = _run(["hinge", path])
-    assert "\x1b" not in result.stdout and "\\x1b[31mred" in result.stdout
+    assert "\x1b" not in result.stdout and "␛[31mred" in result.stdout
 
 
 def test_upper_case_extensions_are_found(tmp_path):

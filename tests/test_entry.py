@@ -181,10 +181,10 @@ def test_control_characters_in_keys_and_file_names_stay_on_one_line(tmp_path):
     done = _run("solve", str(folder))
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
-        f"rnnloss: {folder}/dup.yaml: a\\nb: line 5: the key appears twice in one mapping",
-        f"rnnloss: {folder}/tab\\tname.yaml: bad\\tkey: unknown key",
+        f"rnnloss: {folder}/dup.yaml: a␊b: line 5: the key appears twice in one mapping",
+        f"rnnloss: {folder}/tab␉name.yaml: bad␉key: unknown key",
     ]
-    assert "\t" not in done.stdout and "tab\\tname.yaml" in done.stdout
+    assert "\t" not in done.stdout and "tab␉name.yaml" in done.stdout
 
 
 BROKEN = """

@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 from cli_helpers import invoke
 from cli_helpers import write_problem as write
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rnnloss_cli.catalog import LOSSES
 from rnnloss_cli.errors import printable
@@ -359,20 +361,66 @@ def test_warnings_hang_under_their_bullet():
     ("text", "shown"),
     [
         ("plain", "plain"),
-        ("a\x1b[31mb", "a\\x1b[31mb"),
-        ("tab\there", "tab\\there"),
+        ("a\x1b[31mb", "a␛[31mb"),
+        ("tab\there", "tab␉here"),
+        ("line\nfeed", "line␊feed"),
+        ("del\x7f", "del␡"),
         ("no\u00a0break", "no\u00a0break"),
         ("\u3000wide", "\u3000wide"),
         ("👨\u200d👩\u200d👧", "👨\u200d👩\u200d👧"),
-        ("\u202eevil", "\\u202eevil"),
-        ("bell\x07", "bell\\x07"),
-        ("c1\x9b", "c1\\x9b"),
-        ("caf\udce9", "caf\\xe9"),
-        ("line\u2028break", "line\\u2028break"),
+        ("\u202eevil", "⟨U+202E⟩evil"),
+        ("bell\x07", "bell␇"),
+        ("c1\x9b", "c1⟨U+009B⟩"),
+        ("caf\udce9", "caf⟨0xE9⟩"),
+        ("line\u2028break", "line⟨U+2028⟩break"),
+        # Typed text is shown as written, and never as what a control is shown as: a
+        # backslash is a backslash, a typed ␛ or ⟨ is marked itself.
+        ("d\\x1b[1mog", "d\\x1b[1mog"),
+        ("\\", "\\"),
+        ("typed␛", "typed⟨U+241B⟩"),
+        ("⟨U+202E⟩", "⟨U+27E8⟩U+202E⟩"),
     ],
 )
 def test_printable_escapes_only_what_acts(text, shown):
     assert printable(text) == shown
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            [*"ab\\x1ebU+0⟨⟩␛␡", "\x1b", "\x7f", "\x9b", "\u202e", "\udcff", "\u3000"]
+        ),
+        max_size=12,
+    )
+)
+def test_what_printable_shows_reads_back_one_way_only(text):
+    # Injective: two different texts are never shown alike (a typed "\x1b" and an ESC,
+    # a typed ␛ and an ESC, a typed "⟨U+202E⟩" and a right-to-left override).
+    shown = printable(text)
+    assert not any(c in shown for c in "\x1b\x7f\x9b\u202e\udcff")
+    assert _read_back_exact(shown) == text
+
+
+def _read_back_exact(shown: str) -> str:
+    """Read `shown` left to right: a ⟨…⟩ mark or a Control Picture is one character."""
+    out, i = [], 0
+    while i < len(shown):
+        c = shown[i]
+        if c == "⟨":
+            end = shown.index("⟩", i)
+            body = shown[i + 1 : end]
+            code = int(body[2:], 16)
+            out.append(chr(0xDC00 + code) if body.startswith("0x") else chr(code))
+            i = end + 1
+            continue
+        if 0x2400 <= ord(c) < 0x2420:
+            out.append(chr(ord(c) - 0x2400))
+        elif c == "\u2421":
+            out.append("\x7f")
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
 
 
 ESCAPES = """\

@@ -296,24 +296,47 @@ def test_operand_writes_as_many_digits_as_tell_a_number_from_a_whole_one():
 ESC = "d\x1b[1mog"
 
 
-def test_a_class_name_with_a_control_character_is_matched_and_shown_escaped():
+def test_a_class_name_with_a_control_character_is_matched_and_shown_marked():
     args = ["nll", "--classes", f"cat,{ESC}", "--target", ESC, "--yhat", "0.4,0.6"]
     result = invoke(args, env={"NO_COLOR": "1"})
     assert result.exit_code == 0, result.output
-    assert "\x1b" not in result.stdout and "d\\x1b[1mog" in result.stdout
+    assert "\x1b" not in result.stdout and "d␛[1mog" in result.stdout
     markdown = invoke([*args, "--format", "markdown"]).stdout
-    assert "\x1b" not in markdown and "d\\\\x1b\\[1mog" in markdown  # Markdown-escaped once
+    assert "\x1b" not in markdown and "d␛\\[1mog" in markdown  # Markdown-escaped once
     assert json.loads(invoke([*args, "--json"]).stdout)["value"] == pytest.approx(0.510826, 1e-5)
 
 
-def test_a_near_miss_of_such_a_class_name_suggests_it_escaped_once():
+def test_a_near_miss_of_such_a_class_name_suggests_it_marked_once():
     args = ["nll", "--classes", f"cat,{ESC}", "--target", "d\x1b[1mXg", "--yhat", "0.4,0.6"]
     result = invoke(args)
     assert result.exit_code == 2
     assert result.stderr == (
-        "rnnloss: --target: 'd\\x1b[1mXg' is not one of the classes (cat, d\\x1b[1mog) "
-        "(did you mean 'd\\x1b[1mog'?)\n"
+        "rnnloss: --target: 'd␛[1mXg' is not one of the classes (cat, d␛[1mog) "
+        "(did you mean 'd␛[1mog'?)\n"
     )
+
+
+@pytest.mark.parametrize(("typed", "control"), [(r"d\x1b[1mog", ESC), ("d␛[1mog", ESC)])
+def test_a_typed_escape_and_a_control_character_are_never_shown_alike(typed, control):
+    # A class named with the four characters \x1b (or a typed ␛) and a target with the
+    # ESC character itself: the message shows them differently, so the reader sees why
+    # they do not match.
+    args = ["nll", "--classes", f"cat,{typed},bird", "--target", control, "--yhat", "0.2,0.7,0.1"]
+    [line] = invoke(args).stderr.splitlines()
+    quoted = re.findall(r"'([^']*)'", line)
+    assert quoted[0] == "d␛[1mog" and quoted[1] != quoted[0]
+    assert f"(cat, {quoted[1]}, bird)" in line
+    swapped = [
+        "nll",
+        "--classes",
+        f"cat,{control},bird",
+        "--target",
+        typed,
+        "--yhat",
+        "0.2,0.7,0.1",
+    ]
+    [line] = invoke(swapped).stderr.splitlines()
+    assert "(cat, d␛[1mog, bird)" in line and "'d␛[1mog' is not" not in line
 
 
 @pytest.mark.parametrize(
@@ -341,7 +364,7 @@ def test_json_carries_the_users_strings_as_written(tmp_path):
     text = _run(
         ["ctc", "--label", "a\x01", "--probabilities", "a=0.5,\x01=0.3,-=0.2", "--frames", "3"]
     )
-    assert "\x01" not in text and "label = a\\x01" in text
+    assert "\x01" not in text and "label = a␁" in text
     bad = write_problem(
         tmp_path, {"loss": "nll", "classes": ["a", "b"], "target": ["\x1bz"], "yhat": [[0.5, 0.5]]}
     )
@@ -385,7 +408,7 @@ terms:
 """
 
 
-def test_acting_characters_in_every_kind_of_user_text_are_matched_and_shown_escaped(tmp_path):
+def test_acting_characters_in_every_kind_of_user_text_are_matched_and_shown_marked(tmp_path):
     from cli_helpers import write_problem
 
     path = write_problem(tmp_path, SWEEP.replace("ACT", ACTING_YAML))
@@ -399,7 +422,7 @@ def test_acting_characters_in_every_kind_of_user_text_are_matched_and_shown_esca
     for text in outputs:
         for char in ("\x1b", "\x07", "\x9b", "\u202e"):
             assert char not in text
-    assert "T\\x1b[31m\\x07\\x9b\\u202e" in outputs[0]  # the title, escaped once
+    assert "T␛[31m␇⟨U+009B⟩⟨U+202E⟩" in outputs[0]  # the title, marked once
     data = _json(["custom", path])
     assert data["title"] == f"T{ACTING}"
     assert data["components"][0]["name"] == f"n{ACTING}"

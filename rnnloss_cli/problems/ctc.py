@@ -67,7 +67,7 @@ def _sequence(value: Any, key: str, *, one_char: bool, known: Any = ()) -> tuple
     whitespace (`"th e"`). A list gives its items.
     """
     if isinstance(value, str):
-        text = value.strip()  # as written: escaped only where it is shown
+        text = value.strip()  # as written: marked only where it is shown
         if " " in text:
             return text.split(), True
         if one_char or (text not in known and all(c in known for c in text)):

@@ -52,7 +52,7 @@ def _word(result: CTCResult, symbols: Sequence[str]) -> str:
 
 
 def symbols_shown(symbols: Sequence[str]) -> list[str]:
-    """Return symbols as the working shows them: as written, a control character escaped."""
+    """Return symbols as the working shows them: as written, a control character marked."""
     return [printable(symbol) for symbol in symbols]
 
 
