@@ -290,6 +290,84 @@ def test_operand_writes_as_many_digits_as_tell_a_number_from_a_whole_one():
     assert operand(1.0) == "1" and operand(0.5) == "0.5" and operand(0.25) == "0.25"
 
 
+NEAR_WHOLE = [
+    (["bce", "--y", "1,0", "--yhat", "0.99999999,0.5"], "ŷ = [0.99999999, 0.5]", "ŷ = [1,"),
+    (
+        ["bce", "--y", "1,0", "--yhat", "0.99999999,0.5", "--clip", "1e-9"],
+        "ŷ = [0.99999999, 0.5]",
+        "ŷ = [1,",
+    ),
+    (["nll", "--target", "0", "--yhat", "0.99999999,1e-8"], "0.99999999", r"(?<![\d.])1[ |]+1e"),
+    (["cce", "--target", "0", "--yhat", "0.99999999,1e-8"], "0.99999999", r"(?<![\d.])1[ |]+1e"),
+    (["mse", "--y", "3", "--yhat", "2.99999999"], "ŷ = [2.99999999]", "ŷ = [3]"),
+    (["hinge", "--y", "1", "--yhat", "0.99999999"], "ŷ = [0.99999999]", "ŷ = [1]"),
+    (["reinforce", "--rewards", "2", "--probs", "0.99999999"], "= [0.99999999]", "= [1]"),
+    (
+        ["ctc", "--label", "a", "--probabilities", "a=0.9999999,-=0.00000005", "--frames", "2"],
+        "P(a) = 0.9999999",
+        "P(a) = 1 ",
+    ),
+    (
+        ["ctc", "--label", "a", "--alphabet", "-,a", "--probs", "0.99999999,1e-8;0.5,0.5"],
+        "0.99999999",
+        r"(?<![\d.])1[ |]+1e",
+    ),
+]
+
+
+def _unescaped(text: str) -> str:
+    """Return Markdown's escapes of brackets, parentheses and underscores undone."""
+    for char in "[]()_":
+        text = text.replace("\\" + char, char)
+    return text
+
+
+@pytest.mark.parametrize(("args", "shown", "wrong"), NEAR_WHOLE)
+@pytest.mark.parametrize("markdown", [False, True])
+def test_inputs_never_write_a_value_as_the_whole_number_it_is_not(args, shown, wrong, markdown):
+    # The Inputs lines (and input tables) use the term rows' rule: 0.99999999 is not 1.
+    text = _unescaped(_run([*args, *(["--format", "markdown"] if markdown else [])], width=200))
+    inputs = text[: text.index("Exact CTC" if args[0] == "ctc" else "Formula")]
+    assert shown in inputs
+    assert not re.search(wrong if wrong.startswith("(") else re.escape(wrong), inputs)
+
+
+UNDERFLOWED = [
+    (["nll", "--target", "0", "--log-probs", "-800,0"], "e^(−800)", "−(−800)"),
+    (["cce", "--target", "0", "--log-probs", "-800,0"], "e^(−800)", "−(−800)"),
+    (["sequence", "--target", "0,1", "--log-probs", "-800,0;-1,-0.5"], "e^(−800)", "−(−800)"),
+    (["cce", "--target", "0", "--logits", "-1e308,1e308"], "e^(2·(−1e+308))", "−2·(−1e+308)"),
+    (
+        ["reinforce", "--rewards", "2,1", "--log-probs=-1e308,-0.5"],
+        "e^(−1e+308)",
+        "−2·(−1e+308)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "shown", "working"), UNDERFLOWED)
+@pytest.mark.parametrize("markdown", [False, True])
+def test_a_probability_that_underflows_is_never_written_0_beside_its_finite_log(
+    args, shown, working, markdown
+):
+    text = _unescaped(_run([*args, *(["--format", "markdown"] if markdown else [])], width=200))
+    [row] = [line for line in text.splitlines() if working in line]
+    assert shown in row  # the probability beside the working that takes its log
+    assert not re.search(rf"[│| ]0[│| ]+{re.escape(working)}", row), row
+
+
+def test_reinforce_beyond_float64_writes_the_objective_and_the_answer_as_the_sum():
+    args = ["reinforce", "--rewards", "2,1", "--log-probs=-1e308,-0.5"]
+    for markdown in (False, True):
+        text = _flat(_run([*args, *(["--format", "markdown"] if markdown else [])]))
+        assert "π(yₜ | sₜ) = [e^(−1e+308), 0.606531]" in text.replace("\\", "")
+        assert "Σ = 2e+308 + 0.5 = 2e+308 (float64: ∞)" in text
+        assert "= −(sum) = −2e+308 (float64: −∞)" in text
+        assert "REINFORCE loss (sum) = 2e+308 (float64: ∞)" in text
+    data = _json(args)
+    assert data["value"] == "inf" and data["objective"] == "-inf"  # JSON as it was
+
+
 # --- 7. user text kept as written, escaped only where it is shown --------------------------
 
 

@@ -4,7 +4,7 @@ beside them, the trellis, the best and greedy paths, and the gradient."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -91,9 +91,9 @@ def inputs_lines(result: CTCResult, solution: Solution) -> Group:
     ]
     if result.probabilities is not None:
         values = "   ".join(
-            f"P({printable(s)}) = {num(p)}" for s, p in result.probabilities.items()
+            f"P({printable(s)}) = {operand(p)}" for s, p in result.probabilities.items()
         )
-        lines.append(Text(f"{values}   (sum {num(result.probabilities_total)})"))
+        lines.append(Text(f"{values}   (sum {operand(result.probabilities_total)})"))
     else:
         assert result.alphabet is not None
         key = solution.problem.display.get("matrix_key", "log_probs")
@@ -111,6 +111,7 @@ def _inputs(result: CTCResult, solution: Solution, width: int) -> RenderableType
             symbols_shown(result.alphabet),
             width=width - 2,
             important=label_columns(result),
+            cell=input_cell,
         )
         lines.append(_indent(table))
         if note:
@@ -138,7 +139,17 @@ def _shade(value: float, top: float) -> str:
 
 def _cell(value: float) -> str:
     """Return a trellis cell: 3 significant digits, a short exponent (6.4e−5)."""
-    text = num(value, 3)
+    return _short(num(value, 3))
+
+
+def input_cell(value: float) -> str:
+    """Return a cell of the input matrix: as `_cell`, but never a whole number it is not
+    (a probability of 0.9999999 is not `1`: its log is taken)."""
+    return _short(operand(value, 3))
+
+
+def _short(text: str) -> str:
+    """Return a number with a short exponent: 6.4e−05 as 6.4e−5."""
     if "e" in text:
         mantissa, exponent = text.split("e")
         sign = exponent[0]
@@ -164,6 +175,7 @@ def _frame_table(
     width: int = 80,
     shade: bool = False,
     important: Sequence[int] = (),
+    cell: Callable[[float], str] = _cell,
 ) -> tuple[RenderableType, str | None]:
     """Return a T × columns table (frames down) that fits `width`, and a note if it had to
     be turned or split: as it is when it fits; else transposed (frames across) when that
@@ -173,7 +185,7 @@ def _frame_table(
     """
     frames, count = matrix.shape
     # Only the frames shown are formatted (a 20,000 × 2,001 trellis has 40 million cells).
-    cells = {t: [_cell(v) for v in matrix[t]] for t in _rows_shown(frames) if t is not None}
+    cells = {t: [cell(v) for v in matrix[t]] for t in _rows_shown(frames) if t is not None}
     top = float(np.max(matrix)) if matrix.size else 0.0
 
     def text(t: int, c: int) -> Text:

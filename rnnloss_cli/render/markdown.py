@@ -7,7 +7,7 @@ never disagree; only the layout differs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ from rich.text import Text
 from rnnloss_cli.errors import printable
 from rnnloss_cli.render import ctc as ctc_render
 from rnnloss_cli.render import working as rich_working
-from rnnloss_cli.render.numbers import elide, num
+from rnnloss_cli.render.numbers import elide, num, operand
 from rnnloss_cli.solver import Solution
 
 MAX_ROWS = 40  # table rows written before the middle is elided
@@ -68,10 +68,12 @@ def _matrix(
     row_label: str = "t",
     marks: Sequence[int | None] | None = None,
     important: Sequence[int] = (),
+    cell: Callable[[float], str] | None = None,
 ) -> list[str]:
     """Return a matrix as a Markdown table: the middle rows of a long one elided, and of a
     wide one the columns but the first and last few, the `important` ones (the label's
-    symbols, a repeat) and those of the marked cells shown."""
+    symbols, a repeat) and those of the marked cells shown. `cell` writes a cell (three
+    digits by default)."""
     count = matrix.shape[1]
     shown_rows = _kept(matrix.shape[0])
     if count <= MAX_COLUMNS:
@@ -92,9 +94,13 @@ def _matrix(
             continue
         cells: list[Any] = []
         for c in kept:
-            cell = "…" if c is None else num(matrix[t, c], 3)
+            if c is None:
+                text = "…"
+            else:
+                value = float(matrix[t, c])
+                text = num(value, 3) if cell is None else cell(value)
             marked = c is not None and marks is not None and marks[t] == c
-            cells.append(Raw(f"**{cell}**") if marked else cell)
+            cells.append(Raw(f"**{text}**") if marked else text)
         rows.append([str(t + 1), *cells])
     return _table(headers, rows)
 
@@ -140,7 +146,8 @@ def _inputs(solution: Solution) -> list[str]:
             continue
         flush()
         names = item.columns or [str(c) for c in range(item.values.shape[1])]
-        out += [*([""] if out else []), f"{item.label}:", "", *_matrix(item.values, names, "i")]
+        table = _matrix(item.values, names, "i", cell=lambda v: operand(v, 3))
+        out += [*([""] if out else []), f"{item.label}:", "", *table]
     flush()
     return out
 
@@ -170,7 +177,8 @@ def _ctc(solution: Solution) -> list[str]:
     if solution.problem.display.get("matrix") is not None:
         matrix = solution.problem.display["matrix"]
         alphabet = ctc_render.symbols_shown(result.alphabet)
-        out += [*_matrix(matrix, alphabet, important=ctc_render.label_columns(result)), ""]
+        important = ctc_render.label_columns(result)
+        out += [*_matrix(matrix, alphabet, important=important, cell=ctc_render.input_cell), ""]
     if result.naive is not None:
         out += [
             f"**{ctc_render.LISTED_HEADING}**",

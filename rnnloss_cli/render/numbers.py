@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,6 +24,31 @@ def operand(x: Any, digits: int = 6) -> str:
         digits += 1
         text = num(x, digits)
     return text
+
+
+def probability(
+    p: float, log_p: float | None = None, half: float | None = None, digits: int = 6
+) -> str:
+    """Return a probability whose logarithm the working takes: as `operand` writes it, but
+    where it underflows float64 to 0 while its logarithm `log_p` (natural) is finite, as
+    e^(that logarithm) — `e^(−800)`, `e^(−1e+308)` — never `0`, which would make the
+    finite log beside it look like log 0; where even the logarithm is beyond float64,
+    twice its `half`, `e^(2·(−1e+308))`."""
+    if p == 0:
+        if half is not None and math.isfinite(half):
+            return f"e^(2·{paren(half)})"
+        if log_p is not None and math.isfinite(log_p):
+            return f"e^({num(log_p)})"
+    return operand(p, digits)
+
+
+def beyond(exact: Any) -> str:
+    """Return an exact value, and what float64 holds after it where it cannot hold the
+    value: `2e+308 (float64: ∞)`."""
+    text = num(exact)
+    if abs(exact) <= sys.float_info.max:
+        return text
+    return f"{text} (float64: {num(math.inf if exact > 0 else -math.inf)})"
 
 
 def _whole(text: str) -> bool:
@@ -64,10 +90,19 @@ def elide(values: Sequence[Any], limit: int, head: int, tail: int) -> list[Any]:
     return [*values[:head], None, *values[len(values) - tail :]]
 
 
-def vector(values: Sequence[Any], limit: int = 10) -> str:
-    """Return `[a, b, …, z]`, eliding the middle of long lists."""
-    shown = elide(values, limit, limit - 3, 2)
-    return "[" + ", ".join("…" if v is None else num(v) for v in shown) + "]"
+def vector(values: Sequence[Any], limit: int = 10, logs: Sequence[Any] | None = None) -> str:
+    """Return `[a, b, …, z]`, eliding the middle of long lists. Each value is written as
+    `operand` writes it (0.99999999 is never `1`: a log may depend on the difference);
+    with `logs`, the values' natural logarithms, as `probability` writes it (an underflow
+    to 0 whose logarithm is finite as `e^(−800)`)."""
+    shown = elide(range(len(values)), limit, limit - 3, 2)
+
+    def item(i: int) -> str:
+        if logs is None:
+            return operand(values[i])
+        return probability(float(values[i]), float(logs[i]))
+
+    return "[" + ", ".join("…" if i is None else item(i) for i in shown) + "]"
 
 
 def listing(values: Sequence[str], limit: int = 20) -> str:

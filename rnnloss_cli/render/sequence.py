@@ -17,14 +17,15 @@ from rnnloss_cli.core.result import log_divisor
 from rnnloss_cli.errors import printable
 from rnnloss_cli.render.numbers import (
     LazyRows,
+    beyond,
     class_names,
     elide,
     listing,
     log_name,
     log_of,
     num,
-    operand,
     paren,
+    probability,
     vector,
 )
 from rnnloss_cli.solver import Solution
@@ -103,7 +104,8 @@ def sequence_rows(solution: Solution) -> Rows:
         token = _token(int(d["target"][b, t]), classes)
         half = d["half_log_p"][b, t] if "overflowed" in d and d["overflowed"][b, t] else None
         logarithm = log_of(float(p), log, divisor, float(d["log_p"][b, t]), half)
-        return [position, token, operand(p), f"−{logarithm}", num(result.terms[k])]
+        shown = probability(float(p), float(d["log_p"][b, t]), half)
+        return [position, token, shown, f"−{logarithm}", num(result.terms[k])]
 
     return formula, headers, LazyRows(real.size, row)
 
@@ -132,7 +134,10 @@ def reinforce_inputs(solution: Solution) -> RenderableType:
     d = solution.result.details
     lines: list[RenderableType] = [
         Text(f"rewards R = {vector(d['rewards'])}"),
-        Text(f"π(yₜ | sₜ) = {vector(d['p'])}   (the probability of each action taken)"),
+        Text(
+            f"π(yₜ | sₜ) = {vector(d['p'], logs=d['log_probs'])}   (the probability of each "
+            "action taken)"
+        ),
     ]
     options = [f"returns: {d['returns']}"]
     if d["returns"] == "reward-to-go":
@@ -184,7 +189,7 @@ def reinforce_rows(solution: Solution) -> Rows:
             num(d["rewards"][t]),
             num(d["returns_before_baseline"][t]),
             num(a),
-            operand(p),
+            probability(float(p), float(d["log_probs"][t])),
             f"−{paren(a)}·{log_of(float(p), log, divisor, float(d['log_probs'][t]))}",
             num(result.terms[t]),
         ]
@@ -193,11 +198,14 @@ def reinforce_rows(solution: Solution) -> Rows:
 
 
 def reinforce_totals(solution: Solution) -> list[Text]:
-    d = solution.result.details
+    result = solution.result
+    # Beyond float64 the objective is written as the Sum line writes the sum: exactly,
+    # with what float64 holds after it (−2e+308 (float64: −∞)), never a bare −∞.
+    exact = getattr(result, "exact_sum", None)
+    objective = beyond(-exact) if exact is not None else num(result.details["objective"])
     return [
         Text.assemble(
-            ("Objective  ", "bold"),
-            f"J = Σₜ Aₜ·log πₜ = −(sum) = {num(d['objective'])}  (to maximise)",
+            ("Objective  ", "bold"), f"J = Σₜ Aₜ·log πₜ = −(sum) = {objective}  (to maximise)"
         )
     ]
 

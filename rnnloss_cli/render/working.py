@@ -6,7 +6,6 @@ Everything here formats numbers the core already computed; nothing here computes
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +24,7 @@ from rnnloss_cli.errors import printable
 from rnnloss_cli.render import sequence as seq
 from rnnloss_cli.render.numbers import (
     LazyRows,
+    beyond,
     class_names,
     decimal,
     elide,
@@ -34,6 +34,7 @@ from rnnloss_cli.render.numbers import (
     num,
     operand,
     paren,
+    probability,
     sum_expression,
     vector,
 )
@@ -100,7 +101,8 @@ def _matrix_table(
         if r is None:
             table.add_row("…", *["⋮" for _ in columns])
             continue
-        table.add_row(str(r + 1), *["…" if c is None else num(matrix[r, c]) for c in columns])
+        # As the term rows write it: a ŷ of 0.99999999 is not 1 where its log is taken.
+        table.add_row(str(r + 1), *["…" if c is None else operand(matrix[r, c]) for c in columns])
     return table
 
 
@@ -334,18 +336,25 @@ def _cross_entropy_rows(solution: Solution) -> seq.Rows:
 
     divisor = log_divisor(result.log_base or "e")
 
-    def logarithm(i: int, c: int) -> str:
-        """log ŷ[i, c] as substituted: its value where ŷ underflows to 0 (see log_of)."""
+    def logs(i: int, c: int) -> tuple[float | None, float | None]:
+        """ln ŷ[i, c] where it was computed, and half of it where even that overflows."""
         log_p = d["log_p"][i, c] if "log_p" in d else None
         half = d["half_log_p"][i, c] if "overflowed" in d and d["overflowed"][i, c] else None
-        return log_of(float(d["p"][i, c]), log, divisor, log_p, half)
+        return log_p, half
+
+    def logarithm(i: int, c: int) -> str:
+        """log ŷ[i, c] as substituted: its value where ŷ underflows to 0 (see log_of)."""
+        return log_of(float(d["p"][i, c]), log, divisor, *logs(i, c))
 
     def row(i: int) -> list[str]:
         p = d["p"][i]
         if one_hot:
             t = display["target"][i]
             label = classes[t] if classes else str(t)
-            given = clipped(float(d["yhat"][i, t]), clip) if clip is not None else operand(p[t])
+            if clip is not None:
+                given = clipped(float(d["yhat"][i, t]), clip)
+            else:  # e^(−800), not 0, where ŷ underflows but its log is finite
+                given = probability(float(p[t]), *logs(i, t))
             return [str(i + 1), label, given, f"−{logarithm(i, t)}", num(result.terms[i])]
         # Soft targets: one line per class that has weight, y_c·log ŷ_c.
         nonzero = [int(c) for c in np.flatnonzero(weights[i])]
@@ -411,7 +420,7 @@ def totals(solution: Solution) -> list[Text]:
     if exact is not None:
         # Terms float64 holds only as ±∞ are summed as what they are: 1e+616 + (−2e+308).
         flat = [result.exact_terms.get(i, v) for i, v in enumerate(flat)]
-        total, mean = _beyond(exact), _beyond(exact / n)
+        total, mean = beyond(exact), beyond(exact / n)
     expression = f"{sum_expression(flat)} = " if n > 1 else ""
     lines = [Text.assemble(("Sum   ", "bold"), f"Σ = {expression}{total}")]
     if result.loss != "custom":  # a custom loss is a weighted sum: no mean to speak of
@@ -423,14 +432,6 @@ def totals(solution: Solution) -> list[Text]:
     return lines
 
 
-def _beyond(exact: Any) -> str:
-    """Return an exact value, and `∞` after it where float64 cannot hold it."""
-    text = num(exact)
-    if abs(exact) <= sys.float_info.max:
-        return text
-    return f"{text} (float64: {num(math.inf if exact > 0 else -math.inf)})"
-
-
 def answer_text(solution: Solution) -> Text:
     """Return the answer line: the loss, its reduction, its value (full precision shown)."""
     result = solution.result
@@ -439,7 +440,12 @@ def answer_text(solution: Solution) -> Text:
         return Text.assemble(
             (f"{name} (reduction none): ", "bold"), f"terms = {vector(np.ravel(result.terms))}"
         )
-    return headline(f"{name} ({result.reduction}{base(result.log_base)})", float(result.value))
+    title = f"{name} ({result.reduction}{base(result.log_base)})"
+    exact = getattr(result, "exact_value", None)
+    if exact is not None and not math.isfinite(float(result.value)):
+        # Beyond float64, as the Sum line writes it: 2e+308 (float64: ∞), not a bare ∞.
+        return Text.assemble((f"{title} = ", "bold"), (beyond(exact), "bold green"))
+    return headline(title, float(result.value))
 
 
 def base(log_base: str | None) -> str:
