@@ -8,9 +8,11 @@ infinite loss's zero gradient is explained."""
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from cli_helpers import invoke
 
@@ -572,3 +574,87 @@ def test_an_option_points_only_to_the_losses_that_take_its_key(command):
 def test_an_option_of_another_loss_still_names_its_owners():
     result = invoke(["mse", "--margin", "1"])
     assert result.stderr == "rnnloss: No such option: --margin (it belongs to hinge)\n"
+
+
+# --- second audit, F: lecture-mode sums that underflow float64 are never shown as a bare 0 --
+
+
+TINY = ["ctc", "--label", "ab", "--probabilities", "a=1e-200,b=1e-200,-=1e-200", "--frames", "3"]
+
+
+@pytest.mark.parametrize("markdown", [False, True])
+def test_an_exact_sum_that_underflows_is_given_with_its_log(markdown):
+    text = _flat(_run([*TINY, *(["--format", "markdown"] if markdown else [])]))
+    assert "products = 0 (ln Σ = −1379.94), not a probability, so its −ln, 1379.94" in text
+    assert "product of its values as given = 0 (ln product = −1381.55)" in text
+
+
+@pytest.mark.parametrize("markdown", [False, True])
+def test_listed_products_that_underflow_keep_their_log_and_a_finite_loss(markdown):
+    args = [*TINY, "--alignment", "ab-", "--alignment", "a-b"]
+    data = _json(args)
+    # Each product underflows to 0, but the sum of the listed paths is 2e−600: its −ln
+    # is finite (it was −ln 0 = ∞).
+    expected = -math.log(2) + 600 * math.log(10)
+    assert data["value"] == pytest.approx(expected, rel=1e-12)
+    assert data["naive"]["loss"] == data["naive"]["valid_loss"] == data["value"]
+    assert data["naive"]["probability"] == 0.0  # the contract's key, as float64 holds it
+    assert data["naive"]["log_probability"] == pytest.approx(-expected, rel=1e-12)
+    assert data["naive"]["alignments"][0]["log_probability"] == pytest.approx(-1381.551, 1e-6)
+    assert data["dp"]["best_path"]["log_probability"] == pytest.approx(-1381.551, 1e-6)
+    text = _flat(_run([*args, *(["--format", "markdown"] if markdown else [])]))
+    assert "∞" not in text
+    assert "= 0 (ln p = −1381.55)" in text
+    assert "P = 0 + 0 = 0 (ln P = −1380.86)" in text and "−ln P = 1380.86" in text
+    assert "valid alignments only: P = 0 (ln P = −1380.86), −ln P = 1380.86" in text
+
+
+TINY_ROWS = "-800,-800,-800;-800,-800,-800;-800,-800,-800"
+TRELLIS_CASES = [
+    [*TINY, "--trellis"],
+    ["ctc", "--label", "ab", "--alphabet", "-,a,b", "--trellis", "--log-probs", TINY_ROWS],
+]
+
+
+@pytest.mark.parametrize("args", TRELLIS_CASES)
+@pytest.mark.parametrize("markdown", [False, True])
+def test_trellis_cells_that_underflow_are_written_by_their_log(args, markdown):
+    text = _run([*args, *(["--format", "markdown"] if markdown else [])], width=120)
+    trellis = text[text.index("Trellis") : text.index("Answer")]
+    assert "written by its natural logarithm x" in _flat(trellis)
+    rows = [
+        re.split(r"[\s|*]+", line.strip(" |"))
+        for line in trellis.splitlines()
+        if re.match(r"\s*\|?\s*[123]\s", line)
+    ]
+    assert len(rows) == 3
+    for t, row in enumerate(rows):
+        cells = row[1:6]
+        # A cell a path reaches (state s ≤ 2t + 1) is never a bare 0; the others are 0.
+        assert all(c != "0" for c in cells[: 2 * t + 2]), row
+        assert all(c == "0" for c in cells[2 * t + 2 :]), row
+    assert "e^−1380.2" in trellis or "e^−2398.6" in trellis
+
+
+def test_the_log_trellis_is_the_log_of_alpha_where_float64_holds_it():
+    from rnnloss_cli.core.ctc_solve import log_trellis, solve_matrix
+
+    rng = np.random.default_rng(3)
+    for label, frames in (("ab", 5), ("aba", 7), ("aa", 6), ("", 3), ("abc", 6)):
+        logits = rng.normal(size=(frames, 4)) * 3
+        result = solve_matrix(
+            label=list(label),
+            label_is_string=True,
+            blank="-",
+            alphabet=["-", "a", "b", "c"],
+            prediction=logits,
+            kind="logits",
+            trellis=True,
+        )
+        log_probs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        logs = log_trellis(log_probs, result.dp.states)
+        alpha = result.dp.alpha
+        assert np.allclose(np.exp(logs), alpha, rtol=1e-12, atol=0), label
+        # Nothing beyond float64: no cell is written e^x (a 0 that no path reaches is 0).
+        zeros = alpha == 0.0
+        assert result.log_alpha is None or not np.isfinite(result.log_alpha[zeros]).any()

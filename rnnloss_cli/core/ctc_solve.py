@@ -31,8 +31,9 @@ class ListedAlignment:
     valid: bool
     factors: list[float]  # the stated factors, or the path's symbols' probabilities
     stated: bool  # whether the factors were stated in the problem
-    probability: float  # product of `factors`
+    probability: float  # product of `factors` (0.0 where it underflows float64)
     symbols_probability: float  # product of the probabilities of the path's symbols
+    log_probability: float = math.nan  # natural log of `probability`, finite where it underflows
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,12 @@ class Listed:
     """The lecture's method: sum the listed alignments' probabilities, take −log."""
 
     alignments: list[ListedAlignment]
-    probability: float
+    probability: float  # 0.0 where the sum underflows float64: its log stays exact
     loss: float
     valid_probability: float
     valid_loss: float
+    log_probability: float = math.nan  # natural logs of the two sums
+    valid_log_probability: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,9 @@ class CTCResult:
     alphabet: list[str] | None = None
     probabilities: Mapping[str, float] | None = None
     reduction: str = "sum"  # "sum": −log p; "mean": ÷ the label length, as torch's default
+    # ln α (natural), T × (2L+1), where the trellis was asked for and some α underflows
+    # (or overflows) float64 while its logarithm is finite; else None.
+    log_alpha: np.ndarray | None = None
 
     @property
     def per_symbol(self) -> float:
@@ -137,6 +143,30 @@ def _neg_log(p: float, divisor: float) -> float:
     return math.inf if p <= 0.0 else -math.log(p) / divisor
 
 
+def _log(p: float) -> float:
+    """Return ln p: −∞ for 0."""
+    return -math.inf if p <= 0.0 else math.log(p)
+
+
+def _log_product(factors: Sequence[float], product: float) -> float:
+    """Return ln of a product of factors: from the product where float64 holds it, else
+    the sum of the factors' logs (1e−200 × 1e−200 × 1e−200 underflows; its log does not)."""
+    if product > 0.0 and math.isfinite(product):
+        return math.log(product)
+    return math.fsum(_log(f) for f in factors) if all(f > 0.0 for f in factors) else -math.inf
+
+
+def _log_sum(logs: Sequence[float], total: float) -> float:
+    """Return ln Σ e^logs: from `total`, the sum in float64, where it holds it, else
+    log-sum-exp."""
+    if total > 0.0 and math.isfinite(total):
+        return math.log(total)
+    top = max(logs, default=-math.inf)
+    if top == -math.inf:
+        return -math.inf
+    return top + math.log(math.fsum(math.exp(x - top) for x in logs))
+
+
 WORD_SHOWN = 40  # symbols of a label or path written out in a warning
 
 
@@ -181,6 +211,7 @@ def _listed(
         factors = [float(f) for f in alignment["factors"]] if stated else symbol_factors
         probability = math.prod(factors)
         symbols_probability = math.prod(symbol_factors)
+        log_probability = _log_product(factors, probability)
         collapsed = ctc.collapse(path, blank)
         valid = collapsed == label
         where = f"alignments[{i}] ({_brief(path, label_is_string)})"
@@ -205,12 +236,31 @@ def _listed(
             )
         out.append(
             ListedAlignment(
-                path, collapsed, valid, factors, stated, probability, symbols_probability
+                path,
+                collapsed,
+                valid,
+                factors,
+                stated,
+                probability,
+                symbols_probability,
+                log_probability,
             )
         )
     total = math.fsum(a.probability for a in out)
     valid_total = math.fsum(a.probability for a in out if a.valid)
-    return Listed(out, total, _neg_log(total, divisor), valid_total, _neg_log(valid_total, divisor))
+    # Products that underflow float64 to 0 still have a finite sum's log: the loss is
+    # taken from it, never −log 0 = ∞.
+    log_total = _log_sum([a.log_probability for a in out], total)
+    log_valid = _log_sum([a.log_probability for a in out if a.valid], valid_total)
+    return Listed(
+        out,
+        total,
+        -log_total / divisor,
+        valid_total,
+        -log_valid / divisor,
+        log_probability=log_total,
+        valid_log_probability=log_valid,
+    )
 
 
 def _length_warnings(
@@ -299,6 +349,12 @@ def solve_lecture(
             "method normalized: the values already sum to 1, so normalising changes nothing and "
             "the answer is the exact loss"
         )
+    log_alpha = None
+    if dp.alpha is not None and _beyond_float64(dp.alpha):
+        index = {s: i for i, s in enumerate(probabilities)}
+        with np.errstate(divide="ignore"):
+            row = np.log(np.array([float(p) for p in probabilities.values()]))
+        log_alpha = log_trellis(np.tile(row, (frames, 1)), [index[s] for s in dp.states])
     result = CTCResult(
         "ctc",
         "lecture",
@@ -313,8 +369,48 @@ def solve_lecture(
         tuple(warnings),
         probabilities=probabilities,
         reduction=reduction,
+        log_alpha=log_alpha,
     )
     return replace(result, value=result.reduced(result.losses[method]))
+
+
+def _beyond_float64(alpha: np.ndarray) -> bool:
+    """Whether a trellis has a cell float64 cannot hold: ∞, or 0 where a path reaches it
+    (state s after t frames, s ≤ 2t + 1, counting from 0) — an underflow, unless a
+    probability of 0 on the way makes it a true 0 (log_trellis tells them apart)."""
+    if np.isinf(alpha).any():
+        return True
+    frames, size = alpha.shape
+    reach = np.arange(size)[None, :] <= 2 * np.arange(frames)[:, None] + 1
+    return bool(((alpha == 0.0) & reach).any())
+
+
+def log_trellis(log_probs: np.ndarray, states: Sequence[int]) -> np.ndarray:
+    """Return ln α, T × len(states): the forward recursion in log space, for the trellis
+    cells whose α underflows float64 to 0 (or overflows it to ∞) while their logarithm is
+    finite. `log_probs` is T × V (natural logs), `states` the blank-extended label as
+    column indices; a symbol state may be entered from two states back (over a blank)
+    when it differs from the symbol there."""
+    ext = np.asarray(states, dtype=np.int64)
+    frames, size = log_probs.shape[0], ext.size
+    emissions = log_probs[:, ext]
+    skip = np.zeros(size, dtype=bool)
+    skip[2:] = (ext[2:] != ext[:-2]) & (np.arange(2, size) % 2 == 1)
+    out = np.full((frames, size), -np.inf)
+    out[0, : min(2, size)] = emissions[0, : min(2, size)]
+    one, two = np.full(size, -np.inf), np.full(size, -np.inf)
+    # A sum of logs below −1.8e308 is −∞ (as the kernels have it): overflow silenced.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(1, frames):
+            previous = out[t - 1]
+            one[1:] = previous[:-1]
+            two[2:] = np.where(skip[2:], previous[:-2], -np.inf)
+            top = np.maximum(np.maximum(previous, one), two)
+            top = np.where(np.isfinite(top), top, 0.0)
+            total = np.exp(previous - top) + np.exp(one - top) + np.exp(two - top)
+            with np.errstate(divide="ignore"):
+                out[t] = np.log(total) + top + emissions[t]
+    return out
 
 
 def _first(items: Any, count: int = WORD_SHOWN) -> list[Any]:
@@ -390,6 +486,11 @@ def solve_matrix(
         tuple(warnings),
         alphabet=alphabet,
         reduction=reduction,
+        log_alpha=(
+            log_trellis(log_probs, dp.states)
+            if dp.alpha is not None and _beyond_float64(dp.alpha)
+            else None
+        ),
     )
     return replace(result, value=result.reduced(result.exact_loss))
 

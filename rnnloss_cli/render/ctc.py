@@ -142,6 +142,14 @@ def _cell(value: float) -> str:
     return _short(num(value, 3))
 
 
+def beyond_cell(value: float, log_value: float) -> str | None:
+    """Return a trellis cell that float64 cannot hold — 0 or ∞ although its natural
+    logarithm is finite — as e^(that logarithm), `e^−1380.5`; None for any other cell."""
+    if (value == 0.0 or math.isinf(value)) and math.isfinite(log_value):
+        return f"e^{_short(num(log_value, 5))}"
+    return None
+
+
 def input_cell(value: float) -> str:
     """Return a cell of the input matrix: as `_cell`, but never a whole number it is not
     (a probability of 0.9999999 is not `1`: its log is taken)."""
@@ -176,16 +184,24 @@ def _frame_table(
     shade: bool = False,
     important: Sequence[int] = (),
     cell: Callable[[float], str] = _cell,
+    logs: np.ndarray | None = None,
 ) -> tuple[RenderableType, str | None]:
     """Return a T × columns table (frames down) that fits `width`, and a note if it had to
     be turned or split: as it is when it fits; else transposed (frames across) when that
     fits; else in parts of consecutive columns (every column and every mark kept); else,
     when even MAX_PARTS parts cannot hold them, only the columns the lesson is about
     (`important`, and the marked cells of the rows shown) with the first and last, in parts.
+    `logs`, the cells' natural logarithms, writes a cell float64 cannot hold as e^log.
     """
     frames, count = matrix.shape
+
     # Only the frames shown are formatted (a 20,000 × 2,001 trellis has 40 million cells).
-    cells = {t: [cell(v) for v in matrix[t]] for t in _rows_shown(frames) if t is not None}
+    def write(t: int, c: int) -> str:
+        value = float(matrix[t, c])
+        shown = None if logs is None else beyond_cell(value, float(logs[t, c]))
+        return cell(value) if shown is None else shown
+
+    cells = {t: [write(t, c) for c in range(count)] for t in _rows_shown(frames) if t is not None}
     top = float(np.max(matrix)) if matrix.size else 0.0
 
     def text(t: int, c: int) -> Text:
@@ -280,6 +296,16 @@ def _parts(
     return parts
 
 
+def log_note(result: CTCResult, value: float, log_value: float, name: str = "p") -> str:
+    """Return `  (ln p = −800)` after a probability or sum that float64 holds only as 0 (or
+    ∞) while its natural logarithm `log_value` is finite (in the problem's log base, as
+    the loss beside it), else ''."""
+    if (value == 0.0 or math.isinf(value)) and math.isfinite(log_value):
+        log = log_name(result.log_base)
+        return f"  ({log} {name} = {num(log_value / result.log_divisor)})"
+    return ""
+
+
 LISTED_HEADERS = ["#", "path", "collapses to", "valid", "product of its factors = probability"]
 
 
@@ -296,7 +322,11 @@ def listed_rows(result: CTCResult) -> list[list[Text]]:
                 Text(_word(result, a.path)),
                 Text(_word(result, a.collapsed)),
                 Text("✓" if a.valid else "✗", style="green" if a.valid else "red"),
-                Text.assemble(f"{mark}{_product(a.factors)} = ", (num(a.probability, 6), "bold")),
+                Text.assemble(
+                    f"{mark}{_product(a.factors)} = ",
+                    (num(a.probability, 6), "bold"),
+                    log_note(result, a.probability, a.log_probability).rstrip(),
+                ),
             ]
         )
     return rows
@@ -313,17 +343,22 @@ def listed_totals(result: CTCResult) -> list[Text]:
         if len(probabilities) <= 6
         else f"the {len(probabilities)} products above"
     )
+    # A sum that underflows float64 to 0 is given with its log, and the loss is taken
+    # from that log: never −ln 0 beside a finite loss.
+    total_note = log_note(result, naive.probability, naive.log_probability, "P")
+    taken = "P" if total_note else operand(naive.probability)
     lines = [
-        Text.assemble(("Sum   ", "bold"), f"P = {sum_text} = {operand(naive.probability)}"),
         Text.assemble(
-            ("Loss  ", "bold"), f"−{log} {operand(naive.probability)} = {num(naive.loss)}"
+            ("Sum   ", "bold"), f"P = {sum_text} = {operand(naive.probability)}{total_note}"
         ),
+        Text.assemble(("Loss  ", "bold"), f"−{log} {taken} = {num(naive.loss)}"),
     ]
     if result.reduction == "mean" and result.method == "listed":
         lines.append(mean_line(result, naive.loss, explain=True))
     lines.append(
         Text(
-            f"valid alignments only: P = {operand(naive.valid_probability)}, "
+            f"valid alignments only: P = {operand(naive.valid_probability)}"
+            f"{log_note(result, naive.valid_probability, naive.valid_log_probability, 'P')}, "
             f"−{log} P = {num(naive.valid_loss)}",
             style="dim" if result.method != "valid" else "",
         )
@@ -415,11 +450,6 @@ def exact_lines(result: CTCResult) -> list[Text]:
         ),
     ]
 
-    def log_note(probability: float, log_probability: float) -> str:
-        if probability == 0.0 and math.isfinite(log_probability):
-            return f"  ({log} p = {num(log_probability / result.log_divisor)})"
-        return ""
-
     normalized = getattr(dp, "normalized", None)
     mean = result.reduction == "mean"
     # Every loss the Answer box shows has its ÷ label length here: the method's own, and
@@ -429,7 +459,7 @@ def exact_lines(result: CTCResult) -> list[Text]:
         body += [
             Text(
                 f"p({label} | x) = Σ over those paths of their products = "
-                f"{operand(dp.probability)}" + log_note(dp.probability, dp.log_probability)
+                f"{operand(dp.probability)}" + log_note(result, dp.probability, dp.log_probability)
             ),
             Text.assemble(("Loss  ", "bold"), f"−{log} p = {num(result.exact_loss)}"),
         ]
@@ -437,7 +467,9 @@ def exact_lines(result: CTCResult) -> list[Text]:
             body.append(mean_line(result, result.exact_loss, explain))
     else:
         total = num(normalized.total)
-        unnormalised = num(dp.probability)
+        unnormalised = num(dp.probability) + log_note(
+            result, dp.probability, dp.log_probability, "Σ"
+        ).replace("  (", " (")
         verdict = "more than 1: " if dp.probability > 1.0 else ""
         body.append(
             Text(
@@ -453,7 +485,7 @@ def exact_lines(result: CTCResult) -> list[Text]:
             Text(f"normalised (each value ÷ {total}, so that every frame is a distribution):"),
             Text(
                 f"  p({label} | x) = {operand(normalized.probability)}"
-                + log_note(normalized.probability, normalized.log_probability)
+                + log_note(result, normalized.probability, normalized.log_probability)
             ),
             Text.assemble(("  Loss  ", "bold"), f"−{log} p = {num(result.normalized_loss)}"),
         ]
@@ -464,10 +496,12 @@ def exact_lines(result: CTCResult) -> list[Text]:
         path = dp.best_path.path
         symbols = [result.alphabet[i] for i in path] if result.alphabet else path
         what = "p" if normalized is None else "product of its values as given"
+        best = dp.best_path
         body.append(
             Text(
-                f"best path (Viterbi): {_word(result, symbols)}   "
-                f"{what} = {num(dp.best_path.probability)}"
+                f"best path (Viterbi): {_word(result, symbols)}   {what} = "
+                f"{num(best.probability)}"
+                + log_note(result, best.probability, best.log_probability, what.split()[0])
             )
         )
     greedy = getattr(dp, "greedy", None)
@@ -528,9 +562,30 @@ def trellis_data(result: CTCResult) -> tuple[np.ndarray, list[str], Any, str] | 
         )
     if epsilon != result.blank:
         note += f"; ε stands for the blank ({printable(result.blank)})"
+    beyond = beyond_words(result)
+    if beyond:
+        note += f"; {beyond}"
     if marks is not None:
         note += "; * marks the best path"
     return dp.alpha, columns, marks, note
+
+
+def beyond_words(result: CTCResult) -> str:
+    """Return what an e^x cell of the trellis is, when it has one, else ''."""
+    alpha, logs = result.dp.alpha, result.log_alpha
+    if alpha is None or logs is None:
+        return ""
+    with np.errstate(invalid="ignore"):
+        finite = np.isfinite(logs)
+    where = []
+    if ((alpha == 0.0) & finite).any():
+        where.append("below float64's smallest number (about 1e−308)")
+    if (np.isinf(alpha) & finite).any():
+        where.append("above its largest (about 1.8e308)")
+    if not where:
+        return ""
+    what = "probability" if result.is_distribution else "sum"
+    return f"e^x: a {what} {' or '.join(where)}, written by its natural logarithm x"
 
 
 def _trellis(result: CTCResult, width: int) -> list[RenderableType]:
@@ -539,7 +594,13 @@ def _trellis(result: CTCResult, width: int) -> list[RenderableType]:
         return []
     alpha, columns, marks, note = data
     table, fitted = _frame_table(
-        alpha, columns, marks, width=width, shade=True, important=repeat_states(result)
+        alpha,
+        columns,
+        marks,
+        width=width,
+        shade=True,
+        important=repeat_states(result),
+        logs=result.log_alpha,
     )
     lines: list[RenderableType] = [
         _heading(trellis_heading(result)),

@@ -86,6 +86,7 @@ def _ctc_object(solution: Solution) -> dict[str, Any]:
                     "probability": a.probability,
                     "stated": a.stated,
                     "symbols_probability": a.symbols_probability,
+                    "log_probability": a.log_probability / result.log_divisor,
                 }
                 for a in naive.alignments
             ],
@@ -93,6 +94,9 @@ def _ctc_object(solution: Solution) -> dict[str, Any]:
             "loss": naive.loss,
             "valid_probability": naive.valid_probability,
             "valid_loss": naive.valid_loss,
+            # Added: the logs of the sums, exact where the sums underflow float64 to 0.
+            "log_probability": naive.log_probability / result.log_divisor,
+            "valid_log_probability": naive.valid_log_probability / result.log_divisor,
         }
     dp = result.dp
     dp_out: dict[str, Any] = {
@@ -116,6 +120,7 @@ def _ctc_object(solution: Solution) -> dict[str, Any]:
         dp_out["best_path"] = {
             "path": symbols(path) if result.alphabet else word(path),
             "probability": dp.best_path.probability,
+            "log_probability": dp.best_path.log_probability / result.log_divisor,
         }
     greedy = getattr(dp, "greedy", None)
     if greedy is not None and result.alphabet is not None:

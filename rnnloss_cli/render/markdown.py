@@ -69,11 +69,13 @@ def _matrix(
     marks: Sequence[int | None] | None = None,
     important: Sequence[int] = (),
     cell: Callable[[float], str] | None = None,
+    logs: np.ndarray | None = None,
 ) -> list[str]:
     """Return a matrix as a Markdown table: the middle rows of a long one elided, and of a
     wide one the columns but the first and last few, the `important` ones (the label's
     symbols, a repeat) and those of the marked cells shown. `cell` writes a cell (three
-    digits by default)."""
+    digits by default); with `logs`, the cells' natural logarithms, a cell float64 cannot
+    hold is written e^log, as the terminal's trellis writes it."""
     count = matrix.shape[1]
     shown_rows = _kept(matrix.shape[0])
     if count <= MAX_COLUMNS:
@@ -99,6 +101,8 @@ def _matrix(
             else:
                 value = float(matrix[t, c])
                 text = num(value, 3) if cell is None else cell(value)
+                if logs is not None:
+                    text = ctc_render.beyond_cell(value, float(logs[t, c])) or text
             marked = c is not None and marks is not None and marks[t] == c
             cells.append(Raw(f"**{text}**") if marked else text)
         rows.append([str(t + 1), *cells])
@@ -204,7 +208,9 @@ def _ctc(solution: Solution) -> list[str]:
             "",
             escape(note.replace("* marks", "bold marks")),
             "",
-            *_matrix(alpha, columns, "t", marks, ctc_render.repeat_states(result)),
+            *_matrix(
+                alpha, columns, "t", marks, ctc_render.repeat_states(result), logs=result.log_alpha
+            ),
         ]
     grad = result.gradient
     if grad is not None and result.alphabet is not None:
