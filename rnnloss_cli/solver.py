@@ -157,6 +157,7 @@ def readings(problem: Problem, result: LossResult | CTCResult) -> list[Reading]:
         words = dict(CTC_METHOD_WORDS)
         if not result.is_distribution:  # as the working calls it: −log of a sum, no loss
             words["exact"] = "the −log of the unnormalised exact sum (method exact)"
+            words["normalized"] = "the normalised exact loss (each frame ÷ the values' sum)"
             notes["exact"] = (
                 f"it is not a loss: the values sum to {num(result.probabilities_total)}, "
                 "not 1 (method normalized gives the exact loss)"

@@ -658,3 +658,74 @@ def test_the_log_trellis_is_the_log_of_alpha_where_float64_holds_it():
         # Nothing beyond float64: no cell is written e^x (a 0 that no path reaches is 0).
         zeros = alpha == 0.0
         assert result.log_alpha is None or not np.isfinite(result.log_alpha[zeros]).any()
+
+
+# --- second audit, A: the check names the value it compares; method exact leads with it ----
+
+
+NOT_A_DISTRIBUTION = ["ctc", "--label", "ab", "--probabilities", "a=0.9,b=0.9,-=0.9", "--frames"]
+NOT_A_DISTRIBUTION += ["3"]
+
+
+def _answers(args: list[str]) -> list[str]:
+    """Return the Answer box's text, terminal and Markdown, each as one line of words."""
+    markdown = _run([*args, "--format", "markdown"]).split("**Answer:**")[1].split("> **")[0]
+    return [_answer(_run(args)), _flat(markdown.replace("\\(", "(").replace("\\)", ")"))]
+
+
+def test_a_key_equal_to_the_normalised_loss_is_told_which_value_was_compared():
+    args = [*NOT_A_DISTRIBUTION, "--expected", "1.6864"]
+    result = invoke(args, env={"NO_COLOR": "1", "COLUMNS": "100"})
+    assert result.exit_code == 1  # the contract compares `value`, dp.loss here
+    data = _json(args)
+    assert data["value"] == data["dp"]["loss"] == pytest.approx(-1.29336, abs=1e-5)
+    assert data["matches"] is False
+    assert data["matches_instead"][0]["settings"] == {"method": "normalized"}
+    for answer in _answers(args):
+        assert answer.startswith("CTC loss (exact, each frame ÷ 2.7: method normalized) = 1.6864")
+        assert (
+            "✗ the −ln of the unnormalised exact sum (method exact), −1.29336, does not match "
+            "the answer key 1.6864"
+        ) in answer
+        assert (
+            "but it matches the normalised exact loss (each frame ÷ the values' sum), 1.6864: "
+            "ask for it with method: normalized (--method normalized)"
+        ) in answer
+    assert invoke([*args, "--method", "normalized"]).exit_code == 0
+
+
+def test_a_key_equal_to_the_unnormalised_value_names_it_when_it_matches():
+    args = [*NOT_A_DISTRIBUTION, "--expected", "-1.29336"]
+    for answer in _answers(args):
+        assert (
+            "✓ the −ln of the unnormalised exact sum (method exact), −1.29336, matches the "
+            "answer key −1.29336"
+        ) in answer
+
+
+@pytest.mark.parametrize("settings", [[], ["--reduction", "mean", "--log-base", "2"]])
+def test_method_exact_asked_for_leads_with_that_value_named_as_no_loss(settings):
+    args = [*NOT_A_DISTRIBUTION, "--method", "exact", *settings]
+    data = _json(args)
+    assert data["method"] == "exact"
+    assert data["value"] == data["dp"]["loss"] / (2 if settings else 1)  # the contract's value
+    value = num(data["value"])
+    for answer in _answers(args):
+        first = answer.split(" = ")[0]
+        assert first.startswith("−l") and "of the unnormalised exact sum (method exact" in first
+        assert "not a loss: the values sum to 2.7, not 1)" in first
+        assert answer.split(" = ")[1].startswith(value)
+        assert "CTC loss (exact, each frame ÷ 2.7: method normalized" in answer
+        assert answer.index("unnormalised") < answer.index("CTC loss")
+    # Not asked for by name, the normalised loss leads (and value is named after it).
+    implicit = _answers(NOT_A_DISTRIBUTION)[0]
+    assert implicit.startswith("CTC loss (exact, each frame ÷ 2.7: method normalized) = 1.6864")
+
+
+@pytest.mark.parametrize(
+    "args", [["ctc", HELLO], ["hinge", "--y", "1,-1,1", "--yhat", "0.8,-0.5,0.3", "--expected"]]
+)
+def test_a_check_of_a_loss_needs_no_name(args):
+    args = [*args, "0.467"] if args[0] == "hinge" else args
+    answer = _answer(_run(args))
+    assert "✓ matches the answer key" in answer

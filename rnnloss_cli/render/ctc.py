@@ -639,6 +639,33 @@ def _gradient(result: CTCResult, width: int) -> list[RenderableType]:
     return lines
 
 
+def unnormalised_value(result: CTCResult) -> bool:
+    """Whether the contract's `value` is the −log of an unnormalised exact sum, which is
+    no loss: method exact on lecture-mode values that are not a distribution."""
+    return result.method == "exact" and getattr(result.dp, "normalized", None) is not None
+
+
+def value_words(result: CTCResult, method: bool = True) -> str:
+    """Return what `value` is when it is the −log of an unnormalised sum (see
+    `unnormalised_value`): `−ln of the unnormalised exact sum (method exact)`, with the
+    reduction and log base (`method` False: without the method)."""
+    settings = f"{mean_words(result)}{base(result.log_base)}"
+    what = f"−{log_name(result.log_base)} of the unnormalised exact sum"
+    if method:
+        return f"{what} (method exact{settings})"
+    return f"{what}{settings}"
+
+
+def compared_words(solution: Solution) -> str | None:
+    """Return the value the ✓/✗ line compares with the answer key, named — `the −ln of
+    the unnormalised exact sum (method exact), −1.29336,` — where the Answer box's lines
+    hold more than one value and the compared one is not a loss; else None."""
+    result = solution.result
+    if not isinstance(result, CTCResult) or not unnormalised_value(result):
+        return None
+    return f"the {value_words(result)}, {num(result.value)},"
+
+
 def answer_text(solution: Solution) -> Text:
     """Return the Answer box's lines: the headline under its method, then the exact loss
     (normalised, when the values are not a distribution) when the headline is another.
@@ -646,6 +673,7 @@ def answer_text(solution: Solution) -> Text:
     Lecture-mode values that are not a distribution, without alignments, make the
     contract's `value` the −log of the unnormalised exact sum, which is no loss: the
     normalised exact loss is the answer shown first, and `value` is named for what it is.
+    Asked for by name (`method: exact`), that value leads, named so, with the loss after.
     """
     result = solution.result
     assert isinstance(result, CTCResult)
@@ -655,12 +683,20 @@ def answer_text(solution: Solution) -> Text:
     mean = mean_words(result)
     settings = f"{mean}{base(result.log_base)}"
     exact_loss = result.reduced(result.losses["normalized" if normalized is not None else "exact"])
-    if result.method == "exact" and normalized is not None:
-        text = headline(f"CTC loss (exact, {divided}: method normalized{settings})", exact_loss)
+    if unnormalised_value(result):
+        assert normalized is not None
+        loss_title = f"CTC loss (exact, {divided}: method normalized{settings})"
+        not_a_loss = f", not a loss (the values sum to {num(normalized.total)}, not 1)"
+        if solution.problem.inputs.get("method") == "exact":  # asked for: it leads
+            total = num(normalized.total)
+            title = f"{value_words(result)[:-1]}; not a loss: the values sum to {total}, not 1)"
+            text = headline(title, result.value)
+            text.append(f"\n{loss_title}: {num(exact_loss)}")
+            return text
+        text = headline(loss_title, exact_loss)
         text.append(
-            f"\nvalue of method exact (--json's value): −{log_name(result.log_base)} of the "
-            f"unnormalised exact sum{settings} = {num(result.value)}, not a loss (the values "
-            f"sum to {num(normalized.total)}, not 1)"
+            f"\nvalue of method exact (--json's value): {value_words(result, method=False)} = "
+            f"{num(result.value)}{not_a_loss}"
         )
         return text
     what = {

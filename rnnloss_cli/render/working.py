@@ -467,11 +467,18 @@ def check_text(solution: Solution) -> Text | None:
     if problem.expected is None:
         return None
     key = f"{num(problem.expected, 10)} (± {decimal(problem.tolerance or 0.0)})"
+    # Where the Answer box leads with another value than the one compared (a CTC −log of
+    # an unnormalised sum, which is no loss), the line names the value it compares.
+    subject = ""
+    if solution.result.loss == "ctc":
+        from rnnloss_cli.render.ctc import compared_words
+
+        subject = f"{compared_words(solution) or ''} ".lstrip()
     if solution.matches:
-        return Text.assemble(("✓ ", "bold green"), f"matches the answer key {key}")
+        return Text.assemble(("✓ ", "bold green"), f"{subject}matches the answer key {key}")
     diff = solution.difference
     off = f": off by {num(abs(diff), 4)}" if diff is not None else ""
-    return Text.assemble(("✗ ", "bold red"), f"does not match the answer key {key}{off}")
+    return Text.assemble(("✗ ", "bold red"), f"{subject}does not match the answer key {key}{off}")
 
 
 MAX_READINGS = 3  # other readings an answer key matches, named under the ✗
