@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import os
 import stat
 import sys
@@ -329,6 +330,8 @@ def run_command(loss: str, file: str | None, flags: dict[str, Any], options: Out
             )
         )
         printer.print(SummaryTable(_summary_rows(entries), printer.console.width))
+        for note in _summary_notes(entries):
+            printer.print(Text(note, style="dim"))
         printer.print(Text(_totals_line(summary(entries)), style="bold"))
         if _finish(printer):
             return 2
@@ -352,7 +355,7 @@ def _finish(printer: Printer) -> bool:
 
 
 def _summary_rows(entries: list[Entry]) -> list[dict[str, str]]:
-    from rnnloss_cli.render.numbers import num
+    from rnnloss_cli.render.numbers import beyond, num
 
     rows = []
     for e in entries:
@@ -371,6 +374,11 @@ def _summary_rows(entries: list[Entry]) -> list[dict[str, str]]:
             continue
         value = s.result.value
         answer = num(value) if isinstance(value, float) else "(terms)"
+        exact = getattr(s.result, "exact_value", None)
+        if exact is not None and isinstance(value, float) and not math.isfinite(value):
+            answer = beyond(exact)  # as the working writes it: 2e+308 (float64: ∞)
+        if _unnormalised(s):
+            answer += f" {UNNORMALISED_MARK}"  # not a loss: the footnote says what it is
         expected = "—" if s.problem.expected is None else num(s.problem.expected, 10)
         off = f"✗ off by {num(abs(s.difference or 0.0), 3)}"
         check = {True: "✓", False: off, None: "—"}[s.matches]
@@ -385,6 +393,54 @@ def _summary_rows(entries: list[Entry]) -> list[dict[str, str]]:
             }
         )
     return rows
+
+
+UNNORMALISED_MARK = "†"
+MAX_NOTES = 10  # footnoted problems named under the table, then how many more
+
+
+def _unnormalised(solution: Solution) -> bool:
+    """Whether a problem's answer is the −log of an unnormalised CTC sum (lecture-mode
+    values that are not a distribution, method exact): a value, but not a loss."""
+    if solution.result.loss != "ctc":
+        return False
+    from rnnloss_cli.render.ctc import unnormalised_value
+
+    return unnormalised_value(solution.result)  # type: ignore[arg-type]
+
+
+def _summary_notes(entries: list[Entry]) -> list[str]:
+    """Return the footnote under the summary table for answers marked †: what they are,
+    and the normalised exact loss of each (how to ask for it)."""
+    from rnnloss_cli.render.numbers import num
+
+    marked = [e for e in entries if e.solution is not None and _unnormalised(e.solution)]
+    if not marked:
+        return []
+
+    def normalised(entry: Entry) -> str:
+        result = entry.solution.result  # type: ignore[union-attr]
+        return num(result.reduced(result.losses["normalized"]))  # type: ignore[union-attr]
+
+    first = marked[0]
+    what = (
+        f"{UNNORMALISED_MARK} the −log of an unnormalised CTC sum (values that are not a "
+        "distribution, method exact), not a loss"
+    )
+    if len(marked) == 1:
+        return [f"{what}: the normalised exact loss (method normalized) is {normalised(first)}"]
+    lines = [f"{what}; the normalised exact loss (method normalized) of each:"]
+    for entry in marked[:MAX_NOTES]:
+        name = printable(entry.file) + (f"#{entry.index}" if _several(entries, entry) else "")
+        lines.append(f"  {name}: {normalised(entry)}")
+    if len(marked) > MAX_NOTES:
+        lines.append(f"  … and {len(marked) - MAX_NOTES:,} more")
+    return lines
+
+
+def _several(entries: list[Entry], entry: Entry) -> bool:
+    """Whether the entry's file holds several problems (named `file#index`)."""
+    return sum(1 for e in entries if e.file == entry.file) > 1
 
 
 def _totals_line(counts: dict[str, int]) -> str:
@@ -436,7 +492,7 @@ def run_solve(paths: list[str], options: OutputOptions) -> int:
         for entry in entries:
             if entry.solution is not None:
                 write(document(entry.solution, details=options.details) + "\n")
-        write(md_summary(_summary_rows(entries), _totals_line(counts)))
+        write(md_summary(_summary_rows(entries), _totals_line(counts), _summary_notes(entries)))
     else:
         from rich.text import Text
 
@@ -451,6 +507,8 @@ def run_solve(paths: list[str], options: OutputOptions) -> int:
 
                 printer.print(Rule(style="dim"))
         printer.print(SummaryTable(_summary_rows(entries), printer.console.width))
+        for note in _summary_notes(entries):
+            printer.print(Text(note, style="dim"))
         printer.print(Text(_totals_line(counts), style="bold"))
         if _finish(printer):
             return 2

@@ -729,3 +729,70 @@ def test_a_check_of_a_loss_needs_no_name(args):
     args = [*args, "0.467"] if args[0] == "hinge" else args
     answer = _answer(_run(args))
     assert "✓ matches the answer key" in answer
+
+
+# --- second audit, E: the solve table marks a −log of an unnormalised sum -------------------
+
+
+UNNORMALISED_FILE = 'loss: ctc\nlabel: ab\nprobabilities: {a: 0.9, b: 0.9, "-": 0.9}\nframes: 3\n'
+LOSS_FILE = 'loss: ctc\nlabel: ab\nprobabilities: {a: 0.5, b: 0.3, "-": 0.2}\nframes: 3\n'
+
+
+def _folder(tmp_path: Path) -> str:
+    (tmp_path / "a_unnormalised.yaml").write_text(UNNORMALISED_FILE, encoding="utf-8")
+    (tmp_path / "b_loss.yaml").write_text(LOSS_FILE, encoding="utf-8")
+    both = UNNORMALISED_FILE + "reduction: mean\n---\n" + UNNORMALISED_FILE.replace("0.9", "0.2")
+    (tmp_path / "c_two.yaml").write_text(both, encoding="utf-8")
+    return str(tmp_path)
+
+
+@pytest.mark.parametrize("markdown", [False, True])
+def test_the_summary_marks_an_unnormalised_sum_and_names_the_normalised_loss(tmp_path, markdown):
+    folder = _folder(tmp_path)
+    args = ["solve", folder, *(["--format", "markdown"] if markdown else [])]
+    text = _run(args, width=120)
+    summary = text[text.index("## Summary") :] if markdown else text
+    rows = [line for line in summary.splitlines() if "ctc" in line]
+    marked = [line for line in rows if "−1.29336 †" in line or "†" in line]
+    assert len(rows) == 4 and len(marked) == 3
+    assert not any("†" in line for line in rows if "b_loss" in line)
+    notes = _flat(summary[summary.index("† the") : summary.index("4 problems")])
+    assert notes.startswith(
+        "† the −log of an unnormalised CTC sum (values that are not a distribution, method "
+        "exact), not a loss; the normalised exact loss (method normalized) of each:"
+    )
+    assert f"{folder}/a_unnormalised.yaml: 1.6864" in notes.replace("\\_", "_")
+    assert f"{folder}/c_two.yaml#0: {num(1.6863989535702288 / 2)}" in notes.replace("\\_", "_")
+    data = json.loads(invoke(["solve", folder, "--json"]).stdout)  # JSON as it was
+    assert data["results"][0]["result"]["value"] == pytest.approx(-1.2933563654606215)
+    assert "†" not in json.dumps(data)
+
+
+def test_a_single_unnormalised_answer_gets_a_one_line_note(tmp_path):
+    (tmp_path / "p.yaml").write_text(UNNORMALISED_FILE, encoding="utf-8")
+    text = _flat(_run(["solve", str(tmp_path)], width=200))
+    assert "−1.29336 †" in text
+    assert (
+        "† the −log of an unnormalised CTC sum (values that are not a distribution, method "
+        "exact), not a loss: the normalised exact loss (method normalized) is 1.6864"
+    ) in text
+    plain = tmp_path / "q"
+    plain.mkdir()
+    (plain / "p.yaml").write_text(LOSS_FILE, encoding="utf-8")
+    assert "†" not in _run(["solve", str(plain)])
+
+
+def test_a_command_of_many_problems_marks_them_in_its_summary(tmp_path):
+    path = tmp_path / "many.yaml"
+    path.write_text("---\n".join([UNNORMALISED_FILE] * 101), encoding="utf-8")
+    text = _run(["ctc", str(path)], width=120)
+    assert text.count("−1.29336 †") == 101
+    assert "many.yaml#9: 1.6864" in text and "… and 91 more" in text
+
+
+def test_the_summary_writes_an_answer_beyond_float64_as_the_working_does(tmp_path):
+    (tmp_path / "r.yaml").write_text(
+        "loss: reinforce\nrewards: [2, 1]\nlog_probs: [-1e308, -0.5]\n", encoding="utf-8"
+    )
+    text = _run(["solve", str(tmp_path)], width=120)
+    assert "2e+308 (float64: ∞)" in text

@@ -254,12 +254,15 @@ def document(solution: Solution, details: bool = False, level: int = 2) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def summary(rows: Sequence[dict[str, str]], totals: str) -> str:
-    """Return the `solve` summary as a Markdown table and a line of totals."""
+def summary(rows: Sequence[dict[str, str]], totals: str, notes: Sequence[str] = ()) -> str:
+    """Return the `solve` summary as a Markdown table, its footnotes (what a marked answer
+    is) and a line of totals."""
     lines = ["## Summary", ""]
     lines += table(
         ["file", "title", "loss", "answer", "expected", "check"],
         [[r["file"], r["title"], r["loss"], r["answer"], r["expected"], r["check"]] for r in rows],
     )
+    if notes:
+        lines += ["", *_paragraph(notes)]
     lines += ["", totals]
     return "\n".join(lines) + "\n"
