@@ -41,10 +41,12 @@ def counted_num(monkeypatch):
         return original(x, digits)
 
     import rnnloss_cli.render.markdown as markdown_module
-    import rnnloss_cli.render.sequence as sequence_module
-    import rnnloss_cli.render.working as working_module
+    import rnnloss_cli.workings.common as common_module
+    import rnnloss_cli.workings.elementwise as elementwise_module
+    import rnnloss_cli.workings.sequence as sequence_module
 
-    for module in (numbers, working_module, sequence_module, markdown_module):
+    modules = (numbers, common_module, elementwise_module, sequence_module, markdown_module)
+    for module in modules:
         monkeypatch.setattr(module, "num", num)
     return calls
 

@@ -19,7 +19,7 @@ from cli_helpers import write_problem as write
 
 from rnnloss_cli.core.ctc import ctc_loss, ctc_loss_and_grad
 from rnnloss_cli.core.sequence import reinforce
-from rnnloss_cli.render.ctc import _shade
+from rnnloss_cli.render.terminal import _shade
 
 pytestmark = pytest.mark.filterwarnings("error")
 

@@ -11,15 +11,11 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
-from rich.console import Group
-from rich.padding import Padding
-from rich.text import Text
 
-from rnnloss_cli.errors import printable
-from rnnloss_cli.render import ctc as ctc_render
-from rnnloss_cli.render import working as rich_working
-from rnnloss_cli.render.numbers import elide, num, operand
+from rnnloss_cli import document as doc
+from rnnloss_cli.render.numbers import beyond_cell, elide, input_cell, num, operand
 from rnnloss_cli.solver import Solution
+from rnnloss_cli.workings import build
 
 MAX_ROWS = 40  # table rows written before the middle is elided
 MAX_COLUMNS = 16  # matrix columns written before the middle is elided
@@ -41,7 +37,7 @@ def escape(text: str) -> str:
 def _cell(text: Any) -> str:
     if isinstance(text, Raw):
         return str(text)
-    value = text.plain if isinstance(text, Text) else str(text)
+    value = doc.plain(text) if isinstance(text, tuple) else str(text)
     return escape(value).replace("\n", "<br>")
 
 
@@ -102,25 +98,19 @@ def _matrix(
                 value = float(matrix[t, c])
                 text = num(value, 3) if cell is None else cell(value)
                 if logs is not None:
-                    text = ctc_render.beyond_cell(value, float(logs[t, c])) or text
+                    text = beyond_cell(value, float(logs[t, c])) or text
             marked = c is not None and marks is not None and marks[t] == c
             cells.append(Raw(f"**{text}**") if marked else text)
         rows.append([str(t + 1), *cells])
     return _table(headers, rows)
 
 
-def _lines(renderable: Any) -> list[str]:
-    """Return the text lines of a Rich Group of Text (tables inside become Markdown)."""
-    if isinstance(renderable, Text):
-        return renderable.plain.splitlines() or [""]
-    if isinstance(renderable, Padding):
-        return _lines(renderable.renderable)
-    if isinstance(renderable, Group):
-        out: list[str] = []
-        for item in renderable.renderables:
-            out += _lines(item)
-        return out
-    return []
+CELLS: dict[str, Callable[[float], str]] = {
+    "operand": lambda v: operand(v, 3),
+    "input": input_cell,
+    "trellis": lambda v: num(v, 3),
+    "number": lambda v: num(v, 3),
+}
 
 
 def _paragraph(lines: Iterable[str]) -> list[str]:
@@ -133,125 +123,52 @@ def _paragraph(lines: Iterable[str]) -> list[str]:
     return [line + "  " for line in lines[:-1]] + lines[-1:]
 
 
-def _inputs(solution: Solution) -> list[str]:
-    if solution.result.loss in rich_working.EXTRA_INPUTS:
-        return _paragraph(_lines(rich_working.EXTRA_INPUTS[solution.result.loss](solution)))
-    out: list[str] = []
-    lines: list[str] = []  # lines of text since the last matrix: one paragraph
-
-    def flush() -> None:
-        if lines:
-            out.extend(["", *_paragraph(lines)] if out else _paragraph(lines))
-            lines.clear()
-
-    for item in rich_working.input_items(solution):
-        if isinstance(item, str):
-            lines.append(item)
-            continue
-        flush()
-        names = item.columns or [str(c) for c in range(item.values.shape[1])]
-        table = _matrix(item.values, names, "i", cell=lambda v: operand(v, 3))
-        out += [*([""] if out else []), f"{item.label}:", "", *table]
-    flush()
-    return out
-
-
-def _elementwise(solution: Solution) -> list[str]:
-    formula, headers, rows = rich_working.TERM_ROWS[solution.result.loss](solution)
+def _block(block: doc.Block) -> list[str]:
+    if isinstance(block, doc.Paragraph):
+        return _paragraph(doc.plain(item) for item in block.lines)
+    if isinstance(block, doc.Table):
+        return table(block.headers, block.rows)
+    note = block.note
+    if block.marks_note is not None:
+        marks = f"bold marks {block.marks_note}"
+        note = f"{note}; {marks}" if note else marks
+    before = [escape(text) for text in (block.caption, note) if text]
     return [
-        "**Inputs**",
-        "",
-        *_inputs(solution),
-        "",
-        "**Formula**",
-        "",
-        *_paragraph(formula),
-        "",
-        "**Working**",
-        "",
-        *table(headers, rows),
-        "",
-        *_paragraph(line for text in rich_working.totals(solution) for line in _lines(text)),
+        *[item for text in before for item in (text, "")],
+        *_matrix(
+            block.values,
+            block.columns,
+            block.row_label,
+            block.marks,
+            block.important,
+            CELLS[block.cell],
+            block.logs,
+        ),
     ]
 
 
-def _ctc(solution: Solution) -> list[str]:
-    result = solution.result
-    out = ["**Inputs**", "", *_paragraph(_lines(ctc_render.inputs_lines(result, solution))), ""]
-    if solution.problem.display.get("matrix") is not None:
-        matrix = solution.problem.display["matrix"]
-        alphabet = ctc_render.symbols_shown(result.alphabet)
-        important = ctc_render.label_columns(result)
-        out += [*_matrix(matrix, alphabet, important=important, cell=ctc_render.input_cell), ""]
-    if result.naive is not None:
-        out += [
-            f"**{ctc_render.LISTED_HEADING}**",
-            "",
-            escape(ctc_render.collapse_rule(result)),
-            "",
-            *table(ctc_render.LISTED_HEADERS, ctc_render.listed_rows(result)),
-            "",
-            *_paragraph(line for t in ctc_render.listed_totals(result) for line in _lines(t)),
-            "",
-        ]
-    out += [
-        f"**{ctc_render.EXACT_HEADING}**",
-        "",
-        *_paragraph(line for t in ctc_render.exact_lines(result) for line in _lines(t)),
-    ]
-    trellis = ctc_render.trellis_data(result)
-    if trellis is not None:
-        alpha, columns, marks, note = trellis
-        out += [
-            "",
-            f"**{ctc_render.trellis_heading(result)}**",
-            "",
-            escape(note.replace("* marks", "bold marks")),
-            "",
-            *_matrix(
-                alpha, columns, "t", marks, ctc_render.repeat_states(result), logs=result.log_alpha
-            ),
-        ]
-    grad = result.gradient
-    if grad is not None and result.alphabet is not None:
-        note = ctc_render.gradient_note(result)
-        out += [
-            "",
-            f"**{ctc_render.gradient_heading(result)}**",
-            "",
-            *([escape(note), ""] if note is not None else []),
-            *_matrix(
-                grad,
-                ctc_render.symbols_shown(result.alphabet),
-                important=ctc_render.label_columns(result),
-            ),
-        ]
-    return out
+def write(document: doc.Document, level: int = 2) -> str:
+    """Return one working as Markdown, headed at `level` (## by default)."""
+    out = [f"{'#' * level} {escape(document.title)}"]
+    for section in document.sections:
+        out += ["", f"**{escape(section.heading)}**"]
+        for block in section.blocks:
+            out += ["", *_block(block)]
+    answer = [doc.plain(item) for item in document.answer.lines]
+    if document.answer.check is not None:
+        answer += [doc.plain(document.answer.check), *document.answer.instead]
+    out += ["", *_paragraph([Raw(f"**Answer:** {escape(answer[0])}"), *answer[1:]])]
+    if document.warnings:
+        out += ["", f"> **{escape(document.warnings_title)}**", ">"]
+        out += [f"> - {escape(warning)}" for warning in document.warnings]
+    for part in document.parts:
+        out += ["", write(part, min(level + 1, 6)).rstrip("\n")]
+    return "\n".join(out).rstrip() + "\n"
 
 
 def document(solution: Solution, details: bool = False, level: int = 2) -> str:
     """Return one solved problem as Markdown, headed at `level` (## by default)."""
-    result, problem = solution.result, solution.problem
-    title = problem.title or rich_working.NAMES.get(result.loss, result.loss)
-    out = [f"{'#' * level} {escape(printable(title))}", ""]
-    out += _ctc(solution) if result.loss == "ctc" else _elementwise(solution)
-    answer = (
-        ctc_render.answer_text(solution)
-        if result.loss == "ctc"
-        else rich_working.answer_text(solution)
-    ).plain.splitlines()
-    check = rich_working.check_text(solution)
-    if check is not None:
-        answer += [check.plain, *rich_working.instead_lines(solution)]
-    out += ["", *_paragraph([Raw(f"**Answer:** {escape(answer[0])}"), *answer[1:]])]
-    if result.warnings:
-        title_w = "Lecture checks and warnings" if result.loss == "ctc" else "Warnings"
-        out += ["", f"> **{title_w}**", ">"]
-        out += [f"> - {escape(printable(w))}" for w in result.warnings]
-    if details and result.loss == "custom":
-        for component in result.details["components"]:
-            out += ["", document(component["solution"], details, min(level + 1, 6))]
-    return "\n".join(out).rstrip() + "\n"
+    return write(build(solution, details), level)
 
 
 def summary(rows: Sequence[dict[str, str]], totals: str, notes: Sequence[str] = ()) -> str:

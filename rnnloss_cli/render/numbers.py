@@ -145,3 +145,31 @@ def class_names(display: dict[str, Any]) -> list[str] | None:
 
 def log_name(log_base: str | None) -> str:
     return LOG_NAMES.get(log_base or "e", "ln")
+
+
+def trellis_cell(value: float) -> str:
+    """Return a trellis cell: 3 significant digits, a short exponent (6.4e−5)."""
+    return short(num(value, 3))
+
+
+def beyond_cell(value: float, log_value: float) -> str | None:
+    """Return a trellis cell that float64 cannot hold — 0 or ∞ although its natural
+    logarithm is finite — as e^(that logarithm), `e^−1380.5`; None for any other cell."""
+    if (value == 0.0 or math.isinf(value)) and math.isfinite(log_value):
+        return f"e^{short(num(log_value, 5))}"
+    return None
+
+
+def input_cell(value: float) -> str:
+    """Return a cell of the input matrix: as `_cell`, but never a whole number it is not
+    (a probability of 0.9999999 is not `1`: its log is taken)."""
+    return short(operand(value, 3))
+
+
+def short(text: str) -> str:
+    """Return a number with a short exponent: 6.4e−05 as 6.4e−5."""
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        sign = exponent[0]
+        text = f"{mantissa}e{sign if sign == '−' else ''}{exponent[1:].lstrip('0')}"
+    return text

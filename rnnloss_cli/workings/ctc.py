@@ -4,32 +4,19 @@ beside them, the trellis, the best and greedy paths, and the gradient."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from rich import box
-from rich.console import Group, RenderableType
-from rich.padding import Padding
-from rich.table import Table
-from rich.text import Text
 
 from rnnloss_cli.core.ctc_solve import CTCResult, alignment_states
+from rnnloss_cli.document import Document, Line, Matrix, Paragraph, Section, Table, line, paragraph
 from rnnloss_cli.errors import printable
-from rnnloss_cli.render.numbers import elide, listing, log_name, num, operand
-from rnnloss_cli.render.working import base, headline
+from rnnloss_cli.render.numbers import listing, log_name, num, operand
 from rnnloss_cli.solver import Solution
+from rnnloss_cli.workings.common import answer, base, headline
 
 MAX_FACTORS = 12  # factors written out in a product before the middle is elided
-MAX_FRAMES_SHOWN = 24  # trellis / matrix rows shown before the middle is elided
-
-
-def _indent(renderable: RenderableType) -> Padding:
-    return Padding(renderable, (0, 0, 0, 2), expand=False)
-
-
-def _heading(text: str) -> Text:
-    return Text(text, style="bold cyan")
 
 
 def _product(factors: Sequence[float]) -> str:
@@ -76,14 +63,10 @@ def repeat_states(result: CTCResult) -> list[int]:
     return out
 
 
-def _rows_shown(count: int, limit: int = MAX_FRAMES_SHOWN) -> list[int | None]:
-    return elide(range(count), limit, limit - 4, 3)
-
-
-def inputs_lines(result: CTCResult, solution: Solution) -> Group:
+def inputs_lines(result: CTCResult, solution: Solution) -> list[str]:
     """Return the inputs as lines: the label and blank, the values or the alphabet."""
-    lines: list[RenderableType] = [
-        Text(
+    lines: list[str] = [
+        (
             f"label = {_word(result, result.label)}   ({len(result.label)} symbol"
             f"{'' if len(result.label) == 1 else 's'})"
             f"   blank = {printable(result.blank)}"
@@ -93,207 +76,13 @@ def inputs_lines(result: CTCResult, solution: Solution) -> Group:
         values = "   ".join(
             f"P({printable(s)}) = {operand(p)}" for s, p in result.probabilities.items()
         )
-        lines.append(Text(f"{values}   (sum {operand(result.probabilities_total)})"))
+        lines.append(f"{values}   (sum {operand(result.probabilities_total)})")
     else:
         assert result.alphabet is not None
         key = solution.problem.display.get("matrix_key", "log_probs")
-        lines.append(Text(f"alphabet = {listing(symbols_shown(result.alphabet), 40)}"))
-        lines.append(Text(f"{key} (T × V = {result.dp.frames} × {len(result.alphabet)}):"))
-    return Group(*lines)
-
-
-def _inputs(result: CTCResult, solution: Solution, width: int) -> RenderableType:
-    lines: list[RenderableType] = [inputs_lines(result, solution)]
-    if result.alphabet is not None:
-        display = solution.problem.display
-        table, note = _frame_table(
-            display["matrix"],
-            symbols_shown(result.alphabet),
-            width=width - 2,
-            important=label_columns(result),
-            cell=input_cell,
-        )
-        lines.append(_indent(table))
-        if note:
-            lines.append(_indent(Text(note, style="dim")))
-    return Group(*lines)
-
-
-def _shade(value: float, top: float) -> str:
-    """Return a style for a trellis cell: brighter the closer it is to the table's largest."""
-    if value <= 0.0 or top <= 0.0:
-        return "grey37"
-    if math.isinf(top):  # lecture-mode values beyond float64: only the infinite ones lead
-        return "bold yellow" if math.isinf(value) else "grey42"
-    # The ratio of the logarithms, not the logarithm of the ratio: 5e−324 / 2 underflows
-    # to 0, whose logarithm does not exist (log10 of a subnormal is exact enough).
-    ratio = math.log10(value) - math.log10(top)
-    if ratio > -0.3:
-        return "bold yellow"
-    if ratio > -1:
-        return "yellow"
-    if ratio > -2:
-        return "default"
-    return "grey62" if ratio > -4 else "grey42"
-
-
-def _cell(value: float) -> str:
-    """Return a trellis cell: 3 significant digits, a short exponent (6.4e−5)."""
-    return _short(num(value, 3))
-
-
-def beyond_cell(value: float, log_value: float) -> str | None:
-    """Return a trellis cell that float64 cannot hold — 0 or ∞ although its natural
-    logarithm is finite — as e^(that logarithm), `e^−1380.5`; None for any other cell."""
-    if (value == 0.0 or math.isinf(value)) and math.isfinite(log_value):
-        return f"e^{_short(num(log_value, 5))}"
-    return None
-
-
-def input_cell(value: float) -> str:
-    """Return a cell of the input matrix: as `_cell`, but never a whole number it is not
-    (a probability of 0.9999999 is not `1`: its log is taken)."""
-    return _short(operand(value, 3))
-
-
-def _short(text: str) -> str:
-    """Return a number with a short exponent: 6.4e−05 as 6.4e−5."""
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        sign = exponent[0]
-        text = f"{mantissa}e{sign if sign == '−' else ''}{exponent[1:].lstrip('0')}"
-    return text
-
-
-def _table_width(columns: Sequence[int], label: int) -> int:
-    """Return the width of a frame table: each column its text and a blank each side, one
-    separator between columns (box SIMPLE_HEAD without edges)."""
-    widths = [label, *columns]
-    return sum(w + 2 for w in widths) + len(widths) - 1
-
-
-MAX_PARTS = 4  # a table too wide for the terminal is shown in at most this many parts
-
-
-def _frame_table(
-    matrix: np.ndarray,
-    columns: Sequence[str],
-    marks: Sequence[int | None] | None = None,
-    *,
-    width: int = 80,
-    shade: bool = False,
-    important: Sequence[int] = (),
-    cell: Callable[[float], str] = _cell,
-    logs: np.ndarray | None = None,
-) -> tuple[RenderableType, str | None]:
-    """Return a T × columns table (frames down) that fits `width`, and a note if it had to
-    be turned or split: as it is when it fits; else transposed (frames across) when that
-    fits; else in parts of consecutive columns (every column and every mark kept); else,
-    when even MAX_PARTS parts cannot hold them, only the columns the lesson is about
-    (`important`, and the marked cells of the rows shown) with the first and last, in parts.
-    `logs`, the cells' natural logarithms, writes a cell float64 cannot hold as e^log.
-    """
-    frames, count = matrix.shape
-
-    # Only the frames shown are formatted (a 20,000 × 2,001 trellis has 40 million cells).
-    def write(t: int, c: int) -> str:
-        value = float(matrix[t, c])
-        shown = None if logs is None else beyond_cell(value, float(logs[t, c]))
-        return cell(value) if shown is None else shown
-
-    cells = {t: [write(t, c) for c in range(count)] for t in _rows_shown(frames) if t is not None}
-    top = float(np.max(matrix)) if matrix.size else 0.0
-
-    def text(t: int, c: int) -> Text:
-        style = _shade(float(matrix[t, c]), top) if shade else ""
-        if marks is not None and marks[t] == c:
-            return Text(cells[t][c] + "*", style=f"{style} reverse".strip())
-        return Text(cells[t][c], style=style)
-
-    rows = [t for t in _rows_shown(frames) if t is not None]
-    marked = {marks[t] for t in rows if marks is not None and marks[t] is not None}
-
-    def column_width(c: int) -> int:
-        return max([len(columns[c])] + [len(cells[t][c]) + (c in marked) for t in rows])
-
-    widths = [column_width(c) for c in range(count)]
-    label = max(len("t"), len(str(frames)))
-
-    def upright(shown: Sequence[int | None]) -> Table:
-        table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)
-        table.add_column("t", justify="right", style="dim")
-        for c in shown:
-            table.add_column("…" if c is None else Text(columns[c]), justify="right")
-        for t in _rows_shown(frames):
-            if t is None:
-                table.add_row("⋮", *["⋮"] * len(shown))
-            else:
-                table.add_row(str(t + 1), *[Text("…") if c is None else text(t, c) for c in shown])
-        return table
-
-    if _table_width(widths, label) <= width:
-        return upright(list(range(count))), None
-    if frames <= MAX_FRAMES_SHOWN:
-        # Turned: one row per column, frames across.
-        turned_widths = [
-            max([len(f"t={t + 1}")] + [len(cells[t][c]) + 1 for c in range(count)])
-            for t in range(frames)
-        ]
-        if _table_width(turned_widths, max(len(c) for c in columns)) <= width:
-            turned = Table(box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)
-            turned.add_column("", style="dim")
-            for t in range(frames):
-                turned.add_column(f"t={t + 1}", justify="right")
-            for c, name in enumerate(columns):
-                turned.add_row(Text(name), *[text(t, c) for t in range(frames)])
-            return turned, "turned on its side to fit: frames across, one row per column"
-    parts = _parts(list(range(count)), widths, label, width)
-    note = None
-    if len(parts) > MAX_PARTS:
-        keep = sorted({*important, *marked, 0, 1, count - 2, count - 1} & set(range(count)))
-        parts = _parts(keep, widths, label, width)
-        left_out = count - len(keep)
-        kept_what = (
-            "the best path's cells and each repeated letter with the blank between"
-            if marks is not None
-            else "the blank's and the label's symbols'"
-        )
-        note = (
-            f"{left_out:,} of the {count:,} columns are left out to fit {width} columns (… "
-            f"marks where); the columns of {kept_what} are kept (--json gives the whole table)"
-        )
-    if len(parts) == 1:
-        return upright(parts[0]), note
-    tables: list[RenderableType] = []
-    for i, part in enumerate(parts):
-        numbers = [c for c in part if c is not None]
-        heading = (
-            f"part {i + 1} of {len(parts)}: columns {numbers[0] + 1}–{numbers[-1] + 1} of {count}"
-        )
-        tables += [Padding(Text(heading, style="dim"), (0, 0, 0, 2)), upright(part)]
-    return Group(*tables), note or f"in {len(parts)} parts, to fit {width} columns"
-
-
-def _parts(
-    kept: Sequence[int], widths: Sequence[int], label: int, width: int
-) -> list[list[int | None]]:
-    """Split the kept columns, in order, into parts that each fit `width`; None stands for
-    the columns left out between two kept ones (a `…` column)."""
-    parts: list[list[int | None]] = []
-    current: list[int | None] = []
-    previous = None
-    for c in kept:
-        gap = previous is not None and c != previous + 1
-        addition: list[int | None] = [None, c] if gap and current else [c]
-        trial = [*current, *addition]
-        if current and _table_width([1 if k is None else widths[k] for k in trial], label) > width:
-            parts.append(current)
-            current = [None, c] if gap else [c]
-        else:
-            current = trial
-        previous = c
-    parts.append(current)
-    return parts
+        lines.append(f"alphabet = {listing(symbols_shown(result.alphabet), 40)}")
+        lines.append(f"{key} (T × V = {result.dp.frames} × {len(result.alphabet)}):")
+    return lines
 
 
 def log_note(result: CTCResult, value: float, log_value: float, name: str = "p") -> str:
@@ -309,7 +98,7 @@ def log_note(result: CTCResult, value: float, log_value: float, name: str = "p")
 LISTED_HEADERS = ["#", "path", "collapses to", "valid", "product of its factors = probability"]
 
 
-def listed_rows(result: CTCResult) -> list[list[Text]]:
+def listed_rows(result: CTCResult) -> list[list[str | Line]]:
     """Return one row per listed alignment: number, path, collapse, ✓/✗, product = p."""
     naive = result.naive
     assert naive is not None
@@ -318,11 +107,11 @@ def listed_rows(result: CTCResult) -> list[list[Text]]:
         mark = "stated: " if a.stated else ""
         rows.append(
             [
-                Text(str(i + 1)),
-                Text(_word(result, a.path)),
-                Text(_word(result, a.collapsed)),
-                Text("✓" if a.valid else "✗", style="green" if a.valid else "red"),
-                Text.assemble(
+                str(i + 1),
+                _word(result, a.path),
+                _word(result, a.collapsed),
+                line(("✓", "good") if a.valid else ("✗", "bad")),
+                line(
                     f"{mark}{_product(a.factors)} = ",
                     (num(a.probability, 6), "bold"),
                     log_note(result, a.probability, a.log_probability).rstrip(),
@@ -332,7 +121,7 @@ def listed_rows(result: CTCResult) -> list[list[Text]]:
     return rows
 
 
-def listed_totals(result: CTCResult) -> list[Text]:
+def listed_totals(result: CTCResult) -> list[Line]:
     """Return the listed method's sum, −log, and the valid-only variant."""
     naive = result.naive
     assert naive is not None
@@ -348,21 +137,17 @@ def listed_totals(result: CTCResult) -> list[Text]:
     total_note = log_note(result, naive.probability, naive.log_probability, "P")
     taken = "P" if total_note else operand(naive.probability)
     lines = [
-        Text.assemble(
-            ("Sum   ", "bold"), f"P = {sum_text} = {operand(naive.probability)}{total_note}"
-        ),
-        Text.assemble(("Loss  ", "bold"), f"−{log} {taken} = {num(naive.loss)}"),
+        line(("Sum   ", "bold"), f"P = {sum_text} = {operand(naive.probability)}{total_note}"),
+        line(("Loss  ", "bold"), f"−{log} {taken} = {num(naive.loss)}"),
     ]
     if result.reduction == "mean" and result.method == "listed":
         lines.append(mean_line(result, naive.loss, explain=True))
-    lines.append(
-        Text(
-            f"valid alignments only: P = {operand(naive.valid_probability)}"
-            f"{log_note(result, naive.valid_probability, naive.valid_log_probability, 'P')}, "
-            f"−{log} P = {num(naive.valid_loss)}",
-            style="dim" if result.method != "valid" else "",
-        )
+    valid = (
+        f"valid alignments only: P = {operand(naive.valid_probability)}"
+        f"{log_note(result, naive.valid_probability, naive.valid_log_probability, 'P')}, "
+        f"−{log} P = {num(naive.valid_loss)}"
     )
+    lines.append(line((valid, "dim" if result.method != "valid" else "")))
     if result.reduction == "mean" and result.method == "valid":
         lines.append(mean_line(result, naive.valid_loss, explain=True))
     return lines
@@ -376,25 +161,6 @@ def collapse_rule(result: CTCResult) -> str:
     return (
         f"collapse rule: merge repeated symbols, then remove the blank ({printable(result.blank)})"
     )
-
-
-def _listed(result: CTCResult) -> list[RenderableType]:
-    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)
-    for header in LISTED_HEADERS:
-        table.add_column(
-            header,
-            justify="right" if header == "#" else "left",
-            overflow="fold",
-            ratio=1 if header.startswith("product") else None,
-        )
-    for row in listed_rows(result):
-        table.add_row(*row)
-    return [
-        _heading(LISTED_HEADING),
-        _indent(Text(collapse_rule(result))),
-        table,
-        _indent(Group(*listed_totals(result))),
-    ]
 
 
 def per_symbol_words(result: CTCResult) -> str:
@@ -415,7 +181,7 @@ def mean_words(result: CTCResult) -> str:
     return f", mean over {per_symbol_words(result)}"
 
 
-def mean_line(result: CTCResult, loss: float, explain: bool = False) -> Text:
+def mean_line(result: CTCResult, loss: float, explain: bool = False) -> Line:
     """Return the reduction-mean line: the loss divided by the label length (`explain`:
     and what reduction mean is, said once in a working). An empty label's L = 0 is
     divided by max(L, 1) = 1, and the line says so, explained or not."""
@@ -428,10 +194,10 @@ def mean_line(result: CTCResult, loss: float, explain: bool = False) -> Text:
     else:
         text = f"{num(loss)} / 1 = {reduced}   (÷ max(L, 1) = 1: the label is empty, L = 0"
         text += f"; {torch})" if explain else ")"
-    return Text.assemble(("Mean  ", "bold"), text)
+    return line(("Mean  ", "bold"), text)
 
 
-def exact_lines(result: CTCResult) -> list[Text]:
+def exact_lines(result: CTCResult) -> list[Line]:
     """Return the exact section: T, the path count, p, the loss, normalised, best, greedy.
 
     When lecture-mode values are not a distribution, the sum over the paths is not a
@@ -443,7 +209,7 @@ def exact_lines(result: CTCResult) -> list[Text]:
     frames = f"{dp.frames} frame{'' if dp.frames == 1 else 's'}"
     paths = f"{dp.paths:,} path{'' if dp.paths == 1 else 's'}"
     body = [
-        Text(
+        line(
             f"T = {frames}; {paths} of length {dp.frames} collapse{'s' if dp.paths == 1 else ''} "
             f"to {label} (at least {dp.min_frames} frame{'' if dp.min_frames == 1 else 's'} "
             f"{'is' if dp.min_frames == 1 else 'are'} needed)"
@@ -457,11 +223,11 @@ def exact_lines(result: CTCResult) -> list[Text]:
     explain = result.naive is None or result.method not in ("listed", "valid")
     if normalized is None:
         body += [
-            Text(
+            line(
                 f"p({label} | x) = Σ over those paths of their products = "
                 f"{operand(dp.probability)}" + log_note(result, dp.probability, dp.log_probability)
             ),
-            Text.assemble(("Loss  ", "bold"), f"−{log} p = {num(result.exact_loss)}"),
+            line(("Loss  ", "bold"), f"−{log} p = {num(result.exact_loss)}"),
         ]
         if mean:
             body.append(mean_line(result, result.exact_loss, explain))
@@ -472,7 +238,7 @@ def exact_lines(result: CTCResult) -> list[Text]:
         ).replace("  (", " (")
         verdict = "more than 1: " if dp.probability > 1.0 else ""
         body.append(
-            Text(
+            line(
                 f"as given (the values sum to {total}, not 1): Σ over those paths of their "
                 f"products = {unnormalised}, {verdict}not a probability, so its −{log}, "
                 f"{num(result.exact_loss)}, is not a loss"
@@ -482,23 +248,23 @@ def exact_lines(result: CTCResult) -> list[Text]:
             body.append(mean_line(result, result.exact_loss, explain))
             explain = False
         body += [
-            Text(f"normalised (each value ÷ {total}, so that every frame is a distribution):"),
-            Text(
+            line(f"normalised (each value ÷ {total}, so that every frame is a distribution):"),
+            line(
                 f"  p({label} | x) = {operand(normalized.probability)}"
                 + log_note(result, normalized.probability, normalized.log_probability)
             ),
-            Text.assemble(("  Loss  ", "bold"), f"−{log} p = {num(result.normalized_loss)}"),
+            line(("  Loss  ", "bold"), f"−{log} p = {num(result.normalized_loss)}"),
         ]
         if mean:
             assert result.normalized_loss is not None
-            body.append(Text("  ").append_text(mean_line(result, result.normalized_loss, explain)))
+            body.append(line("  ", *mean_line(result, result.normalized_loss, explain)))
     if dp.best_path is not None:
         path = dp.best_path.path
         symbols = [result.alphabet[i] for i in path] if result.alphabet else path
         what = "p" if normalized is None else "product of its values as given"
         best = dp.best_path
         body.append(
-            Text(
+            line(
                 f"best path (Viterbi): {_word(result, symbols)}   {what} = "
                 f"{num(best.probability)}"
                 + log_note(result, best.probability, best.log_probability, what.split()[0])
@@ -509,13 +275,9 @@ def exact_lines(result: CTCResult) -> list[Text]:
         path = [result.alphabet[i] for i in greedy.path]
         collapsed = [result.alphabet[i] for i in greedy.collapsed]
         body.append(
-            Text(f"greedy (arg-max per frame): {_word(result, path)} → {_word(result, collapsed)}")
+            line(f"greedy (arg-max per frame): {_word(result, path)} → {_word(result, collapsed)}")
         )
     return body
-
-
-def _exact(result: CTCResult) -> list[RenderableType]:
-    return [_heading(EXACT_HEADING), _indent(Group(*exact_lines(result)))]
 
 
 def trellis_heading(result: CTCResult) -> str:
@@ -565,8 +327,6 @@ def trellis_data(result: CTCResult) -> tuple[np.ndarray, list[str], Any, str] | 
     beyond = beyond_words(result)
     if beyond:
         note += f"; {beyond}"
-    if marks is not None:
-        note += "; * marks the best path"
     return dp.alpha, columns, marks, note
 
 
@@ -588,30 +348,6 @@ def beyond_words(result: CTCResult) -> str:
     return f"e^x: a {what} {' or '.join(where)}, written by its natural logarithm x"
 
 
-def _trellis(result: CTCResult, width: int) -> list[RenderableType]:
-    data = trellis_data(result)
-    if data is None:
-        return []
-    alpha, columns, marks, note = data
-    table, fitted = _frame_table(
-        alpha,
-        columns,
-        marks,
-        width=width,
-        shade=True,
-        important=repeat_states(result),
-        logs=result.log_alpha,
-    )
-    lines: list[RenderableType] = [
-        _heading(trellis_heading(result)),
-        _indent(Text(note, style="dim")),
-        table,
-    ]
-    if fitted:
-        lines.append(_indent(Text(fitted, style="dim")))
-    return lines
-
-
 def gradient_note(result: CTCResult) -> str | None:
     """Return why the gradient is all zeros when the loss is infinite, else None."""
     if math.isfinite(result.dp.loss):
@@ -620,23 +356,6 @@ def gradient_note(result: CTCResult) -> str | None:
         "no alignment has a non-zero probability, so the loss is infinite and its gradient "
         "is taken as 0, as PyTorch's ctc_loss does with zero_infinity=True"
     )
-
-
-def _gradient(result: CTCResult, width: int) -> list[RenderableType]:
-    grad = result.gradient
-    if grad is None or result.alphabet is None:
-        return []
-    table, fitted = _frame_table(
-        grad, symbols_shown(result.alphabet), width=width, important=label_columns(result)
-    )
-    lines: list[RenderableType] = [_heading(gradient_heading(result))]
-    note = gradient_note(result)
-    if note is not None:
-        lines.append(_indent(Text(note, style="dim")))
-    lines.append(table)
-    if fitted:
-        lines.append(_indent(Text(fitted, style="dim")))
-    return lines
 
 
 def unnormalised_value(result: CTCResult) -> bool:
@@ -666,7 +385,7 @@ def compared_words(solution: Solution) -> str | None:
     return f"the {value_words(result)}, {num(result.value)},"
 
 
-def answer_text(solution: Solution) -> Text:
+def answer_lines(solution: Solution) -> list[Line]:
     """Return the Answer box's lines: the headline under its method, then the exact loss
     (normalised, when the values are not a distribution) when the headline is another.
 
@@ -690,49 +409,97 @@ def answer_text(solution: Solution) -> Text:
         if solution.problem.inputs.get("method") == "exact":  # asked for: it leads
             total = num(normalized.total)
             title = f"{value_words(result)[:-1]}; not a loss: the values sum to {total}, not 1)"
-            text = headline(title, result.value)
-            text.append(f"\n{loss_title}: {num(exact_loss)}")
-            return text
-        text = headline(loss_title, exact_loss)
-        text.append(
-            f"\nvalue of method exact (--json's value): {value_words(result, method=False)} = "
+            return [headline(title, result.value), line(f"{loss_title}: {num(exact_loss)}")]
+        value = (
+            f"value of method exact (--json's value): {value_words(result, method=False)} = "
             f"{num(result.value)}{not_a_loss}"
         )
-        return text
+        return [headline(loss_title, exact_loss), line(value)]
     what = {
         "listed": "listed alignments, as the lecture",
         "valid": "valid listed alignments",
         "exact": "exact",
         "normalized": f"exact, {divided}" if divided else "exact",
     }[result.method]
-    text = headline(f"CTC loss ({what}{settings})", result.value)
+    lines = [headline(f"CTC loss ({what}{settings})", result.value)]
     if result.method in ("listed", "valid"):
         what = f"exact CTC loss for T = {frames}"
         if normalized is not None:
             what += f", {divided} (method normalized)"
-        text.append(f"\n{what}{settings}: {num(exact_loss)}")
-    return text
+        lines.append(line(f"{what}{settings}: {num(exact_loss)}"))
+    return lines
 
 
-def working(solution: Solution, check: Text | None, width: int = 80) -> RenderableType:
+def _sections(result: CTCResult, solution: Solution) -> list[Section]:
+    inputs: list[Paragraph | Matrix] = [paragraph(*inputs_lines(result, solution))]
+    if result.alphabet is not None:
+        inputs.append(
+            Matrix(
+                solution.problem.display["matrix"],
+                tuple(symbols_shown(result.alphabet)),
+                "t",
+                "input",
+                important=tuple(label_columns(result)),
+            )
+        )
+    sections = [Section("Inputs", tuple(inputs), "inputs")]
+    if result.naive is not None:
+        table = Table(
+            tuple(LISTED_HEADERS), listed_rows(result), left=frozenset({1, 2, 3, 4}), wide=4
+        )
+        blocks = (paragraph(collapse_rule(result)), table, Paragraph(tuple(listed_totals(result))))
+        sections.append(Section(LISTED_HEADING, blocks, "listed"))
+    sections.append(Section(EXACT_HEADING, (Paragraph(tuple(exact_lines(result))),), "exact"))
+    trellis = trellis_data(result)
+    if trellis is not None:
+        alpha, columns, marks, note = trellis
+        matrix = Matrix(
+            alpha,
+            tuple(columns),
+            "t",
+            "trellis",
+            marks=marks,
+            important=tuple(repeat_states(result)),
+            logs=result.log_alpha,
+            shade=True,
+            note=note,
+            marks_note=None if marks is None else "the best path",
+        )
+        sections.append(Section(trellis_heading(result), (matrix,), "trellis"))
+    grad = result.gradient
+    if grad is not None and result.alphabet is not None:
+        matrix = Matrix(
+            grad,
+            tuple(symbols_shown(result.alphabet)),
+            "t",
+            "number",
+            important=tuple(label_columns(result)),
+            note=gradient_note(result),
+        )
+        sections.append(Section(gradient_heading(result), (matrix,), "gradient"))
+    return sections
+
+
+def question(result: CTCResult) -> str:
+    """Return what a CTC problem asks, in a sentence."""
+    if result.naive is not None:
+        return (
+            "Compute the CTC loss from the listed alignments, as the lecture does, and "
+            f"compare it with the exact CTC loss over all {result.dp.frames}-frame alignments."
+        )
+    return f"Compute the CTC loss of the label{mean_words(result)}{base(result.log_base)}."
+
+
+def working(solution: Solution, details: bool = False) -> Document:
     """Return the whole CTC working of one solved problem."""
     result = solution.result
     assert isinstance(result, CTCResult)
-    title = printable(solution.problem.title or "CTC loss")
-    parts: list[RenderableType] = [
-        Text(title, style="bold underline"),
-        Text(""),
-        _heading("Inputs"),
-        _indent(_inputs(result, solution, width)),
-        Text(""),
-    ]
-    if result.naive is not None:
-        parts += [*_listed(result), Text("")]
-    parts += [*_exact(result), Text("")]
-    for extra in (_trellis(result, width), _gradient(result, width)):
-        if extra:
-            parts += [*extra, Text("")]
-    from rnnloss_cli.render.working import closing_panels
-
-    parts += closing_panels(solution, [answer_text(solution)], check, "Lecture checks and warnings")
-    return Group(*parts)
+    return Document(
+        title=printable(solution.problem.title or "CTC loss"),
+        question=question(result),
+        sections=tuple(_sections(result, solution)),
+        answer=answer(solution, answer_lines(solution), compared_words(solution) or ""),
+        warnings=tuple(printable(w) for w in result.warnings),
+        warnings_title="Lecture checks and warnings",
+        loss="ctc",
+    )

@@ -7,13 +7,11 @@ lines, the term table (headers and rows) and extra lines under the sum and mean.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
-from rich.console import Group, RenderableType
-from rich.text import Text
 
 from rnnloss_cli.core.result import log_divisor
+from rnnloss_cli.document import Block, Document, Line, line, paragraph
 from rnnloss_cli.errors import printable
 from rnnloss_cli.render.numbers import (
     LazyRows,
@@ -29,8 +27,7 @@ from rnnloss_cli.render.numbers import (
     vector,
 )
 from rnnloss_cli.solver import Solution
-
-Rows = tuple[list[str], list[str], Sequence[list[str]]]
+from rnnloss_cli.workings.common import Layout, Rows, document
 
 
 def _token(index: int, classes: Sequence[str] | None) -> str:
@@ -40,43 +37,39 @@ def _token(index: int, classes: Sequence[str] | None) -> str:
 # --- sequence cross-entropy --------------------------------------------------------------
 
 
-def sequence_inputs(solution: Solution) -> RenderableType:
+def sequence_inputs(solution: Solution) -> list[Block]:
     d, display = solution.result.details, solution.problem.display
     classes = class_names(display)
     ignore = display.get("ignore_index")
-    lines: list[RenderableType] = []
+    lines: list[str] = []
     target, mask = d["target"], d["mask"]
     batch = target.shape[0]
     shown = elide(range(batch), 8, 5, 2)
     for b in shown:
         if b is None:
-            lines.append(Text(f"… {batch - (len(shown) - 1):,} more sequences"))
+            lines.append(f"… {batch - (len(shown) - 1):,} more sequences")
             continue
         words = [
             _token(int(t), classes) if m else "·" for t, m in zip(target[b], mask[b], strict=True)
         ]
         label = "target" if batch == 1 else f"target, sequence {b + 1}"
-        lines.append(Text(f"{label} = {listing(words)}"))
+        lines.append(f"{label} = {listing(words)}")
     batch, steps = target.shape
     c = d["classes"]
     shape = f"{steps} × {c}" if batch == 1 else f"{batch} × {steps} × {c}"
     lines.append(
-        Text(
-            f"{display['pred_key']}: {shape} (each step's row; the target's entry "
-            "is in the table below)"
-        )
+        f"{display['pred_key']}: {shape} (each step's row; the target's entry "
+        "is in the table below)"
     )
     if ignore is not None:
         padded = int((~mask).sum())
         lines.append(
-            Text(
-                f"ignore_index = {ignore}: {padded} padded position"
-                f"{'s' if padded != 1 else ''} (·) left out"
-            )
+            f"ignore_index = {ignore}: {padded} padded position"
+            f"{'s' if padded != 1 else ''} (·) left out"
         )
     if classes:
-        lines.append(Text(f"classes = {listing(classes)}"))
-    return Group(*lines)
+        lines.append(f"classes = {listing(classes)}")
+    return [paragraph(*lines)]
 
 
 def sequence_rows(solution: Solution) -> Rows:
@@ -110,31 +103,29 @@ def sequence_rows(solution: Solution) -> Rows:
     return formula, headers, LazyRows(real.size, row)
 
 
-def sequence_totals(solution: Solution) -> list[Text]:
+def sequence_totals(solution: Solution) -> list[Line]:
     d = solution.result.details
-    lines = []
+    lines: list[Line] = []
     if len(d["subtotals"]) > 1:
         for b, (subtotal, terms) in enumerate(zip(d["subtotals"], d["per_sequence"], strict=True)):
             lines.append(
-                Text(
+                line(
                     f"      sequence {b + 1}: Σ = {num(subtotal)} over {terms.size} "
                     f"token{'s' if terms.size != 1 else ''}"
                 )
             )
-    lines.append(
-        Text.assemble(("Perplexity  ", "bold"), f"exp(mean in nats) = {num(d['perplexity'])}")
-    )
+    lines.append(line(("Perplexity  ", "bold"), f"exp(mean in nats) = {num(d['perplexity'])}"))
     return lines
 
 
 # --- REINFORCE ------------------------------------------------------------------------------
 
 
-def reinforce_inputs(solution: Solution) -> RenderableType:
+def reinforce_inputs(solution: Solution) -> list[Block]:
     d = solution.result.details
-    lines: list[RenderableType] = [
-        Text(f"rewards R = {vector(d['rewards'])}"),
-        Text(
+    lines: list[str] = [
+        (f"rewards R = {vector(d['rewards'])}"),
+        (
             f"π(yₜ | sₜ) = {vector(d['p'], logs=d['log_probs'])}   (the probability of each "
             "action taken)"
         ),
@@ -147,8 +138,8 @@ def reinforce_inputs(solution: Solution) -> RenderableType:
         options.append(f"baseline b = {num(d['baseline'])} ({rule})")
     if d["normalize"]:
         options.append("normalize: (A − mean) / (std + ε)")
-    lines.append(Text(", ".join(options)))
-    return Group(*lines)
+    lines.append(", ".join(options))
+    return [paragraph(*lines)]
 
 
 def reinforce_rows(solution: Solution) -> Rows:
@@ -197,28 +188,28 @@ def reinforce_rows(solution: Solution) -> Rows:
     return formula, headers, LazyRows(d["rewards"].size, row)
 
 
-def reinforce_totals(solution: Solution) -> list[Text]:
+def reinforce_totals(solution: Solution) -> list[Line]:
     result = solution.result
     # Beyond float64 the objective is written as the Sum line writes the sum: exactly,
     # with what float64 holds after it (−2e+308 (float64: −∞)), never a bare −∞.
     exact = getattr(result, "exact_sum", None)
     objective = beyond(-exact) if exact is not None else num(result.details["objective"])
     return [
-        Text.assemble(
-            ("Objective  ", "bold"), f"J = Σₜ Aₜ·log πₜ = −(sum) = {objective}  (to maximise)"
-        )
+        line(("Objective  ", "bold"), f"J = Σₜ Aₜ·log πₜ = −(sum) = {objective}  (to maximise)")
     ]
 
 
 # --- custom ---------------------------------------------------------------------------------
 
 
-def custom_inputs(solution: Solution) -> RenderableType:
+def custom_inputs(solution: Solution) -> list[Block]:
     count = len(solution.result.details["components"])
-    return Text(
-        f"{count} weighted term{'s' if count != 1 else ''}, each a complete problem "
-        "(its working: --details)"
-    )
+    return [
+        paragraph(
+            f"{count} weighted term{'s' if count != 1 else ''}, each a complete problem "
+            "(its working: --details)"
+        )
+    ]
 
 
 def custom_rows(solution: Solution) -> Rows:
@@ -245,6 +236,14 @@ def custom_rows(solution: Solution) -> Rows:
     return formula, headers, rows
 
 
-def custom_components(solution: Solution) -> list[Any]:
-    """Return the components' solutions, in order, for `--details`."""
-    return [c["solution"] for c in solution.result.details["components"]]
+LAYOUTS = {
+    "sequence": Layout("Sequence cross-entropy", sequence_rows, sequence_inputs, sequence_totals),
+    "reinforce": Layout("REINFORCE loss", reinforce_rows, reinforce_inputs, reinforce_totals),
+    # A custom loss is a weighted sum: no mean to speak of.
+    "custom": Layout("Custom loss", custom_rows, custom_inputs, mean=False),
+}
+
+
+def working(solution: Solution, details: bool = False) -> Document:
+    """Return the working of a sequence cross-entropy, REINFORCE or custom problem."""
+    return document(solution, LAYOUTS[solution.result.loss], details)
