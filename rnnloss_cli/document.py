@@ -13,7 +13,7 @@ Nothing here imports Rich: the model is plain frozen dataclasses.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 # A span's style names what it is, not how it looks; each writer decides the look.
@@ -150,8 +150,10 @@ class Answer:
 @dataclass(frozen=True)
 class Document:
     """One solved problem's working. `question` is what the problem asks, in a sentence
-    (a question sheet's text); `parts` are the workings of a custom loss's components
-    (shown with --details), each under `part_heading(i)`."""
+    (a question sheet's text), and `given` what the question gives beyond the inputs
+    section (the alignments a lecture problem lists, without their products; a custom
+    loss's weighted terms); `parts` are the workings of a custom loss's components (shown
+    with --details, each headed `term i of <title>`)."""
 
     title: str
     question: str
@@ -161,7 +163,7 @@ class Document:
     warnings_title: str = "Warnings"
     parts: tuple[Document, ...] = ()
     loss: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    given: tuple[Block, ...] = ()
 
     def section(self, role: str) -> Section | None:
         """Return the section of this role, or None."""

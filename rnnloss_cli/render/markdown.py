@@ -125,7 +125,13 @@ def _paragraph(lines: Iterable[str]) -> list[str]:
 
 def _block(block: doc.Block) -> list[str]:
     if isinstance(block, doc.Paragraph):
-        return _paragraph(doc.plain(item) for item in block.lines)
+        # A formula line is written as LaTeX math, `$…$`, which GitHub, GitLab, Jupyter,
+        # Obsidian and pandoc render; a line of words stays words.
+        maths = block.math or [None] * len(block.lines)
+        return _paragraph(
+            doc.plain(item) if math is None else Raw(f"${math}$")
+            for item, math in zip(block.lines, maths, strict=True)
+        )
     if isinstance(block, doc.Table):
         return table(block.headers, block.rows)
     note = block.note

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -39,8 +39,40 @@ from rnnloss_cli.render.numbers import (
 )
 from rnnloss_cli.solver import Solution
 
-# Formula lines, term table headers, and the rows (a Sequence, possibly lazy).
-Rows = tuple[list[str], list[str], Sequence[list[str]]]
+
+class Formula(NamedTuple):
+    """A formula line: as the terminal writes it, and in LaTeX math."""
+
+    text: str
+    math: str
+
+
+# Formula lines (words, or Formulas), term table headers, the rows (possibly lazy).
+Rows = tuple[list[Any], list[str], Sequence[list[str]]]
+
+LATEX_LOGS = {"e": r"\ln", "2": r"\log_2", "10": r"\log_{10}"}
+
+
+def latex_log(log_base: str | None) -> str:
+    """Return the logarithm's LaTeX: \\ln, \\log_2, \\log_{10}."""
+    return LATEX_LOGS.get(log_base or "e", r"\ln")
+
+
+def latex_number(text: str) -> str:
+    """Return a number as the working writes it (−0.5, 1e−07) in LaTeX math."""
+    text = text.replace("−", "-")
+    if "e" in text and not text.startswith(("inf", "-inf")):
+        mantissa, exponent = text.split("e")
+        return f"{mantissa} \\times 10^{{{int(exponent)}}}"
+    return text.replace("∞", r"\infty")
+
+
+def formula_paragraph(formula: Sequence[Any]) -> Paragraph:
+    """Return the Formula section's lines, with their LaTeX math where they have it."""
+    texts = [f.text if isinstance(f, Formula) else f for f in formula]
+    math = [f.math if isinstance(f, Formula) else None for f in formula]
+    return paragraph(*texts, math=math if any(m is not None for m in math) else None)
+
 
 # The input arrays the working shows, with their names in formulas.
 INPUT_KEYS = (
@@ -77,6 +109,7 @@ class Layout:
     extra_totals: Callable[[Solution], list[Line]] | None = None
     mean: bool = True  # whether the totals show a mean (a custom loss is a weighted sum)
     question: str = ""  # what the problem asks, before its inputs
+    given: Callable[[Solution], list[Block]] | None = None  # see Document.given
 
 
 def clip_bounds(clip: float) -> str:
@@ -261,7 +294,9 @@ def question(solution: Solution, name: str) -> str:
     """Return what the problem asks, in a sentence: `Compute the hinge loss (mean).`"""
     result = solution.result
     settings = result.reduction + base(getattr(result, "log_base", None))
-    return f"Compute the {name[0].lower()}{name[1:]} ({settings}) of these inputs."
+    # "Mean squared error" reads "the mean squared error"; "REINFORCE loss" stays so.
+    lead = name if name[1:2].isupper() else name[0].lower() + name[1:]
+    return f"Compute the {lead} ({settings}) of these inputs."
 
 
 def document(solution: Solution, layout: Layout, details: bool = False) -> Document:
@@ -272,7 +307,7 @@ def document(solution: Solution, layout: Layout, details: bool = False) -> Docum
     inputs = layout.inputs(solution) if layout.inputs is not None else input_blocks(solution)
     sections = (
         Section("Inputs", tuple(inputs), "inputs"),
-        Section("Formula", (paragraph(*formula),), "formula"),
+        Section("Formula", (formula_paragraph(formula),), "formula"),
         Section(
             "Terms",
             (term_table(headers, rows), Paragraph(tuple(totals(solution, layout)))),
@@ -292,4 +327,5 @@ def document(solution: Solution, layout: Layout, details: bool = False) -> Docum
         warnings=tuple(printable(w) for w in result.warnings),
         parts=parts,
         loss=result.loss,
+        given=tuple(layout.given(solution)) if layout.given is not None else (),
     )

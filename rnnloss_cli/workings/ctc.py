@@ -487,7 +487,12 @@ def question(result: CTCResult) -> str:
             "Compute the CTC loss from the listed alignments, as the lecture does, and "
             f"compare it with the exact CTC loss over all {result.dp.frames}-frame alignments."
         )
-    return f"Compute the CTC loss of the label{mean_words(result)}{base(result.log_base)}."
+    label = _word(result, result.label)
+    given = "these per-frame distributions" if result.alphabet is not None else "these values"
+    settings = f"{mean_words(result)}{base(result.log_base)}".lstrip(", ")
+    return f"Compute the CTC loss of the label {label} from {given}" + (
+        f" ({settings})." if settings else "."
+    )
 
 
 def working(solution: Solution, details: bool = False) -> Document:
@@ -502,4 +507,13 @@ def working(solution: Solution, details: bool = False) -> Document:
         warnings=tuple(printable(w) for w in result.warnings),
         warnings_title="Lecture checks and warnings",
         loss="ctc",
+        given=_given(result),
     )
+
+
+def _given(result: CTCResult) -> tuple[Paragraph, ...]:
+    """Return the alignments the problem lists, as a question gives them: the paths alone."""
+    if result.naive is None:
+        return ()
+    paths = [f"{i + 1}. {_word(result, a.path)}" for i, a in enumerate(result.naive.alignments)]
+    return (paragraph(f"alignments (T = {result.dp.frames}):", *paths),)

@@ -20,14 +20,19 @@ from rnnloss_cli.render.numbers import (
 )
 from rnnloss_cli.solver import Solution
 from rnnloss_cli.workings.common import (
+    Formula,
     Layout,
     Rows,
     clip_formula,
     clipped,
     document,
+    latex_log,
+    latex_number,
     position,
     position_label,
 )
+
+FRAC_N = r"\frac{1}{n} "  # the mean's 1/n, in LaTeX
 
 # --- one function a loss: formula lines, term table columns, one row of cells per term ---
 
@@ -38,20 +43,33 @@ def _multiclass_hinge_rows(solution: Solution) -> Rows:
     m = num(d["margin"])
     power = "²" if d["squared"] else ""
     mean = "(1/n) " if solution.result.reduction == "mean" else ""
+    tex_mean = FRAC_N if mean else ""
+    tex_power = "^2" if d["squared"] else ""
+    tex_m = latex_number(m)
 
     def name(c: int) -> str:
         return classes[c] if classes else str(c)
 
     if d["multiclass"] == "crammer-singer":
         formula = [
-            f"L = {mean}Σᵢ max(0, {m} − s[yᵢ] + max_(j≠yᵢ) s[j]){power}   (Crammer–Singer,",
-            "as scikit-learn's hinge_loss): only the strongest competing class counts",
+            Formula(
+                f"L = {mean}Σᵢ max(0, {m} − s[yᵢ] + max_(j≠yᵢ) s[j]){power}",
+                f"L = {tex_mean}\\sum_i \\max\\bigl(0,\\ {tex_m} - s_{{y_i}} "
+                f"+ \\max_{{j \\ne y_i}} s_j\\bigr){tex_power}",
+            ),
+            "(Crammer–Singer, as scikit-learn's hinge_loss): only the strongest competing",
+            "class counts",
         ]
         headers = ["i", "target", "rival", "working", "term"]
     else:
         formula = [
-            f"L = {mean}Σᵢ (1/C) Σ_(j≠yᵢ) max(0, {m} − s[yᵢ] + s[j]){power}   (Weston–Watkins,",
-            "as PyTorch's multi_margin_loss, which also divides by the C classes)",
+            Formula(
+                f"L = {mean}Σᵢ (1/C) Σ_(j≠yᵢ) max(0, {m} − s[yᵢ] + s[j]){power}",
+                f"L = {tex_mean}\\sum_i \\frac{{1}}{{C}} \\sum_{{j \\ne y_i}} "
+                f"\\max(0,\\ {tex_m} - s_{{y_i}} + s_j){tex_power}",
+            ),
+            "(Weston–Watkins, as PyTorch's multi_margin_loss, which also divides by the C",
+            "classes)",
         ]
         headers = ["i", "target", "worst rival", "working", "term"]
 
@@ -82,8 +100,13 @@ def _hinge_rows(solution: Solution) -> Rows:
     m = num(d["margin"])
     power = "²" if d["squared"] else ""
     mean = solution.result.reduction == "mean"
+    tex_mean = FRAC_N if mean else ""
     formula = [
-        f"L = {'(1/n) ' if mean else ''}Σᵢ max(0, {m} − yᵢ·ŷᵢ){power}",
+        Formula(
+            f"L = {'(1/n) ' if mean else ''}Σᵢ max(0, {m} − yᵢ·ŷᵢ){power}",
+            f"L = {tex_mean}\\sum_i "
+            f"\\max(0,\\ {latex_number(m)} - y_i \\hat{{y}}_i){'^2' if d['squared'] else ''}",
+        ),
         "The lecture's formula is the sum Σₜ max(0, 1 − yₜ·ŷₜ), but its worked",
         "example averages; both the sum and the mean are shown below.",
     ]
@@ -104,7 +127,13 @@ def _hinge_rows(solution: Solution) -> Rows:
 def _mse_rows(solution: Solution) -> Rows:
     d = solution.result.details
     mean = solution.result.reduction == "mean"
-    formula = [f"MSE = {'(1/n) ' if mean else ''}Σᵢ (yᵢ − ŷᵢ)²"]
+    tex_mean = FRAC_N if mean else ""
+    formula = [
+        Formula(
+            f"MSE = {'(1/n) ' if mean else ''}Σᵢ (yᵢ − ŷᵢ)²",
+            f"\\mathrm{{MSE}} = {tex_mean}\\sum_i (y_i - \\hat{{y}}_i)^2",
+        )
+    ]
     headers = ["i", "y", "ŷ", "(y − ŷ)²", "term"]
 
     def row(k: int) -> list[str]:
@@ -120,14 +149,26 @@ def _bce_rows(solution: Solution) -> Rows:
     d, result = solution.result.details, solution.result
     log = log_name(result.log_base)
     mean = result.reduction == "mean"
+    tex_mean = FRAC_N if mean else ""
+    tex_log = latex_log(result.log_base)
     formula = [
-        f"BCE = −{'(1/n) ' if mean else ''}Σᵢ [yᵢ·{log} ŷᵢ + (1 − yᵢ)·{log}(1 − ŷᵢ)]"
-        "   (0·log 0 = 0)"
+        Formula(
+            f"BCE = −{'(1/n) ' if mean else ''}Σᵢ [yᵢ·{log} ŷᵢ + (1 − yᵢ)·{log}(1 − ŷᵢ)]"
+            "   (0·log 0 = 0)",
+            f"\\mathrm{{BCE}} = -{tex_mean}\\sum_i \\bigl[y_i {tex_log} "
+            f"\\hat{{y}}_i + (1 - y_i) {tex_log}(1 - \\hat{{y}}_i)\\bigr]"
+            r"\qquad (0 \cdot \log 0 = 0)",
+        )
     ]
     if "logits" in d:
         formula.append(
-            "ŷ = σ(logit) = 1 / (1 + e^(−logit)), the logs taken from the logits "
-            "directly so nothing rounds to log 0"
+            Formula(
+                "ŷ = σ(logit) = 1 / (1 + e^(−logit)), the logs taken from the logits "
+                "directly so nothing rounds to log 0",
+                r"\hat{y} = \sigma(z) = \frac{1}{1 + e^{-z}}"
+                r"\text{, the logs taken from the logits directly so nothing rounds to }"
+                r"\log 0",
+            )
         )
     clip = solution.problem.inputs.get("clip")
     if clip is not None:
@@ -162,8 +203,13 @@ def _cross_entropy_rows(solution: Solution) -> Rows:
     log = log_name(result.log_base)
     mean = result.reduction == "mean"
     name = "NLL" if result.loss == "nll" else "CCE"
+    tex_mean = FRAC_N if mean else ""
     formula = [
-        f"{name} = −{'(1/n) ' if mean else ''}Σᵢ Σ_c yᵢ,c·{log} ŷᵢ,c",
+        Formula(
+            f"{name} = −{'(1/n) ' if mean else ''}Σᵢ Σ_c yᵢ,c·{log} ŷᵢ,c",
+            f"\\mathrm{{{name}}} = -{tex_mean}\\sum_i \\sum_c y_{{i,c}} "
+            f"{latex_log(result.log_base)} \\hat{{y}}_{{i,c}}",
+        ),
         f"(one-hot y: a single term, −{log} ŷ[target])",
     ]
     if "logits" in d:

@@ -7,6 +7,7 @@ lines, the term table (headers and rows) and extra lines under the sum and mean.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ from rnnloss_cli.render.numbers import (
     vector,
 )
 from rnnloss_cli.solver import Solution
-from rnnloss_cli.workings.common import Layout, Rows, document
+from rnnloss_cli.workings.common import Formula, Layout, Rows, document, latex_log, latex_number
 
 
 def _token(index: int, classes: Sequence[str] | None) -> str:
@@ -78,10 +79,19 @@ def sequence_rows(solution: Solution) -> Rows:
     log = log_name(result.log_base)
     classes = class_names(display)
     mean = result.reduction == "mean"
+    tex_mean = r"\frac{1}{N} " if mean else ""
     formula = [
-        f"L = −{'(1/N) ' if mean else ''}Σₜ {log} ŷ[t, targetₜ]   over the real (unpadded) steps",
+        Formula(
+            f"L = −{'(1/N) ' if mean else ''}Σₜ {log} ŷ[t, targetₜ]"
+            "   over the real (unpadded) steps",
+            f"L = -{tex_mean}\\sum_t {latex_log(result.log_base)} "
+            r"\hat{y}_{t,\,\mathrm{target}_t}\quad\text{over the real (unpadded) steps}",
+        ),
         f"(the lecture's −Σₜ Σ_c yₜ,c·{log} ŷₜ,c with one-hot y keeps one term per step)",
-        "perplexity = exp(mean loss per token, in nats)",
+        Formula(
+            "perplexity = exp(mean loss per token, in nats)",
+            r"\text{perplexity} = \exp(\text{mean loss per token, in nats})",
+        ),
     ]
     batch = d["target"].shape[0]
     headers = ["t" if batch == 1 else "(seq, t)", "token", "ŷ[token]", "working", "term"]
@@ -148,21 +158,42 @@ def reinforce_rows(solution: Solution) -> Rows:
     log = log_name(result.log_base)
     divisor = log_divisor(result.log_base or "e")
     mean = "(1/T) " if result.reduction == "mean" else ""
-    formula = [
-        f"the lecture: J = Σₜ Rₜ·{log} π(yₜ | sₜ), an objective to MAXIMISE;",
-        f"the loss minimised is its negative: L = −{mean}Σₜ Aₜ·{log} π(yₜ | sₜ)",
+    tex_log = latex_log(result.log_base)
+    tex_mean = r"\frac{1}{T} " if mean else ""
+    formula: list[Any] = [
+        Formula(
+            f"the lecture: J = Σₜ Rₜ·{log} π(yₜ | sₜ), an objective to MAXIMISE;",
+            f"\\text{{the lecture: }} J = \\sum_t R_t {tex_log} \\pi(y_t \\mid s_t)"
+            r"\text{, an objective to MAXIMISE;}",
+        ),
+        Formula(
+            f"the loss minimised is its negative: L = −{mean}Σₜ Aₜ·{log} π(yₜ | sₜ)",
+            f"\\text{{the loss minimised is its negative: }} L = -{tex_mean}\\sum_t A_t "
+            f"{tex_log} \\pi(y_t \\mid s_t)",
+        ),
     ]
     if d["returns"] == "reward-to-go":
-        formula.append("Gₜ = Σ_(k≥t) γ^(k−t)·r_k, computed backwards: Gₜ = rₜ + γ·Gₜ₊₁")
+        formula.append(
+            Formula(
+                "Gₜ = Σ_(k≥t) γ^(k−t)·r_k, computed backwards: Gₜ = rₜ + γ·Gₜ₊₁",
+                r"G_t = \sum_{k \ge t} \gamma^{k-t} r_k\text{, computed backwards: }"
+                r"G_t = r_t + \gamma G_{t+1}",
+            )
+        )
     source = "Gₜ" if d["returns"] == "reward-to-go" else "Rₜ"
-    advantage = source
+    advantage, tex = source, "G_t" if d["returns"] == "reward-to-go" else "R_t"
     if d["baseline"] is not None:
         advantage += f" − {paren(d['baseline'])}"
+        tex += f" - {latex_number(paren(d['baseline']))}"
     if d["normalize"]:
         advantage = (
             f"({advantage} − mean) / (std + ε), std with Bessel's correction = {num(d['std'])}"
         )
-    formula.append(f"Aₜ = {advantage}")
+        tex = (
+            f"\\frac{{{tex} - \\text{{mean}}}}{{\\text{{std}} + \\varepsilon}}"
+            f"\\text{{, std with Bessel's correction }} = {latex_number(num(d['std']))}"
+        )
+    formula.append(Formula(f"Aₜ = {advantage}", f"A_t = {tex}"))
     headers = [
         "t",
         "r",
@@ -202,6 +233,18 @@ def reinforce_totals(solution: Solution) -> list[Line]:
 # --- custom ---------------------------------------------------------------------------------
 
 
+def custom_given(solution: Solution) -> list[Block]:
+    """Return a custom loss's weighted terms as a question gives them (each term's own
+    problem is a part of the question)."""
+    lines = []
+    for i, c in enumerate(solution.result.details["components"]):
+        sub = c["solution"].result
+        lines.append(
+            f"term {i + 1}: {printable(c['name'])} ({sub.loss}), weight {num(c['weight'])}"
+        )
+    return [paragraph("L = Σᵢ wᵢ·Lᵢ over these terms:", *lines)]
+
+
 def custom_inputs(solution: Solution) -> list[Block]:
     count = len(solution.result.details["components"])
     return [
@@ -214,7 +257,12 @@ def custom_inputs(solution: Solution) -> list[Block]:
 
 def custom_rows(solution: Solution) -> Rows:
     result = solution.result
-    formula = ["L = Σᵢ wᵢ·Lᵢ   (each Lᵢ is its own problem's answer)"]
+    formula = [
+        Formula(
+            "L = Σᵢ wᵢ·Lᵢ   (each Lᵢ is its own problem's answer)",
+            r"L = \sum_i w_i L_i\qquad\text{(each } L_i \text{ is its own problem's answer)}",
+        )
+    ]
     headers = ["i", "name", "loss", "Lᵢ", "wᵢ", "wᵢ·Lᵢ", "term"]
     rows = []
     for i, c in enumerate(result.details["components"]):
@@ -240,7 +288,14 @@ LAYOUTS = {
     "sequence": Layout("Sequence cross-entropy", sequence_rows, sequence_inputs, sequence_totals),
     "reinforce": Layout("REINFORCE loss", reinforce_rows, reinforce_inputs, reinforce_totals),
     # A custom loss is a weighted sum: no mean to speak of.
-    "custom": Layout("Custom loss", custom_rows, custom_inputs, mean=False),
+    "custom": Layout(
+        "Custom loss",
+        custom_rows,
+        custom_inputs,
+        mean=False,
+        question="Compute the weighted sum of the terms below, each its own problem.",
+        given=custom_given,
+    ),
 }
 
 
