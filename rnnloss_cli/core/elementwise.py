@@ -1,4 +1,4 @@
-"""Losses with one term per element or per observation: MSE, BCE, NLL/CCE and hinge.
+"""Losses with one term per element or per observation: MSE, BCE, NLL/CCE, hinge, Huber, KL.
 
 Every function takes validated float64 arrays and returns a `LossResult`. Shapes are
 checked by the problem validator before anything gets here; the checks below are a
@@ -7,13 +7,17 @@ second line of defence that raise `ValueError`, never a silent broadcast.
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from fractions import Fraction
 
 import numpy as np
 
 from rnnloss_cli.core.result import (
+    WARNINGS_NAMED,
     Exact,
     LossResult,
+    exact_sum,
     index_label,
     log_divisor,
     name_first,
@@ -386,3 +390,207 @@ def multiclass_hinge(
     }
     warnings = _infinite_term_warnings(terms, "the margin overflows float64")
     return reduce_terms("hinge", terms, reduction, warnings=warnings, details=details)
+
+
+def huber(
+    y: np.ndarray, yhat: np.ndarray, *, delta: float = 1.0, reduction: str = "mean"
+) -> LossResult:
+    """Return the Huber terms and their mean (the default, as `F.huber_loss`) or sum.
+
+    With d = ŷ − y, each term is 0.5·d² where |d| ≤ δ and δ·(|d| − 0.5·δ) beyond: quadratic
+    near the target, linear in the tails, so one outlier weighs δ·|d| and not d². The two
+    branches meet with equal value and slope at |d| = δ. Limits: as δ → ∞ every term is
+    quadratic and the mean is MSE/2; as δ → 0 a term is δ·|d| − δ²/2, so the mean tends to
+    δ·MAE (and never exceeds it). `delta` must be a finite number > 0.
+
+    Reference: P. J. Huber, "Robust Estimation of a Location Parameter", Annals of
+    Mathematical Statistics 35(1), 1964; as `torch.nn.functional.huber_loss` and Keras
+    `Huber` (PyTorch's `smooth_l1_loss` is this divided by δ).
+    """
+    _same_shape(y, yhat)
+    delta_value = float(delta)
+    if not (math.isfinite(delta_value) and delta_value > 0):
+        raise ValueError(f"delta must be a finite number > 0, got {delta!r}")
+    with np.errstate(over="ignore"):  # overflow is reported as a warning, the term kept exact
+        diff = yhat - y
+        abs_diff = np.abs(diff)
+        quadratic = abs_diff <= delta_value
+        # 0.5·d² correctly rounded: (d·d)/2 would overflow from |d| = 1.3e154, and 0.5·d
+        # loses a bit of a subnormal d, so each is used where it is exact.
+        square = np.where(abs_diff < 1.0, 0.5 * (abs_diff * abs_diff), (0.5 * abs_diff) * abs_diff)
+        linear = delta_value * (abs_diff - 0.5 * delta_value)
+        terms = np.where(quadratic, square, linear)
+    warnings = _infinite_term_warnings(terms, "the Huber term overflows float64")
+    details = {
+        "y": y,
+        "yhat": yhat,
+        "diff": diff,
+        "abs_diff": abs_diff,
+        "delta": delta_value,
+        "quadratic": quadratic,
+    }
+
+    def exact(where: list[int]) -> list[Exact]:  # finite inputs and δ: never truly ∞
+        out: list[Exact] = []
+        exact_delta = Fraction(delta_value)
+        for i in where:
+            d = abs(Fraction(yhat.flat[i]) - Fraction(y.flat[i]))
+            out.append(d * d / 2 if d <= exact_delta else exact_delta * (d - exact_delta / 2))
+        return out
+
+    return reduce_terms("huber", terms, reduction, warnings=warnings, details=details, exact=exact)
+
+
+KL_REDUCTIONS = ("sum", "mean", "batchmean", "none")
+# Below this a probability e^(log p) is subnormal or 0: a product with it is taken in logs.
+_SMALLEST_NORMAL = float(np.finfo(np.float64).tiny)
+
+
+def _weighted(
+    weight: np.ndarray, log_weight: np.ndarray, value: np.ndarray, *, from_log: bool
+) -> np.ndarray:
+    """Return weight·value, 0 where the weight is exactly 0 (log weight −∞), so 0·log 0 = 0.
+
+    A weight computed as e^(log weight) (`from_log`) may underflow (e^−800 is 0 in float64)
+    while its product is a number (e^−800 · 1e308 ≈ 3.6e−40): there the product is taken
+    as e^(log w + log |value|), and a positive weight times ∞ is ∞ whatever it rounded to.
+    A weight given as a number is exact, and so is its product, correctly rounded.
+    """
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        out = np.where(np.isneginf(log_weight), 0.0, weight * value)
+        tiny = (weight < _SMALLEST_NORMAL) & np.isfinite(log_weight) & (value != 0)
+        if from_log and tiny.any():
+            out[tiny] = np.sign(value[tiny]) * np.exp(
+                log_weight[tiny] + np.log(np.abs(value[tiny]))
+            )
+    return out
+
+
+def kl_divergence(
+    y: np.ndarray,
+    yhat: np.ndarray | None = None,
+    *,
+    log_probs: np.ndarray | None = None,
+    log_target: bool = False,
+    reduction: str = "sum",
+) -> LossResult:
+    """Return the per-row KL divergences Σ_c y_c (log y_c − log ŷ_c) and their reduction.
+
+    `y` holds target distributions, N × C (a single row of C is one observation, 1 × C);
+    the prediction is N × C probabilities (`yhat`) or log-probabilities (`log_probs`).
+    With `log_target` `y` is given as log-probabilities, as `F.kl_div(log_target=True)`.
+    Natural logarithms (nats) only. 0·log 0 = 0: a class with y_c = 0 adds nothing, even
+    where ŷ_c = 0 (PyTorch gives NaN there with `log_target=True`); y_c > 0 where ŷ_c = 0
+    makes the row infinite, with a warning naming the row and the class.
+
+    Reductions: `sum` (default) of the row terms; `batchmean` the sum / N, the KL per
+    observation (the mathematical mean); `mean` the sum / (N·C), over every element, as
+    PyTorch's `reduction='mean'`, which PyTorch itself warns is not the KL mean; `none` the
+    N row terms — PyTorch's `none` is elementwise (N × C), and those elementwise
+    contributions are `details["contributions"]`. The result's `mean` is sum / N (per row,
+    as for the other losses) whatever the reduction; `details["divisor"]` says what the
+    sum was divided by for `value`. A single 1-D row has N = 1, so its `batchmean` is its
+    sum, where PyTorch divides a 1-D input by its first dimension, C.
+
+    KL(y ‖ ŷ) = H(y, ŷ) − H(y): `details` has the cross-entropy and the entropy per row.
+    Reference: S. Kullback and R. A. Leibler, "On Information and Sufficiency", Annals of
+    Mathematical Statistics 22(1), 1951; `torch.nn.functional.kl_div`.
+    """
+    if (yhat is None) == (log_probs is None):
+        raise ValueError("give exactly one of yhat and log_probs")
+    if reduction not in KL_REDUCTIONS:
+        raise ValueError(f"reduction must be one of {', '.join(KL_REDUCTIONS)}, got {reduction!r}")
+    prediction = yhat if yhat is not None else log_probs
+    assert prediction is not None
+    what = "yhat" if yhat is not None else "log_probs"
+    if y.ndim not in (1, 2):
+        raise ValueError(f"y must be N × C (or a single row of C), got shape {y.shape}")
+    _same_shape(y, prediction, what)
+    single_row = y.ndim == 1
+    if single_row:
+        y, prediction = y[None, :], prediction[None, :]
+    n, c = y.shape
+    if c == 0:
+        raise ValueError(f"y has no classes: shape {y.shape}")
+
+    details: dict[str, object] = {}
+    if log_target:
+        log_y = y
+        with np.errstate(under="ignore", over="ignore"):  # (for input out of range)
+            target = np.exp(log_y)
+    else:
+        target, log_y = y, _log(y)
+    if yhat is not None:
+        log_p = _log(prediction)
+        details["yhat"] = prediction
+        p = prediction
+    else:
+        log_p = prediction
+        with np.errstate(under="ignore", over="ignore"):  # (for input out of range)
+            p = np.exp(log_p)
+        details["log_probs"] = prediction
+
+    with np.errstate(over="ignore", invalid="ignore"):  # log y − (−∞) = +∞: a term of ∞
+        log_ratio = log_y - log_p
+    contributions = _weighted(target, log_y, log_ratio, from_log=log_target)
+    with np.errstate(over="ignore"):  # a sum beyond float64 is ∞ (the terms are warned about)
+        cross_entropy = -np.sum(_weighted(target, log_y, log_p, from_log=log_target), axis=1)
+        entropy = -np.sum(_weighted(target, log_y, log_y, from_log=log_target), axis=1)
+        terms = np.sum(contributions, axis=1)
+    for row in np.flatnonzero(np.isinf(terms) & np.isfinite(contributions).all(axis=1)):
+        terms[row] = exact_sum(contributions[row])  # overflow on the way only: not ∞
+
+    zero = np.isfinite(log_y) & np.isneginf(log_p)  # weight on a class predicted at 0
+    zero_rows = np.flatnonzero(zero.any(axis=1))
+
+    def zero_warning(row: int) -> str:
+        classes = [int(k) for k in np.flatnonzero(zero[row])]
+        shown = ", ".join(f"{k} (at {index_label((row, k))})" for k in classes[:WARNINGS_NAMED])
+        extra = len(classes) - WARNINGS_NAMED
+        more = f" and {extra:,} more" if extra > 0 else ""
+        noun = "class" if len(classes) == 1 else "classes"
+        return (
+            f"term {row + 1} (at {index_label(row)}) is infinite: the target puts weight on "
+            f"{noun} {shown}{more}, predicted with probability 0, and log 0 = −∞"
+        )
+
+    warnings = name_first(list(zero_rows), zero_warning, "infinite terms")
+    beyond = np.where(zero.any(axis=1), 0.0, terms)
+    warnings += _infinite_term_warnings(beyond, BEYOND_FLOAT64)
+
+    result = reduce_terms("kl", terms, "none" if reduction == "none" else "sum", warnings=warnings)
+    divisor: int | None
+    value: float | np.ndarray
+    rows = f"{n:,} row" + ("s" if n != 1 else "")
+    classes = f"{c:,} class" + ("es" if c != 1 else "")
+    if reduction == "sum":
+        divisor, value = 1, result.sum
+        words = f"the sum over the {rows}"
+    elif reduction == "batchmean":
+        divisor, value = n, result.mean
+        words = f"the sum divided by the {rows} (batchmean: the KL per observation)"
+    elif reduction == "mean":
+        divisor, value = n * c, result.sum / (n * c)
+        words = (
+            f"the sum divided by the {n * c:,} elements ({rows} × {classes}), as "
+            "PyTorch's reduction='mean': not the KL per observation (that is batchmean)"
+        )
+    else:
+        divisor, value = None, result.terms
+        words = "one term per row (PyTorch's 'none' is per element: see the contributions)"
+    details.update(
+        {
+            "y": target,
+            "log_y": log_y,
+            "log_target": log_target,
+            "p": p,
+            "log_p": log_p,
+            "contributions": contributions,
+            "cross_entropy": cross_entropy,
+            "entropy": entropy,
+            "single_row": single_row,
+            "divisor": divisor,
+            "reduction_words": words,
+        }
+    )
+    return replace(result, reduction=reduction, value=value, details=details)
