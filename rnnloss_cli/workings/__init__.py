@@ -15,6 +15,8 @@ WORKINGS = {
     "nll": "elementwise",
     "cce": "elementwise",
     "hinge": "elementwise",
+    "huber": "elementwise",
+    "kl": "elementwise",
     "sequence": "sequence",
     "reinforce": "sequence",
     "custom": "sequence",

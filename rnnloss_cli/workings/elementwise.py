@@ -3,10 +3,12 @@ CCE and hinge (binary, per time step, and multi-class)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from rnnloss_cli.core.result import log_divisor
-from rnnloss_cli.document import Document
+from rnnloss_cli.document import Block, Document, Line, Matrix, line, paragraph
 from rnnloss_cli.render.numbers import (
     LazyRows,
     class_names,
@@ -26,6 +28,7 @@ from rnnloss_cli.workings.common import (
     clip_formula,
     clipped,
     document,
+    input_blocks,
     latex_log,
     latex_number,
     position,
@@ -273,3 +276,141 @@ LAYOUTS = {
 def working(solution: Solution, details: bool = False) -> Document:
     """Return the working of an MSE, BCE, NLL, CCE or hinge problem."""
     return document(solution, LAYOUTS[solution.result.loss], details)
+
+
+def _huber_rows(solution: Solution) -> Rows:
+    d, result = solution.result.details, solution.result
+    delta = num(d["delta"])
+    mean = result.reduction == "mean"
+    tex_mean = FRAC_N if mean else ""
+    tex_delta = latex_number(delta)
+    formula: list[Any] = [
+        Formula(
+            f"L = {'(1/n) ' if mean else ''}Σᵢ ℓᵢ,   ℓᵢ = ½·dᵢ² if |dᵢ| ≤ δ, else δ·(|dᵢ| − ½·δ)",
+            f"L = {tex_mean}\\sum_i \\ell_i,\\quad "
+            f"\\ell_i = \\begin{{cases}} \\tfrac12 d_i^2 & |d_i| \\le \\delta \\\\ "
+            f"\\delta\\,(|d_i| - \\tfrac12\\delta) & \\text{{otherwise}} \\end{{cases}}",
+        ),
+        Formula(
+            f"dᵢ = ŷᵢ − yᵢ, δ = {delta}: quadratic near the target, linear in the tails",
+            f"d_i = \\hat{{y}}_i - y_i,\\ \\delta = {tex_delta}"
+            r"\text{: quadratic near the target, linear in the tails}",
+        ),
+        "(an outlier costs δ·|d|, not d²). The limits: as δ → ∞ every term is ½·d²",
+        "(the loss is MSE/2); as δ → 0 each is δ·|d| − ½·δ², so the loss tends to",
+        "δ × MAE (MAE: the mean absolute error), never above it",
+    ]
+    quadratic = np.asarray(d["quadratic"])
+    if quadratic.all():
+        formula.append(f"here every |d| ≤ δ = {delta}: each term is ½·d², the loss is MSE/2")
+    elif not quadratic.any():
+        formula.append(f"here every |d| > δ = {delta}: each term is δ·|d| − ½·δ² (the MAE side)")
+    headers = ["i", "y", "ŷ", "d = ŷ − y", "working", "term"]
+
+    def row(k: int) -> list[str]:
+        pos = position(d["y"].shape, k)
+        diff, size = d["diff"][pos], d["abs_diff"][pos]
+        if d["quadratic"][pos]:
+            work = f"|d| = {num(size)} ≤ {delta}: ½·{paren(diff)}²"
+        else:
+            work = f"|d| = {num(size)} > {delta}: {paren(d['delta'])}·({num(size)} − ½·{delta})"
+        return [
+            position_label(pos),
+            num(d["y"][pos]),
+            num(d["yhat"][pos]),
+            num(diff),
+            work,
+            num(result.terms[pos]),
+        ]
+
+    return formula, headers, LazyRows(d["y"].size, row)
+
+
+def _huber_inputs(solution: Solution) -> list[Block]:
+    d = solution.result.details
+    blocks = input_blocks(solution)
+    return [*blocks, paragraph(f"δ = {num(d['delta'])}   (delta: where quadratic turns linear)")]
+
+
+def _kl_rows(solution: Solution) -> Rows:
+    d, result = solution.result.details, solution.result
+    formula: list[Any] = [
+        Formula(
+            "KL(y ‖ ŷ) = Σᵢ Σ_c yᵢ,c·(ln yᵢ,c − ln ŷᵢ,c)   (0·ln 0 = 0)",
+            r"\mathrm{KL}(y \,\|\, \hat{y}) = \sum_i \sum_c y_{i,c}\,"
+            r"(\ln y_{i,c} - \ln \hat{y}_{i,c})\qquad (0 \cdot \ln 0 = 0)",
+        ),
+        Formula(
+            "= H(y, ŷ) − H(y): the cross-entropy minus the target's own entropy",
+            r"= H(y, \hat{y}) - H(y)\text{: the cross-entropy minus the target's own entropy}",
+        ),
+        "(the part of the cross-entropy the prediction can still remove: 0 when ŷ = y)",
+    ]
+    if d.get("log_target"):
+        formula.append("log_target: y is given as ln y, as F.kl_div(log_target=True)")
+    headers = ["i", "working", "H(y, ŷ)", "H(y)", "term"]
+    weights, log_y, log_p = d["y"], d["log_y"], d["log_p"]
+
+    p = d["p"]
+
+    def row(i: int) -> list[str]:
+        nonzero = [int(c) for c in np.flatnonzero(weights[i])]
+        shown = elide(nonzero, 4, 2, 1)
+        # y·(ln y − ln ŷ), each log written ln(0.25) (its value where the probability
+        # underflows but its log is finite), only the classes the target weighs.
+        parts = [
+            "…"
+            if c is None
+            else f"{operand(weights[i, c])}·({log_of(float(weights[i, c]), 'ln', 1.0, log_y[i, c])}"
+            f" − {log_of(float(p[i, c]), 'ln', 1.0, log_p[i, c])})"
+            for c in shown
+        ]
+        work = "\n + ".join(parts) if parts else "0 (y is all zeros)"
+        return [
+            str(i + 1),
+            work,
+            num(d["cross_entropy"][i]),
+            num(d["entropy"][i]),
+            num(result.terms[i]),
+        ]
+
+    return formula, headers, LazyRows(weights.shape[0], row)
+
+
+def _kl_inputs(solution: Solution) -> list[Block]:
+    d = solution.result.details
+    classes = class_names(solution.problem.display)
+    rows, count = d["y"].shape
+    columns = tuple(classes or [str(c) for c in range(count)])
+    label = "log ŷ" if "log_probs" in d else "ŷ"
+    shape = f"({rows} × {count}):"
+    blocks: list[Block] = [
+        Matrix(d["y"], columns, "i", "operand", caption=f"y, the target distribution {shape}"),
+        Matrix(
+            d.get("log_probs", d.get("yhat")), columns, "i", "operand", caption=f"{label} {shape}"
+        ),
+    ]
+    if d.get("log_target"):
+        blocks.append(
+            paragraph("log_target: true (y above is e^(given), the given values are ln y)")
+        )
+    return blocks
+
+
+def _kl_totals(solution: Solution) -> list[Line]:
+    d, result = solution.result.details, solution.result
+    rows, count = d["y"].shape
+    total = num(result.sum)
+    lines = [
+        line(("batchmean  ", "bold"), f"{total} / {rows} rows = {num(result.sum / rows)}"),
+        line(
+            ("mean       ", "bold"),
+            f"{total} / {rows * count} elements = {num(result.sum / (rows * count))}"
+            "   (PyTorch's 'mean')",
+        ),
+    ]
+    return lines
+
+
+LAYOUTS["huber"] = Layout("Huber loss", _huber_rows, _huber_inputs)
+LAYOUTS["kl"] = Layout("KL divergence", _kl_rows, _kl_inputs, _kl_totals, mean=False)
