@@ -179,7 +179,8 @@ FormatOpt = Annotated[
     str | None,
     typer.Option(
         "--format",
-        help="rich (the working; default), markdown (a solutions document) or json.",
+        help="rich (the working; default), markdown (a solutions document), json, latex (a "
+        "solutions document), questions (a question sheet, Markdown) or questions-latex.",
         show_default=False,
     ),
 ]
@@ -191,7 +192,14 @@ SvgOpt = Annotated[
         show_default=False,
     ),
 ]
-FORMATS = ("rich", "markdown", "json")
+FORMATS = ("rich", "markdown", "json", "latex", "questions", "questions-latex")
+LatexBodyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--latex-body",
+        help="With --format latex or questions-latex: only the body, to \\input into notes.",
+    ),
+]
 TitleOpt = Annotated[str | None, typer.Option("--title", help="A line shown above the working.")]
 ExpectedOpt = Annotated[
     str | None, typer.Option("--expected", help="The answer key to check the value against.")
@@ -236,6 +244,7 @@ COMMON_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
     ("as_json", JsonOpt, False),
     ("output_format", FormatOpt, None),
     ("svg", SvgOpt, None),
+    ("latex_body", LatexBodyOpt, False),
 )
 
 
@@ -279,13 +288,18 @@ def _run(loss: str, flags: dict[str, Any]) -> None:
         flags.pop("output_format"),
         flags.pop("svg"),
         bool(flags.pop("details", False)),
+        flags.pop("latex_body"),
     )
     overrides = {k: v for k, v in flags.items() if v is not None and v is not False}
     raise typer.Exit(output.run_command(loss, file, overrides, options))
 
 
 def _output_options(
-    as_json: bool, output_format: str | None, svg: str | None, details: bool
+    as_json: bool,
+    output_format: str | None,
+    svg: str | None,
+    details: bool,
+    latex_body: bool = False,
 ) -> Any:
     """Return the printing options; --json and --format must agree, --svg needs the working."""
     from rnnloss_cli import output
@@ -311,9 +325,14 @@ def _output_options(
             )
     if svg and chosen != "rich":
         raise typer.BadParameter(
-            "saves the Rich working: use it without --json or --format markdown", param_hint="--svg"
+            f"saves the Rich working: use it without --json or --format {chosen}",
+            param_hint="--svg",
         )
-    return output.OutputOptions(format=chosen, svg=svg, details=details)
+    if latex_body and chosen not in ("latex", "questions-latex"):
+        raise typer.BadParameter(
+            f"is for --format latex or questions-latex, not {chosen}", param_hint="--latex-body"
+        )
+    return output.OutputOptions(format=chosen, svg=svg, details=details, latex_body=latex_body)
 
 
 def _register(
@@ -637,11 +656,12 @@ def solve(
     as_json: JsonOpt = False,
     output_format: FormatOpt = None,
     svg: SvgOpt = None,
+    latex_body: LatexBodyOpt = False,
 ) -> None:
     """Solve every problem in files and folders: a summary table and a line of totals."""
     from rnnloss_cli import output
 
-    options = _output_options(as_json, output_format, svg, details)
+    options = _output_options(as_json, output_format, svg, details, latex_body)
     raise typer.Exit(output.run_solve(paths, options))
 
 

@@ -115,11 +115,37 @@ def _print_json(data: Any) -> None:
 
 @dataclass(frozen=True)
 class OutputOptions:
-    """How to print: `rich` working, `markdown` or `json`; an SVG copy; terms' details."""
+    """How to print: `rich` working, `markdown`, `json`, or one of the DOCUMENTS; an SVG
+    copy; terms' details; a LaTeX document's body only (to \\input into notes)."""
 
     format: str = "rich"
     svg: str | None = None
     details: bool = False
+    latex_body: bool = False
+
+
+# Formats written as one document for all the problems of a run (one preamble, questions
+# numbered across it): gathered, then written whole at the end.
+DOCUMENTS = ("latex", "questions", "questions-latex")
+
+
+def whole_document(solutions: list[Solution], options: OutputOptions, end: str = "") -> str:
+    """Return the LaTeX solutions (`end`, the summary, after them) or the question sheet
+    of a run's solved problems, as one text."""
+    from rnnloss_cli.workings import build
+
+    if options.format == "latex":
+        from rnnloss_cli.render.latex import solutions as latex_solutions
+
+        documents = [build(solution, options.details) for solution in solutions]
+        return latex_solutions(documents, end, options.latex_body)
+    from rnnloss_cli.render import questions
+
+    # Built with details: a custom loss's components are the question's sub-parts.
+    documents = [build(solution, True) for solution in solutions]
+    if options.format == "questions":
+        return questions.markdown(documents)
+    return questions.latex(documents, options.latex_body)
 
 
 class Printer:
@@ -315,6 +341,9 @@ def run_command(loss: str, file: str | None, flags: dict[str, Any], options: Out
             _print_json(result_object(solved[0]))
         elif len(entries) > 1:
             _print_json(_solve_object(entries))
+    elif options.format in DOCUMENTS:
+        if solved:
+            write(whole_document(solved, options))
     elif len(solved) > MAX_WORKINGS and options.format == "rich":
         # Thousands of workings are unreadable and slow to lay out: the summary instead.
         from rich.text import Text
@@ -493,6 +522,15 @@ def run_solve(paths: list[str], options: OutputOptions) -> int:
             if entry.solution is not None:
                 write(document(entry.solution, details=options.details) + "\n")
         write(md_summary(_summary_rows(entries), _totals_line(counts), _summary_notes(entries)))
+    elif options.format in DOCUMENTS:
+        solved = [e.solution for e in entries if e.solution is not None]
+        if options.format == "latex":  # the solutions, then the summary, as Markdown
+            from rnnloss_cli.render.latex import summary as latex_summary
+
+            rows, notes = _summary_rows(entries), _summary_notes(entries)
+            write(whole_document(solved, options, latex_summary(rows, _totals_line(counts), notes)))
+        elif solved:  # a question sheet has no summary: it would give the answers
+            write(whole_document(solved, options))
     else:
         from rich.text import Text
 
