@@ -315,7 +315,9 @@ def paragraph(block: doc.Paragraph) -> list[str]:
 
     def close() -> None:
         if words:
-            out.append("\\noindent " + _lines(words) + "\\par")
+            # \sloppy, in a group: a long name (a class, a path) may stretch the spaces
+            # of its line rather than run past the margin.
+            out.append("{\\raggedright\\noindent " + _lines(words) + "\\par}")
             words.clear()
         if formulas:
             if len(formulas) == 1:
@@ -364,7 +366,7 @@ def _cell(cell: Any, wrapped: bool = False) -> str:
 
 def _longtable(spec: str, headers: Sequence[str], rows: Iterable[Sequence[str]], size: str) -> str:
     """Return a booktabs longtable (it breaks across pages; its head repeats on each)."""
-    head = _guard(" & ".join(headers)) + " \\\\"
+    head = _guard(" & ".join(headers)) + " \\\\*"  # *: no page break after the head
     body = [_guard(" & ".join(row)) + " \\\\" for row in rows]
     return "\n".join(
         [
@@ -374,10 +376,12 @@ def _longtable(spec: str, headers: Sequence[str], rows: Iterable[Sequence[str]],
             "{"
             + size
             + "\\setlength{\\tabcolsep}{4pt}\\csname c@LTchunksize\\endcsname=100\\relax",
+            # A page near its end breaks before the table rather than after its head.
+            "\\par\\vskip 0pt plus 6\\baselineskip\\penalty-150\\vskip 0pt plus -6\\baselineskip",
             f"\\begin{{longtable}}[l]{{@{{}}{spec}@{{}}}}",
             "\\toprule",
             head,
-            "\\midrule",
+            "\\midrule\\nopagebreak",  # (longtable's: between rows)
             *body,
             "\\bottomrule",
             "\\end{longtable}}",
@@ -503,7 +507,11 @@ def matrix(block: doc.Matrix) -> list[str]:
     if block.marks_note is not None:
         marks = f"bold marks {block.marks_note}"
         note = f"{note}; {marks}" if note else marks
-    out = ["\\noindent " + escape(line) + "\\par" for line in (block.caption, note) if line]
+    out = [
+        "{\\raggedright\\noindent " + escape(line) + "\\par}"
+        for line in (block.caption, note)
+        if line
+    ]
     for number, part in enumerate(parts):
         if len(parts) > 1:
             shown = [c for c in part if c is not None]
@@ -568,7 +576,8 @@ def _answer(answer: doc.Answer) -> list[str]:
         lines += [escape(item.strip()) for item in answer.instead if item.strip()]
     return [
         "",
-        "\\medskip\\noindent\\fbox{\\begin{minipage}{\\dimexpr\\linewidth-2\\fboxsep-2\\fboxrule\\relax}",
+        "\\medskip\\noindent\\fbox{\\begin{minipage}{\\dimexpr\\linewidth-2\\fboxsep-2\\fboxrule\\relax}"
+        "\\raggedright",
         _lines(lines),
         "\\end{minipage}}\\par",
     ]
@@ -581,7 +590,7 @@ def warnings(title: str, items: Sequence[str]) -> list[str]:
     return [
         "",
         f"\\medskip\\noindent\\textbf{{{escape(title)}}}",
-        "\\begin{itemize}",
+        "\\begin{itemize}\\raggedright",
         *[f"\\item {_guard(escape(item))}" for item in items],
         "\\end{itemize}",
     ]
@@ -627,7 +636,8 @@ def summary(rows: Sequence[dict[str, str]], totals: str, notes: Sequence[str] = 
     )
     out = [heading(0, "Summary"), "", table(block)]
     if notes:
-        out += ["", "\\noindent " + _lines([escape(note.strip()) for note in notes]) + "\\par"]
+        notes_text = _lines([escape(note.strip()) for note in notes])
+        out += ["", "{\\raggedright\\noindent " + notes_text + "\\par}"]
     out += ["", f"\\medskip\\noindent\\textbf{{{escape(totals)}}}\\par"]
     return "\n".join(out) + "\n"
 

@@ -63,7 +63,11 @@ def latex(documents: Sequence[doc.Document], only_body: bool = False) -> str:
     from rnnloss_cli.render import latex as tex
 
     def question(document: doc.Document, heading: str, level: int, depth: int) -> list[str]:
-        out = [tex.heading(level, heading), "", f"\\noindent {tex.escape(document.question)}\\par"]
+        out = [
+            tex.heading(level, heading),
+            "",
+            f"{{\\raggedright\\noindent {tex.escape(document.question)}\\par}}",
+        ]
         out += tex.blocks(_shown(document))
         for i, part in enumerate(document.parts):
             label = f"{_label(depth, i)} {tex.escape(part.title)}"
