@@ -30,7 +30,7 @@ MAX_COLUMNS = 16  # matrix columns kept before the middle is elided (as Markdown
 # block a fragment is likely \input into (article's default, 345pt) holds about this many.
 LINE_CHARS = 72  # \small, term tables
 MATRIX_CHARS = 78  # \footnotesize, matrices: a part holds at most this many
-MIN_WIDE = 0.3  # the least share of the line a wrapped (wide) column is given
+MIN_CHARS = 12  # the least a wrapped column is given
 
 PACKAGES = (
     r"\usepackage[T1]{fontenc}",
@@ -350,6 +350,11 @@ def _width(cell: Any) -> int:
     return max((len(line) for line in text.split("\n")), default=0)
 
 
+def _breakable(text: str) -> str:
+    """Return escaped text that may break after a slash or an underscore."""
+    return text.replace("/", "/\\allowbreak{}").replace("\\_", "\\_\\allowbreak{}")
+
+
 def _cell(cell: Any, wrapped: bool = False) -> str:
     """Return a table cell; a cell of several lines as a nested tabular (or, in a wrapped
     column, lines broken with \\newline)."""
@@ -357,10 +362,11 @@ def _cell(cell: Any, wrapped: bool = False) -> str:
     if isinstance(cell, tuple) and len(lines) == 1:
         return spans(cell)
     texts = [escape(line.strip()) for line in lines]
+    if wrapped:  # a path or a long name may also break after a / or an _
+        texts = [_breakable(text) for text in texts]
+        return "\\newline ".join(texts)
     if len(texts) == 1:
         return texts[0]
-    if wrapped:
-        return "\\newline ".join(texts)
     return "\\begin{tabular}[t]{@{}l@{}}" + _lines(texts) + "\\end{tabular}"
 
 
@@ -393,29 +399,41 @@ def _kept(count: int) -> list[int | None]:
     return elide(range(count), MAX_ROWS, MAX_ROWS - 5, 4)
 
 
+def _wrapped(widths: Sequence[int], left: frozenset[int], wide: int | None) -> dict[int, float]:
+    """Return the columns a table wider than the line wraps, each with its share of the
+    line: the wide one first, then the widest columns of words, until the rest fit; the
+    line left over is shared in proportion to their widths."""
+    natural = sum(w + 2 for w in widths)
+    if natural <= LINE_CHARS:
+        return {}
+    words = sorted((c for c in left if c != wide), key=lambda c: -widths[c])
+    wrap: list[int] = []
+    for c in [*([] if wide is None else [wide]), *words]:
+        wrap.append(c)
+        kept = sum(w + 2 for i, w in enumerate(widths) if i not in wrap)
+        if kept + MIN_CHARS * len(wrap) <= LINE_CHARS:
+            break
+    kept = sum(w + 2 for i, w in enumerate(widths) if i not in wrap)
+    room = max(LINE_CHARS - kept, MIN_CHARS * len(wrap))
+    total = sum(widths[c] for c in wrap) or 1
+    return {c: max(MIN_CHARS, room * widths[c] / total - 2) / LINE_CHARS for c in wrap}
+
+
 def table(block: doc.Table) -> str:
     """Return a term table: numbers right, words left, the middle of a long one elided; a
-    table wider than the line wraps its wide column (or its widest column of words)."""
+    table wider than the line wraps its wide column (and then its widest columns of
+    words) so that it fits."""
     count = len(block.headers)
     rows = [None if r is None else list(block.rows[r]) for r in _kept(len(block.rows))]
     widths = [
         max([_width(block.headers[c])] + [_width(row[c]) for row in rows if row is not None])
         for c in range(count)
     ]
-    wrap = None
-    if sum(w + 2 for w in widths) > LINE_CHARS:
-        words = [c for c in range(count) if c in block.left]
-        wrap = (
-            block.wide
-            if block.wide is not None
-            else max(words, key=widths.__getitem__, default=None)
-        )
+    shares = _wrapped(widths, block.left, block.wide)
     spec = ""
     for c in range(count):
-        if c == wrap:
-            others = sum(w + 2 for i, w in enumerate(widths) if i != c)
-            share = max(MIN_WIDE, min(1.0, (LINE_CHARS - others) / LINE_CHARS))
-            spec += f">{{\\raggedright\\arraybackslash}}p{{{share:.2f}\\linewidth}}"
+        if c in shares:
+            spec += f">{{\\raggedright\\arraybackslash}}p{{{shares[c]:.2f}\\linewidth}}"
         else:
             spec += "l" if c in block.left else "r"
     bold = block.bold
@@ -424,7 +442,7 @@ def table(block: doc.Table) -> str:
         if row is None:
             body.append([r"\ensuremath{\vdots}"] * count)
             continue
-        cells = [_cell(cell, c == wrap) for c, cell in enumerate(row)]
+        cells = [_cell(cell, c in shares) for c, cell in enumerate(row)]
         if bold is not None and cells[bold]:
             cells[bold] = r"\textbf{" + cells[bold] + "}"
         body.append(cells)
