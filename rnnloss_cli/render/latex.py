@@ -371,7 +371,7 @@ def _cell(cell: Any, wrapped: bool = False) -> str:
 
 
 def _longtable(spec: str, headers: Sequence[str], rows: Iterable[Sequence[str]], size: str) -> str:
-    """Return a booktabs longtable (it breaks across pages; its head repeats on each)."""
+    """Return a booktabs longtable (it breaks across pages, never just after its head)."""
     head = _guard(" & ".join(headers)) + " \\\\*"  # *: no page break after the head
     body = [_guard(" & ".join(row)) + " \\\\" for row in rows]
     return "\n".join(
