@@ -8,6 +8,7 @@ a loss, and nothing here knows an output format (see rnnloss_cli.document).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -58,12 +59,16 @@ def latex_log(log_base: str | None) -> str:
     return LATEX_LOGS.get(log_base or "e", r"\ln")
 
 
+_EXPONENT = re.compile(r"(\d(?:\.\d+)?)e([+-]?)0*(\d+)")
+
+
 def latex_number(text: str) -> str:
-    """Return a number as the working writes it (−0.5, 1e−07) in LaTeX math."""
+    """Return a number as the working writes it (−0.5, (−1e+308), 1e−07, ∞) in LaTeX math:
+    −0.5, (-1 \\times 10^{308}), 1 \\times 10^{-7}, \\infty."""
     text = text.replace("−", "-")
-    if "e" in text and not text.startswith(("inf", "-inf")):
-        mantissa, exponent = text.split("e")
-        return f"{mantissa} \\times 10^{{{int(exponent)}}}"
+    text = _EXPONENT.sub(
+        lambda m: f"{m[1]} \\times 10^{{{'-' if m[2] == '-' else ''}{m[3]}}}", text
+    )
     return text.replace("∞", r"\infty")
 
 
