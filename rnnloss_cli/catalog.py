@@ -6,10 +6,9 @@ module gathers them into the entries the explain renderer reads."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from rnnloss_cli import losses
-from rnnloss_cli.losses import Explanation
 from rnnloss_cli.losses.keys import SCHEMA_FILE
 
 __all__ = ["LOSSES", "SCHEMA_FILE", "Entry", "find"]
@@ -33,8 +32,7 @@ class Entry:
 
 def entry(loss: losses.Loss) -> Entry:
     """Return the catalog entry of a loss: its names and its explanation."""
-    text = {f.name: getattr(loss.explanation, f.name) for f in fields(Explanation)}
-    return Entry(loss.name, loss.title, loss.aliases, **text)
+    return Entry(loss.name, loss.title, loss.aliases, **loss.explanation._asdict())
 
 
 LOSSES: dict[str, Entry] = {loss.name: entry(loss) for loss in losses.every()}

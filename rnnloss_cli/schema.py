@@ -147,7 +147,7 @@ def key_schema(key: Key) -> dict[str, Any]:
         return {
             "type": ["integer", "string"],
             "pattern": NUMBER_TEXT,
-            **key.bounds,
+            **(key.bounds or {}),
             "description": description,
         }
     if kind == "number-or-mean":
