@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
-import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -67,13 +66,14 @@ def _usage_message(exc: Any) -> str:
             for name, command in typer.main.get_command(build_app()).commands.items()  # type: ignore[attr-defined]
             if not command.hidden and any(option in p.opts for p in command.params)
         ]
-        from rnnloss_cli.problems import ALIASES, belongs_elsewhere, key_takers
+        from rnnloss_cli import losses
+        from rnnloss_cli.problems import belongs_elsewhere, key_takers
 
         owners = key_takers(option, owners)  # not a command that has it only to refuse it
         if not owners:
             return exc.format_message()
 
-        loss = ALIASES.get(command_name, command_name)
+        loss = losses.canonical(command_name) or command_name
         hint = belongs_elsewhere(loss, option, owners, written=command_name, flag=True)
         # Typer's "(Possible options: --log-base)" names a near option of this command:
         # beside where the option really belongs, it misleads.
@@ -111,9 +111,11 @@ APP_SETTINGS: dict[str, Any] = dict(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-# Every command as registered: its name, a function that builds it, and its settings.
-# `main` builds an app of the one command asked for, since Typer reads the signature of
-# every command an app holds on each run; `app` (all of them) is built on first use.
+# The commands other than the losses' (solve, explain, new, schema) as registered: each
+# name, a function that builds it, and its settings. The losses' commands come from the
+# registry (rnnloss_cli/losses/). `main` builds an app of the one command asked for,
+# since Typer reads the signature of every command an app holds on each run; `app` (all
+# of them) is built on first use.
 COMMANDS: list[tuple[str, Callable[[], Any], dict[str, Any]]] = []
 
 
@@ -127,13 +129,23 @@ def command(name: str | None = None, **settings: Any) -> Any:
     return register
 
 
+def commands(only: str | None = None) -> list[tuple[str, Callable[[], Any], dict[str, Any]]]:
+    """Return every command (each loss's, its hidden aliases, then the others), or the
+    one named `only`; a loss's command reads only that loss's module."""
+    from rnnloss_cli import losses
+
+    if only is not None and only in losses.MODULES:
+        return _loss_commands(losses.get(only))[:1]
+    everything = [c for loss in losses.every() for c in _loss_commands(loss)] + COMMANDS
+    return [c for c in everything if only is None or c[0] == only]
+
+
 def build_app(only: str | None = None) -> typer.Typer:
     """Return the Typer app of every command, or of the command named `only`."""
     built = typer.Typer(**APP_SETTINGS)
     built.callback()(_root)
-    for name, build, settings in COMMANDS:
-        if only is None or name == only:
-            built.command(name, **settings)(build())
+    for name, build, settings in commands(only):
+        built.command(name, **settings)(build())
     return built
 
 
@@ -211,30 +223,6 @@ ToleranceOpt = Annotated[
         help="Absolute tolerance for --expected (default: half a unit in its last decimal place).",
     ),
 ]
-ReductionOpt = Annotated[
-    str | None, typer.Option("--reduction", help="mean, sum or none.", show_default=False)
-]
-LogBaseOpt = Annotated[
-    str | None, typer.Option("--log-base", help="e (default), 2 or 10.", show_default=False)
-]
-YhatOpt = Annotated[
-    str | None, typer.Option("--yhat", help="Predictions, e.g. 0.8,-0.5,0.3 (rows split by ;).")
-]
-LogitsOpt = Annotated[
-    str | None, typer.Option("--logits", help="Logits instead of --yhat (softmax applied).")
-]
-LogProbsOpt = Annotated[
-    str | None,
-    typer.Option("--log-probs", help="Log-probabilities instead of the probabilities."),
-]
-TargetOpt = Annotated[
-    str | None, typer.Option("--target", help="Class indices (0-based) or names, e.g. 0,2.")
-]
-ClassesOpt = Annotated[str | None, typer.Option("--classes", help="Class names, e.g. cat,dog.")]
-ClipOpt = Annotated[
-    str | None, typer.Option("--clip", help="Clip probabilities into [EPS, 1 − EPS].")
-]
-
 
 # The options every solving command takes, after its own (`solving` appends them).
 COMMON_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
@@ -248,31 +236,45 @@ COMMON_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
 )
 
 
-def solving(loss: str, declaration: Any) -> Any:
-    """Return the command for `loss`: the declared parameters (the file and the loss's own
-    flags, each named as the problem key it sets) plus COMMON_OPTIONS, solved by `_run`.
+def _parameter(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> Any:
+    return inspect.Parameter(
+        name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=annotation
+    )
 
-    The declaration only states the signature and the help; Typer reads the signature of
-    the returned function, so the shared options are written once.
+
+def _key_parameter(key: Any) -> Any:
+    """Return the command parameter of a key's inline flag, named as the key it sets."""
+    if key.kind == "flag":
+        return _parameter(key.name, Annotated[bool, typer.Option(key.option, help=key.help)], False)
+    kind = list[str] if key.repeated else str  # a repeated flag (--alignment) is a list
+    option = typer.Option(key.option, help=key.help)
+    return _parameter(key.name, Annotated[kind | None, option], None)  # type: ignore[valid-type]
+
+
+def solving(loss: Any) -> Any:
+    """Return the command for a loss (a `losses.Loss`): the file argument, a flag for each
+    of its keys that has a --help line (named as the problem key it sets), --details where
+    the loss has parts of its own, then COMMON_OPTIONS, solved by `_run`.
+
+    Typer reads the signature of the returned function, built here from the loss's keys.
     """
-    hints = typing.get_type_hints(declaration, include_extras=True)
-    own = [
-        parameter.replace(annotation=hints[parameter.name])
-        for parameter in inspect.signature(declaration).parameters.values()
-    ]
-    shared = [
-        inspect.Parameter(
-            name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=annotation
-        )
-        for name, annotation, default in COMMON_OPTIONS
-    ]
+    if loss.file_help is None:
+        file = _parameter("file", FileArg, None)
+    else:  # a loss written only as a file (custom: its terms are problems)
+        argument = typer.Argument(help=loss.file_help, show_default=False)
+        file = _parameter("file", Annotated[str, argument])
+    own = [file, *(_key_parameter(k) for k in loss.keys if k.help is not None)]
+    if loss.details_help is not None:
+        details = typer.Option("--details", help=loss.details_help)
+        own.append(_parameter("details", Annotated[bool, details], False))
+    shared = [_parameter(name, annotation, default) for name, annotation, default in COMMON_OPTIONS]
 
     def command(**flags: Any) -> None:
-        _run(loss, flags)
+        _run(loss.name, flags)
 
     parameters = [*own, *shared]
-    command.__name__ = declaration.__name__
-    command.__doc__ = declaration.__doc__
+    command.__name__ = loss.name
+    command.__doc__ = loss.help
     command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     command.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": None}
     return command
@@ -335,309 +337,22 @@ def _output_options(
     return output.OutputOptions(format=chosen, svg=svg, details=details, latex_body=latex_body)
 
 
-def _register(
-    name: str, declaration: Any, *, example: str, short: str, aliases: tuple[str, ...] = ()
-) -> None:
-    """Add a solving command, its help with examples, and its hidden aliases."""
-    build = functools.cache(lambda: solving(name, declaration))
-    alias_note = f" Alias: {', '.join(aliases)}." if aliases else ""
+def _loss_commands(loss: Any) -> list[tuple[str, Callable[[], Any], dict[str, Any]]]:
+    """Return a loss's solving command, its help with examples, and its hidden aliases."""
+    build = functools.cache(lambda: solving(loss))
+    alias_note = f" Alias: {', '.join(loss.aliases)}." if loss.aliases else ""
     settings = {
-        "help": f"{declaration.__doc__}{alias_note}",
-        "short_help": short,
+        "help": f"{loss.help}{alias_note}",
+        "short_help": loss.short,
         "epilog": (
-            f"Examples:\n\n  rnnloss {name} {example}\n\n  rnnloss {name} problem.yaml --json"
+            f"Examples:\n\n  rnnloss {loss.name} {loss.example}\n\n"
+            f"  rnnloss {loss.name} problem.yaml --json"
         ),
     }
-    COMMANDS.append((name, build, settings))
-    for alias in aliases:
-        help_text = f"Alias of {name}: {declaration.__doc__}"
-        COMMANDS.append((alias, build, {"hidden": True, "help": help_text}))
-
-
-def _mse(
-    file: FileArg = None,
-    y: Annotated[str | None, typer.Option("--y", help="Real targets, e.g. 3,5,2.5.")] = None,
-    yhat: YhatOpt = None,
-    reduction: ReductionOpt = None,
-) -> None:
-    """Mean squared error (1/n) Σ (y − ŷ)²; default reduction mean."""
-
-
-def _bce(
-    file: FileArg = None,
-    y: Annotated[
-        str | None, typer.Option("--y", help="Targets in [0, 1] (0/1 labels), e.g. 1,0,1.")
-    ] = None,
-    yhat: Annotated[
-        str | None, typer.Option("--yhat", help="Predicted probabilities, e.g. 0.9,0.2,0.6.")
-    ] = None,
-    logits: Annotated[
-        str | None, typer.Option("--logits", help="Logits instead of --yhat (sigmoid applied).")
-    ] = None,
-    reduction: ReductionOpt = None,
-    log_base: LogBaseOpt = None,
-    clip: ClipOpt = None,
-) -> None:
-    """Binary cross-entropy −[y log ŷ + (1 − y) log(1 − ŷ)]; default reduction mean."""
-
-
-CLASSIFICATION_HELP = {
-    "nll": "Negative log-likelihood −Σ y log ŷ over one-hot targets (class indices or names); "
-    "default reduction sum, the lecture's formula.",
-    "cce": "Categorical cross-entropy −Σᵢ Σ_c yᵢ,c log ŷᵢ,c, with soft labels and label "
-    "smoothing; default reduction sum, the lecture's formula.",
-}
-
-
-def _classification(loss: str) -> Any:
-    def command(
-        file: FileArg = None,
-        target: TargetOpt = None,
-        y: Annotated[
-            str | None,
-            typer.Option("--y", help="One-hot (or, for cce, soft) rows instead of --target."),
-        ] = None,
-        yhat: Annotated[
-            str | None,
-            typer.Option("--yhat", help="Probability rows, e.g. '0.7,0.2,0.1;0.1,0.8,0.1'."),
-        ] = None,
-        logits: LogitsOpt = None,
-        log_probs: LogProbsOpt = None,
-        classes: ClassesOpt = None,
-        label_smoothing: Annotated[
-            str | None, typer.Option("--label-smoothing", help="cce only: ε in [0, 1).")
-        ] = None,
-        reduction: ReductionOpt = None,
-        log_base: LogBaseOpt = None,
-        clip: ClipOpt = None,
-    ) -> None: ...
-
-    command.__doc__ = CLASSIFICATION_HELP[loss]
-    return command
-
-
-def _hinge(
-    file: FileArg = None,
-    y: Annotated[str | None, typer.Option("--y", help="Labels −1 or +1, e.g. 1,-1,1.")] = None,
-    yhat: Annotated[
-        str | None, typer.Option("--yhat", help="Real scores, e.g. 0.8,-0.5,0.3.")
-    ] = None,
-    margin: Annotated[str | None, typer.Option("--margin", help="The margin (default 1).")] = None,
-    target: Annotated[
-        str | None, typer.Option("--target", help="Multi-class: class indices or names.")
-    ] = None,
-    scores: Annotated[
-        str | None, typer.Option("--scores", help="Multi-class: score rows, split by ;.")
-    ] = None,
-    multiclass: Annotated[
-        str | None,
-        typer.Option("--multiclass", help="crammer-singer (default) or weston-watkins."),
-    ] = None,
-    classes: ClassesOpt = None,
-    squared: Annotated[bool, typer.Option("--squared", help="Square each term.")] = False,
-    reduction: ReductionOpt = None,
-) -> None:
-    """Hinge loss max(0, margin − y·ŷ) per element or time step; default reduction mean."""
-
-
-_register("mse", _mse, example="--y 3,5,2.5 --yhat 2.5,5,4", short="Mean squared error.")
-_register(
-    "bce",
-    _bce,
-    example="--y 1,0,1 --yhat 0.9,0.2,0.6",
-    short="Binary cross-entropy (alias: cross-entropy).",
-    aliases=("cross-entropy",),
-)
-_CLASSES = "--target 0,2 --yhat '0.7,0.2,0.1;0.1,0.3,0.6'"
-_register("nll", _classification("nll"), example=_CLASSES, short="Negative log-likelihood.")
-_register(
-    "cce",
-    _classification("cce"),
-    example=_CLASSES,
-    short="Categorical cross-entropy (alias: categorical-cross-entropy).",
-    aliases=("categorical-cross-entropy",),
-)
-_register(
-    "hinge",
-    _hinge,
-    example="--y 1,-1,1 --yhat 0.8,-0.5,0.3",
-    short="Hinge loss per element or time step (alias: sequence-hinge).",
-    aliases=("sequence-hinge",),
-)
-
-
-def _ctc(
-    file: FileArg = None,
-    label: Annotated[
-        str | None,
-        typer.Option(
-            "--label", help="The label, e.g. HELLO (or 'th e' for multi-character symbols)."
-        ),
-    ] = None,
-    blank: Annotated[
-        str | None, typer.Option("--blank", help="The blank symbol (default -).")
-    ] = None,
-    probabilities: Annotated[
-        str | None,
-        typer.Option(
-            "--probabilities",
-            help="Lecture mode: per-symbol values, e.g. 'H=0.6,E=0.5,L=0.7,O=0.8,-=0.2'.",
-        ),
-    ] = None,
-    alignments: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--alignment",
-            help="A listed alignment (repeat the "
-            "flag), e.g. H-E-L-L-O, or PATH=f1,f2,… with stated "
-            "factors.",
-        ),
-    ] = None,
-    frames: Annotated[
-        str | None, typer.Option("--frames", help="T for the exact computation.")
-    ] = None,
-    alphabet: Annotated[
-        str | None,
-        typer.Option(
-            "--alphabet", help="Matrix mode: the symbols of the matrix columns, e.g. '-,a,c,t'."
-        ),
-    ] = None,
-    probs: Annotated[
-        str | None,
-        typer.Option("--probs", help="Matrix mode: T × V probabilities, rows split by ;."),
-    ] = None,
-    log_probs: Annotated[
-        str | None,
-        typer.Option(
-            "--log-probs", help="Matrix mode: T × V log-probabilities instead of --probs."
-        ),
-    ] = None,
-    logits: Annotated[
-        str | None,
-        typer.Option("--logits", help="Matrix mode: T × V logits (log-softmax applied)."),
-    ] = None,
-    method: Annotated[
-        str | None,
-        typer.Option(
-            "--method",
-            help="Which loss is the answer: listed (the lecture's sum of the listed "
-            "alignments), valid, exact, or normalized (lecture mode: the exact loss with each "
-            "value divided by their sum).",
-        ),
-    ] = None,
-    reduction: Annotated[
-        str | None,
-        typer.Option(
-            "--reduction",
-            help="sum (−log p, the lecture's; default) or mean (÷ the label length, as "
-            "torch's ctc_loss).",
-            show_default=False,
-        ),
-    ] = None,
-    trellis: Annotated[bool, typer.Option("--trellis", help="Show the alpha table.")] = False,
-    grad: Annotated[
-        bool, typer.Option("--grad", help="Matrix mode: the gradient with respect to the logits.")
-    ] = False,
-    log_base: LogBaseOpt = None,
-) -> None:
-    """Connectionist temporal classification: the lecture's listed alignments beside the exact
-    forward-algorithm sum over every alignment."""
-
-
-_register(
-    "ctc",
-    _ctc,
-    example="--label HELLO --probabilities 'H=0.6,E=0.5,L=0.7,O=0.8,-=0.2' "
-    "--alignment H-E-L-L-O --alignment HE-L-L-O",
-    short="CTC loss: listed alignments and the exact sum.",
-)
-
-
-def _sequence(
-    file: FileArg = None,
-    target: Annotated[
-        str | None,
-        typer.Option(
-            "--target", help="Target class per time step (indices or names); sequences split by ;."
-        ),
-    ] = None,
-    yhat: Annotated[
-        str | None,
-        typer.Option("--yhat", help="Probability rows per step, split by ; (sequences by |)."),
-    ] = None,
-    log_probs: LogProbsOpt = None,
-    logits: Annotated[
-        str | None, typer.Option("--logits", help="Logits instead of --yhat (softmax applied).")
-    ] = None,
-    classes: ClassesOpt = None,
-    ignore_index: Annotated[
-        str | None, typer.Option("--ignore-index", help="The padding index, left out.")
-    ] = None,
-    reduction: ReductionOpt = None,
-    log_base: LogBaseOpt = None,
-) -> None:
-    """Sequence cross-entropy −Σₜ log ŷ[t, targetₜ] over the unpadded steps, with
-    perplexity; default reduction sum (the lecture's formula)."""
-
-
-def _reinforce(
-    file: FileArg = None,
-    rewards: Annotated[str | None, typer.Option("--rewards", help="Rewards per step.")] = None,
-    probs: Annotated[
-        str | None, typer.Option("--probs", help="π of each action taken, per step.")
-    ] = None,
-    log_probs: Annotated[
-        str | None, typer.Option("--log-probs", help="log π of each action, instead of --probs.")
-    ] = None,
-    gamma: Annotated[str | None, typer.Option("--gamma", help="Discount (default 1).")] = None,
-    returns: Annotated[
-        str | None, typer.Option("--returns", help="as-given (default) or reward-to-go.")
-    ] = None,
-    baseline: Annotated[str | None, typer.Option("--baseline", help="A number, or mean.")] = None,
-    normalize: Annotated[
-        bool, typer.Option("--normalize", help="Standardise the returns as PyTorch's example.")
-    ] = False,
-    reduction: ReductionOpt = None,
-    log_base: LogBaseOpt = None,
-) -> None:
-    """REINFORCE loss −Σₜ Aₜ log π(yₜ | sₜ): the negative of the lecture's objective
-    Σₜ Rₜ log π, to minimise; default reduction sum."""
-
-
-def _custom(
-    file: Annotated[
-        str,
-        typer.Argument(
-            help="A problem file (YAML) with terms; - reads standard input.", show_default=False
-        ),
-    ],
-    details: Annotated[
-        bool, typer.Option("--details", help="Show each term's own working too.")
-    ] = False,
-) -> None:
-    """Custom loss Σᵢ wᵢ·Lᵢ: weighted terms, each a complete problem of any loss."""
-
-
-_register(
-    "sequence",
-    _sequence,
-    example="--target 1,2,0 --yhat '0.1,0.7,0.2;0.2,0.2,0.6;0.5,0.3,0.2'",
-    short="Sequence cross-entropy with padding and perplexity (alias: seq).",
-    aliases=("seq",),
-)
-_register(
-    "reinforce",
-    _reinforce,
-    example="--rewards 0,0,1 --probs 0.5,0.4,0.9 --returns reward-to-go --gamma 0.9",
-    short="REINFORCE policy-gradient loss (alias: rl).",
-    aliases=("rl",),
-)
-_register(
-    "custom",
-    _custom,
-    example="problems/custom_ctc_sequence.yaml --details",
-    short="Weighted sum of losses, each a complete problem.",
-)
+    out = [(loss.name, build, settings)]
+    for alias in loss.aliases:
+        out.append((alias, build, {"hidden": True, "help": f"Alias of {loss.name}: {loss.help}"}))
+    return out
 
 
 @command(epilog=EPILOG_SOLVE, short_help="Solve every problem in files and folders.")
@@ -734,5 +449,5 @@ def main() -> None:
     if sys.argv[1:] == ["--version"]:  # answered before Typer builds any command
         print(f"rnnloss {__version__}")
         return
-    known = any(chosen == name for name, _, _ in COMMANDS)
+    known = chosen is not None and bool(commands(chosen))
     build_app(chosen if known else None)(prog_name="rnnloss")

@@ -18,21 +18,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from rnnloss_cli.core.result import LOG_BASES
-from rnnloss_cli.problems import (
-    ALIASES,
-    COMMON_KEYS,
-    DEFAULT_REDUCTION,
-    LOG_BASE_LOSSES,
-    LOSS_KEYS,
-    LOSSES,
-    MAX_CUSTOM_DEPTH,
-    MAX_TITLE,
-    REDUCTIONS,
-)
-from rnnloss_cli.problems.ctc import ALIGNMENT_KEYS, CTC_REDUCTIONS, METHODS
-from rnnloss_cli.problems.elementwise import MULTICLASS
-from rnnloss_cli.problems.sequence import RETURNS
+from rnnloss_cli import losses
+from rnnloss_cli.losses import Key
+from rnnloss_cli.losses.custom import MAX_CUSTOM_DEPTH
+from rnnloss_cli.problems import COMMON_KEYS, LOSSES, MAX_TITLE
+from rnnloss_cli.problems.ctc import ALIGNMENT_KEYS
 from rnnloss_cli.problems.values import MAX_NAME
 
 # Numbers written as text, as the validator reads them (values.parse_number: Python's
@@ -127,17 +117,86 @@ def _nullable(value: dict[str, Any]) -> dict[str, Any]:
 
 def _names(loss: str) -> list[str]:
     """Return the loss's name and its aliases."""
-    return [loss, *(alias for alias, target in ALIASES.items() if target == loss)]
+    return [loss, *losses.get(loss).aliases]
 
 
-def _reductions(loss: str, *, term: bool) -> tuple[str, ...]:
-    """Return the reductions `loss` takes: CTC's own; a term's give a single value."""
-    choices = CTC_REDUCTIONS if loss == "ctc" else REDUCTIONS
-    return tuple(c for c in choices if not (term and c == "none"))
+# The schema of a key's value, by the kind its Key declares (losses/__init__.py).
+KINDS: dict[str, dict[str, Any]] = {
+    "vector": VECTOR,
+    "matrix": MATRIX,
+    "array": ARRAY,
+    "indices": INDICES,
+    "symbols": SYMBOLS,
+    "flag": FLAG,
+}
 
 
-def key_schemas() -> dict[str, dict[str, Any]]:
-    """Return a schema for every key any loss takes (the drift test compares the two)."""
+def key_schema(key: Key) -> dict[str, Any]:
+    """Return the schema of one key's value, from its kind, bounds and choices."""
+    kind, description = key.kind, key.description
+    if kind in KINDS:
+        return {**KINDS[kind], "description": description}
+    if kind == "choice":  # choices that are whole numbers may be written as YAML integers
+        numbers = tuple(int(c) for c in key.choices if c.isdigit())
+        return _enum((*key.choices, *numbers), description)
+    if kind == "number":
+        if key.bounds:
+            return _ranged(description, **key.bounds)
+        return {**NUMBER, "description": description}
+    if kind == "integer":
+        return {
+            "type": ["integer", "string"],
+            "pattern": NUMBER_TEXT,
+            **(key.bounds or {}),
+            "description": description,
+        }
+    if kind == "number-or-mean":
+        return {
+            "type": ["number", "string"],
+            # text is mean (in any case), or a number written as text
+            "pattern": f"^(?:\\s*[mM][eE][aA][nN]\\s*|{_NUMBER})$",
+            "description": description,
+        }
+    if kind == "names":
+        return {
+            "description": description,
+            "type": ["array", "string"],
+            "items": {"type": ["string", "number"], "maxLength": MAX_NAME},
+        }
+    if kind == "label":
+        return {
+            "type": ["string", "array", "integer"],
+            "items": SYMBOLS["items"],
+            "description": description,
+        }
+    if kind == "symbol":
+        return {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_NAME,
+            "description": description,
+        }
+    if kind == "pairs":
+        return {
+            "description": description,
+            "type": ["object", "string"],
+            "pattern": PAIRS_TEXT,
+            "additionalProperties": NUMBER,
+        }
+    if kind == "alignments":
+        return {"description": description, "type": "array", "items": ALIGNMENT}
+    if kind == "problems":
+        return {
+            "type": "array",
+            "minItems": 1,
+            "items": {"$ref": "#/$defs/term"},
+            "description": description,
+        }
+    raise ValueError(f"key {key.name}: no schema for the kind {kind!r}")
+
+
+def _common_schemas() -> dict[str, dict[str, Any]]:
+    """Return the schemas of the keys every problem may have."""
     return {
         "loss": {"description": "the loss", "type": "string"},
         "title": {
@@ -151,101 +210,32 @@ def key_schemas() -> dict[str, dict[str, Any]]:
             "description": "absolute tolerance for expected (default: half "
             "a unit in its last decimal place)",
         },
-        "reduction": _enum(REDUCTIONS, "how the terms are reduced"),
-        "log_base": _enum((*LOG_BASES, 2, 10), "the logarithm's base"),
-        "y": {**ARRAY, "description": "targets"},
-        "yhat": {**ARRAY, "description": "predictions (probabilities, or scores for hinge)"},
-        "logits": {**ARRAY, "description": "logits instead of yhat (sigmoid/softmax applied)"},
-        "log_probs": {**ARRAY, "description": "log-probabilities instead of yhat"},
-        "probs": {
-            **ARRAY,
-            "description": "probabilities (ctc matrix mode; reinforce: the actions taken)",
-        },
-        "target": INDICES,
-        "classes": {
-            "description": "class names, in column order",
-            "type": ["array", "string"],
-            "items": {"type": ["string", "number"], "maxLength": MAX_NAME},
-        },
-        "clip": _ranged(
-            "clip probabilities into [clip, 1 − clip]", exclusiveMinimum=0, exclusiveMaximum=0.5
-        ),
-        "label_smoothing": _ranged("ε in [0, 1)", minimum=0, exclusiveMaximum=1),
-        "margin": {**NUMBER, "description": "the hinge margin (default 1)"},
-        "squared": FLAG,
-        "scores": {**MATRIX, "description": "multi-class hinge: one row of scores per target"},
-        "multiclass": _enum(MULTICLASS, "the multi-class hinge rule"),
-        "ignore_index": {
-            "type": ["integer", "string"],
-            "pattern": NUMBER_TEXT,
-            "description": "the padding class",
-        },
-        "rewards": {**VECTOR, "description": "the rewards R_t"},
-        "gamma": _ranged("discount in [0, 1] for reward-to-go", minimum=0, maximum=1),
-        "returns": _enum(RETURNS, "the returns A_t start from"),
-        "baseline": {
-            "type": ["number", "string"],
-            # text is mean (in any case), or a number written as text
-            "pattern": f"^(?:\\s*[mM][eE][aA][nN]\\s*|{_NUMBER})$",
-            "description": "a number or mean",
-        },
-        "normalize": FLAG,
-        "label": {
-            "type": ["string", "array", "integer"],
-            "items": SYMBOLS["items"],
-            "description": "the label: a string of symbols, or a list",
-        },
-        "blank": {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": MAX_NAME,
-            "description": "the blank symbol (default -)",
-        },
-        "probabilities": {
-            "description": "lecture mode: each symbol's value, every frame",
-            "type": ["object", "string"],
-            "pattern": PAIRS_TEXT,
-            "additionalProperties": NUMBER,
-        },
-        "alignments": {
-            "description": "lecture mode: the listed paths",
-            "type": "array",
-            "items": ALIGNMENT,
-        },
-        "frames": {
-            "type": ["integer", "string"],
-            "pattern": NUMBER_TEXT,
-            "minimum": 1,
-            "description": "T for the exact sum",
-        },
-        "alphabet": {**SYMBOLS, "description": "matrix mode: the symbols of the columns"},
-        "method": _enum(METHODS, "which CTC loss is the answer"),
-        "trellis": FLAG,
-        "grad": FLAG,
-        "terms": {
-            "type": "array",
-            "minItems": 1,
-            "items": {"$ref": "#/$defs/term"},
-            "description": "the weighted terms of a custom loss",
-        },
     }
+
+
+def key_schemas() -> dict[str, dict[str, Any]]:
+    """Return a schema for every key any loss takes (the drift test compares the two)."""
+    out = _common_schemas()
+    for loss in losses.every():
+        for key in loss.keys:
+            out.setdefault(key.name, key_schema(key))
+    return out
 
 
 def _loss_schema(loss: str, *, term: bool) -> dict[str, Any]:
     """Return the keys of one loss (a problem's, or a custom term's), and no others."""
-    keys = key_schemas()
-    allowed = [
-        k for k in (*COMMON_KEYS, *LOSS_KEYS[loss]) if not (term and k in ("expected", "tolerance"))
-    ]
-    properties = {k: _nullable(keys[k]) for k in allowed}
-    properties["loss"] = {"enum": _names(loss), "description": keys["loss"]["description"]}
-    if "reduction" in properties:
-        reduction = _enum(_reductions(loss, term=term), keys["reduction"]["description"])
-        properties["reduction"] = _nullable(reduction)
-        if loss in DEFAULT_REDUCTION or loss == "ctc":
-            properties["reduction"]["default"] = DEFAULT_REDUCTION.get(loss, "sum")
-    if loss not in LOG_BASE_LOSSES:
-        properties.pop("log_base", None)
+    declared = losses.get(loss)
+    keys = {k.name: k for k in declared.keys if k.taken}
+    common = _common_schemas()
+    allowed = [k for k in (*COMMON_KEYS, *keys) if not (term and k in ("expected", "tolerance"))]
+    properties = {k: _nullable(common[k] if k in common else key_schema(keys[k])) for k in allowed}
+    properties["loss"] = {"enum": _names(loss), "description": common["loss"]["description"]}
+    reduction = keys.get("reduction")
+    if reduction is not None:  # a term's reduction gives a single value: not none
+        choices = tuple(c for c in reduction.choices if not (term and c == "none"))
+        properties["reduction"] = _nullable(_enum(choices, reduction.description))
+        if reduction.default is not None:
+            properties["reduction"]["default"] = reduction.default
     if term:
         properties["weight"] = {**NUMBER, "description": "the term's weight (default 1)"}
         properties["name"] = {"type": ["string", "number"], "description": "the term's name"}

@@ -2,40 +2,25 @@
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from rnnloss_cli import losses
 from rnnloss_cli.core.result import LossResult
-from rnnloss_cli.core.text import num
 from rnnloss_cli.errors import ProblemError
 from rnnloss_cli.problems import Problem
 
 if TYPE_CHECKING:
     from rnnloss_cli.core.ctc_solve import CTCResult
 
-# Each loss's core function, imported only when a problem of that loss is solved (an
-# inline hinge never pays for the CTC kernels).
-CORE: dict[str, tuple[str, str]] = {
-    "mse": ("elementwise", "mse"),
-    "bce": ("elementwise", "bce"),
-    "nll": ("elementwise", "categorical_cross_entropy"),
-    "cce": ("elementwise", "categorical_cross_entropy"),
-    "hinge": ("elementwise", "hinge"),
-    "ctc": ("ctc_solve", "solve"),
-    "sequence": ("sequence", "sequence_cross_entropy"),
-    "reinforce": ("sequence", "reinforce"),
-}
-
 
 def core_function(loss: str, inputs: dict[str, Any]) -> Callable[..., Any]:
-    """Return the core function that computes `loss` from these validated inputs."""
-    module, name = CORE[loss]
-    if loss == "hinge" and "scores" in inputs:
-        name = "multiclass_hinge"
-    return getattr(importlib.import_module(f"rnnloss_cli.core.{module}"), name)
+    """Return the core function that computes `loss` from these validated inputs, imported
+    only when a problem of that loss is solved (an inline hinge never pays for the CTC
+    kernels); the loss's module names it."""
+    return losses.get(loss).core_function(inputs)
 
 
 @dataclass(frozen=True)
@@ -82,33 +67,10 @@ def check(value: Any, expected: float | None, tolerance: float | None) -> bool |
 MAX_WARNINGS = 20
 
 
-def _custom(problem: Problem) -> LossResult:
-    """Solve each component, then weigh and add their values in the core."""
-    components = []
-    for component in problem.inputs["components"]:
-        solution = solve(component["problem"])
-        components.append({**component, "solution": solution})
-    values = [float(c["solution"].result.value) for c in components]
-    exact = [getattr(c["solution"].result, "exact_value", None) for c in components]
-    from rnnloss_cli.core.sequence import weighted_sum
-
-    result = weighted_sum(values, [c["weight"] for c in components], exact)
-    named = [
-        f"term {i + 1} ({c['name']}): {w}"
-        for i, c in enumerate(components)
-        for w in c["solution"].result.warnings
-    ]
-    warnings = [*named, *result.warnings]
-    return replace(result, warnings=tuple(warnings), details={"components": components})
-
-
 def solve(problem: Problem) -> Solution:
     """Return the `Solution` of a validated problem."""
     try:
-        if problem.loss == "custom":
-            result = _custom(problem)
-        else:
-            result = core_function(problem.loss, problem.inputs)(**problem.inputs)
+        result = core_function(problem.loss, problem.inputs)(**problem.inputs)
     except ValueError as exc:  # the validator could not judge it: still one clean line
         key = getattr(exc, "key", None)
         raise ProblemError(str(exc), key=key, source=problem.source) from None
@@ -131,47 +93,39 @@ def solve(problem: Problem) -> Solution:
 
 REDUCTION_WORDS = {"sum": "the sum", "mean": "the mean"}
 LOG_BASE_WORDS = {"e": "nats (ln)", "2": "bits (log₂)", "10": "log₁₀"}
-CTC_METHOD_WORDS = {
-    "listed": "the listed alignments' loss (the lecture's method)",
-    "valid": "the valid listed alignments' loss",
-    "exact": "the exact loss",
-    "normalized": "the exact loss with each frame normalised",
-}
 
 
 def readings(problem: Problem, result: LossResult | CTCResult) -> list[Reading]:
     """Return the problem's value under every other reduction, log base and (CTC) method,
-    fewest changed settings first: what an answer key worked another way would hold."""
+    fewest changed settings first: what an answer key worked another way would hold. A
+    loss's module may say what its readings are (CTC's methods, REINFORCE's objective);
+    else they are the sum and the mean of its terms."""
+    hook = losses.get(result.loss).readings
+    out = losses.resolve(hook)(problem, result) if hook is not None else term_readings(result)
+    return sorted(out, key=lambda r: len(r.settings))
+
+
+def term_readings(result: LossResult) -> list[Reading]:
+    """Return the sum and the mean of a loss's terms, in every log base, but its own."""
+    if not (isinstance(result.value, float) and result.reduction in ("sum", "mean")):
+        return []  # reduction none: no single value
+    values = {(None, "sum"): result.sum, (None, "mean"): result.mean}
+    return other_readings(result, values, (None, result.reduction), {}, {})
+
+
+def other_readings(
+    result: LossResult | CTCResult,
+    values: dict[tuple[str | None, str], float],
+    own: tuple[str | None, str | None],
+    words: dict[str | None, str],
+    notes: dict[str | None, str],
+) -> list[Reading]:
+    """Return a Reading of each of `values` (by method and reduction, `own` the result's
+    own) in every log base, bar the result's own settings; `words` say what each
+    method's value is, `notes` what else to know of it."""
     out: list[Reading] = []
-    notes: dict[str | None, str] = {}  # what else to know of a method's value
     bases = LOG_BASE_WORDS if result.log_base is not None else {}
     own_base = result.log_base
-    if result.loss == "ctc":
-        assert not isinstance(result, LossResult)
-        values = {
-            (method, reduction): loss / (max(len(result.label), 1) if reduction == "mean" else 1)
-            for method, loss in result.losses.items()
-            for reduction in ("sum", "mean")
-        }
-        own = (result.method, result.reduction)
-        words = dict(CTC_METHOD_WORDS)
-        if not result.is_distribution:  # as the working calls it: −log of a sum, no loss
-            words["exact"] = "the −log of the unnormalised exact sum (method exact)"
-            words["normalized"] = "the normalised exact loss (each frame ÷ the values' sum)"
-            notes["exact"] = (
-                f"it is not a loss: the values sum to {num(result.probabilities_total)}, "
-                "not 1 (method normalized gives the exact loss)"
-            )
-    elif (
-        isinstance(result.value, float)
-        and result.reduction in ("sum", "mean")
-        and result.loss != "custom"
-    ):
-        values = {(None, "sum"): result.sum, (None, "mean"): result.mean}
-        own = (None, result.reduction)
-        words = {}
-    else:  # reduction none (no single value), or a custom loss (a weighted sum, no mean)
-        return []
     for (method, reduction), value in values.items():
         for base in bases or {None: ""}:
             in_base = value
@@ -195,17 +149,7 @@ def readings(problem: Problem, result: LossResult | CTCResult) -> list[Reading]:
             if base is not None and base != own_base:
                 what += f" in {LOG_BASE_WORDS[base]}"
             out.append(Reading(tuple(settings), in_base, what, notes.get(method, "")))
-    if result.loss == "reinforce":
-        assert isinstance(result, LossResult)
-        out.append(
-            Reading(
-                (),
-                float(result.details["objective"]),
-                "the objective J = Σₜ Aₜ·log πₜ",
-                "the lecture's formula, to maximise; the loss is its negative",
-            )
-        )
-    return sorted(out, key=lambda r: len(r.settings))
+    return out
 
 
 def _base(log_base: str | None) -> float:

@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from rnnloss_cli import losses
 from rnnloss_cli.errors import ProblemError, quoted
-from rnnloss_cli.problems.elementwise import VALIDATORS
+from rnnloss_cli.losses.keys import REDUCTIONS as REDUCTION_CHOICES
 from rnnloss_cli.problems.values import (
     Reader,
     did_you_mean,
@@ -38,106 +39,58 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------------------
-# The vocabulary of the format
+# The vocabulary of the format: the losses and their keys come from the registry
+# (rnnloss_cli/losses/), each loss's from its own module.
 
-LOSSES = ("mse", "bce", "nll", "cce", "hinge", "sequence", "reinforce", "ctc", "custom")
-ALIASES = {
-    "cross-entropy": "bce",
-    "categorical-cross-entropy": "cce",
-    "seq": "sequence",
-    "sequence-hinge": "hinge",
-    "rl": "reinforce",
-}
-
+LOSSES = losses.names()
 COMMON_KEYS = ("loss", "title", "expected", "tolerance")
-_CLASSIFICATION_KEYS = (
-    "target",
-    "y",
-    "yhat",
-    "log_probs",
-    "logits",
-    "classes",
-    "reduction",
-    "log_base",
-    "clip",
-)
-LOSS_KEYS: dict[str, tuple[str, ...]] = {
-    "mse": ("y", "yhat", "reduction"),
-    "bce": ("y", "yhat", "logits", "reduction", "log_base", "clip"),
-    "nll": _CLASSIFICATION_KEYS,
-    "cce": (*_CLASSIFICATION_KEYS, "label_smoothing"),
-    "hinge": (
-        "y",
-        "yhat",
-        "margin",
-        "squared",
-        "reduction",
-        "target",
-        "scores",
-        "multiclass",
-        "classes",
-    ),
-    # Keys of the losses still to come, known so that a misspelling is still caught.
-    "sequence": (
-        "target",
-        "yhat",
-        "log_probs",
-        "logits",
-        "classes",
-        "ignore_index",
-        "reduction",
-        "log_base",
-    ),
-    "reinforce": (
-        "rewards",
-        "probs",
-        "log_probs",
-        "gamma",
-        "returns",
-        "baseline",
-        "normalize",
-        "reduction",
-        "log_base",
-    ),
-    "ctc": (
-        "label",
-        "blank",
-        "probabilities",
-        "alignments",
-        "frames",
-        "alphabet",
-        "probs",
-        "log_probs",
-        "logits",
-        "method",
-        "trellis",
-        "grad",
-        "log_base",
-        "reduction",
-    ),
-    "custom": ("terms",),
-}
-ALL_KEYS = sorted({*COMMON_KEYS, *(k for keys in LOSS_KEYS.values() for k in keys)})
 
-DEFAULT_REDUCTION = {
-    "mse": "mean",
-    "bce": "mean",
-    "nll": "sum",
-    "cce": "sum",
-    "hinge": "mean",
-    "sequence": "sum",
-    "reinforce": "sum",
-}
-LOG_BASE_LOSSES = ("bce", "nll", "cce", "sequence", "reinforce", "ctc")
-MAX_CUSTOM_DEPTH = 3  # custom inside custom inside custom, and no deeper
-MAX_CUSTOM_TERMS = 100
+# The vocabulary of every loss at once, computed on first use (module __getattr__):
+# validating one problem imports that loss's module alone.
+#   ALIASES: each alias and its loss; LOSS_KEYS: the keys each loss takes;
+#   ALL_KEYS: every key of any loss; DEFAULT_REDUCTION: each reducing loss's default;
+#   LOG_BASE_LOSSES: the losses that take a logarithm.
+
+
+def _vocabulary() -> dict[str, Any]:
+    every = losses.every()
+    loss_keys = {loss.name: loss.key_names for loss in every}
+    return {
+        "ALIASES": losses.aliases(),
+        "LOSS_KEYS": loss_keys,
+        "ALL_KEYS": sorted({*COMMON_KEYS, *(k for keys in loss_keys.values() for k in keys)}),
+        "DEFAULT_REDUCTION": {
+            loss.name: key.default
+            for loss in every
+            if (key := loss.key("reduction")) is not None and key.default is not None
+        },
+        "LOG_BASE_LOSSES": tuple(loss.name for loss in every if "log_base" in loss.key_names),
+    }
+
+
+VOCABULARY = ("ALIASES", "LOSS_KEYS", "ALL_KEYS", "DEFAULT_REDUCTION", "LOG_BASE_LOSSES")
+
+
+def vocabulary(name: str) -> Any:
+    """Return one of VOCABULARY, computed (all of them) on first use."""
+    if name not in globals():
+        globals().update(_vocabulary())
+    return globals()[name]
+
+
+def __getattr__(name: str) -> Any:
+    if name in VOCABULARY:
+        return vocabulary(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 # The CTC work a file may ask for in all, as ctc_work counts it: a file of tiny texts
 # (`frames: 20000`, aliases) must not multiply what one problem may ask for (4,000,000
 # cells and 20,000 + 40,000 frames, problems/ctc.py). 6,000,000 cells are about 3 s with
 # the trellis and gradient written as JSON; 100,000 frames about 3 s of frame-by-frame loops.
 FILE_LIMITS = (("cells of the forward algorithm", 6_000_000), ("frames", 100_000))
 MAX_TITLE = 200  # characters: a title is a line above the working and a cell of a table
-REDUCTIONS = ("mean", "sum", "none")
+REDUCTIONS = REDUCTION_CHOICES
 
 
 @dataclass(frozen=True)
@@ -159,40 +112,21 @@ def ctc_work(problem: Problem) -> tuple[int, int]:
     """Return the CTC work a problem asks for, its custom terms' included: the cells of
     forward-algorithm tables and the frames walked one by one. They bound its time and
     memory; FILE_LIMITS bounds their sums over a file."""
-    if problem.loss == "custom":
-        parts = [ctc_work(c["problem"]) for c in problem.inputs["components"]]
-        return sum(p[0] for p in parts), sum(p[1] for p in parts)
-    if problem.loss == "ctc":
-        from rnnloss_cli.problems import ctc
-
-        return ctc.work(problem.inputs)
-    return 0, 0
+    work = losses.get(problem.loss).work
+    return (0, 0) if work is None else losses.resolve(work)(problem.inputs)
 
 
 def canonical_loss(name: Any, key: str = "loss") -> str:
     """Return the canonical loss name for `name` or an alias; an error lists the choices."""
     if not isinstance(name, str):
         raise ProblemError(f"must be a loss name, got {shown(name)}", key=key)
-    lowered = name.strip().lower()
-    if lowered in LOSSES:
-        return lowered
-    if lowered in ALIASES:
-        return ALIASES[lowered]
-    names = [*LOSSES, *ALIASES]
-    hint = did_you_mean(lowered, names)
+    found = losses.canonical(name)
+    if found is not None:
+        return found
+    hint = did_you_mean(name.strip().lower(), [*LOSSES, *losses.aliases()])
     raise ProblemError(
         f"unknown loss {quoted(name)}{hint}; choose one of {', '.join(LOSSES)}", key=key
     )
-
-
-# What the keys of categorical cross-entropy are, for a bce problem given one: `loss:
-# cross-entropy` names binary cross-entropy, and one with class indices meant `cce`.
-CLASS_KEYS = {
-    "target": "class indices are",
-    "classes": "class names are",
-    "label_smoothing": "label smoothing is",
-    "log_probs": "log-probabilities of classes are",
-}
 
 
 def key_takers(option: str, commands: list[str]) -> list[str]:
@@ -201,111 +135,45 @@ def key_takers(option: str, commands: list[str]) -> list[str]:
     `--label-smoothing` option that its loss refuses (it belongs to cce): a pointer to
     where an option belongs names only the losses that take its key. An option that sets
     no key of a problem (`--json`, `--svg`) belongs to every command that has it."""
-    key = option.lstrip("-").replace("-", "_")
-    key = {"alignment": "alignments"}.get(key, key)  # the one flag named in the singular
-    if key not in ALL_KEYS:
+    flags = {k.option: k.name for loss in losses.every() for k in loss.keys}
+    key = flags.get(option, option.lstrip("-").replace("-", "_"))
+    if key not in vocabulary("ALL_KEYS"):
         return list(commands)
-    return [
-        command
-        for command in commands
-        if ALIASES.get(command, command) not in LOSS_KEYS
-        or key in (*COMMON_KEYS, *LOSS_KEYS[ALIASES.get(command, command)])
-    ]
+    out = []
+    for command in commands:
+        loss = losses.canonical(command)
+        if loss is None or key in (*COMMON_KEYS, *losses.get(loss).key_names):
+            out.append(command)
+    return out
 
 
 def belongs_elsewhere(
     loss: str, key: str, owners: list[str], *, written: str | None = None, flag: bool = False
 ) -> str:
     """Return what to say of a key (`flag`: a command-line option, `--classes`) that `loss`
-    (as the user `written` it, an alias perhaps) does not take, but `owners` do. A key of
-    categorical cross-entropy given to bce points to `cce` itself, whatever else takes it."""
-    name = key.lstrip("-").replace("-", "_")
-    if loss != "bce" or "cce" not in owners:
-        return f"it belongs to {', '.join(owners)}"
-    what = CLASS_KEYS.get(name, "it is")
-    use = f"`rnnloss cce --{name.replace('_', '-')} …`" if flag else "write loss: cce"
-    alias = f"`{written}` is binary cross-entropy (bce); " if written not in (None, "bce") else ""
-    extra = ""
-    if name == "target":
-        extra = "; bce takes 0/1 targets with --y" if flag else "; bce takes 0/1 targets in y"
-    losses = "cce (categorical cross-entropy)"
-    if "nll" in owners:  # only where nll really takes the key (not label_smoothing)
-        losses = f"nll and {losses}"
-    return f"{alias}{what} for {losses}: {use}{extra}"
+    (as the user `written` it, an alias perhaps) does not take, but `owners` do: where it
+    belongs, unless the loss has more to say (a key of cce given to bce points to cce)."""
+    misplaced = losses.get(loss).misplaced
+    said = misplaced(key, owners, written, flag) if misplaced is not None else None
+    return said or f"it belongs to {', '.join(owners)}"
 
 
 def _check_keys(data: Mapping[str, Any], loss: str) -> None:
-    allowed = (*COMMON_KEYS, *LOSS_KEYS[loss])
+    allowed = (*COMMON_KEYS, *losses.get(loss).key_names)
     written = str(data.get("loss", loss)).strip().lower()
     for key in data:
         if not isinstance(key, str):
             raise ProblemError(f"keys are names, got {shown(key)}", key=shown(key))
         if key in allowed:
             continue
-        owners = [name for name, keys in LOSS_KEYS.items() if key in keys]
+        owners = [name for name, keys in vocabulary("LOSS_KEYS").items() if key in keys]
         if owners:
             where = belongs_elsewhere(loss, key, owners, written=written)
             raise ProblemError(f"`{loss}` does not take this key: {where}", key=key)
         raise ProblemError(
-            f"unknown key{did_you_mean(key, allowed) or did_you_mean(key, ALL_KEYS)}", key=key
+            f"unknown key{did_you_mean(key, allowed) or did_you_mean(key, vocabulary('ALL_KEYS'))}",
+            key=key,
         )
-
-
-def _sequence_level_validator(loss: str) -> Any:
-    """Return the validator of ctc, sequence or reinforce, imported when first needed."""
-    if loss == "ctc":
-        from rnnloss_cli.problems.ctc import validate_ctc
-
-        return validate_ctc
-    from rnnloss_cli.problems import sequence
-
-    return sequence.validate_sequence if loss == "sequence" else sequence.validate_reinforce
-
-
-def _validate_custom(
-    r: Reader, source: str | None, depth: int
-) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
-    """Return the validated components of a custom loss: each a problem with a weight."""
-    r.require("custom", "terms")
-    terms = r.bounded_list("terms", "terms (problems, each with its loss)", MAX_CUSTOM_TERMS)
-    components = []
-    for i, term in enumerate(terms):
-        prefix = f"terms[{i}]"
-        if not isinstance(term, dict):
-            raise ProblemError(
-                f"a term is a problem (a mapping with its loss), got {shown(term)}", key=prefix
-            )
-        for key in ("expected", "tolerance"):
-            if key in term:
-                raise ProblemError(
-                    "a term has no answer key of its own: put expected on the custom loss",
-                    key=f"{prefix}.{key}",
-                )
-        weight = parse_number(term.get("weight", 1.0), f"{prefix}.weight")
-        name = term.get("name")
-        if name is not None and not isinstance(name, str | int | float):
-            raise ProblemError(f"expected a short name, got {shown(name)}", key=f"{prefix}.name")
-        if "loss" not in term:
-            raise ProblemError("missing: each term names its loss", key=f"{prefix}.loss")
-        if canonical_loss(term["loss"], f"{prefix}.loss") == "custom" and (
-            depth + 1 >= MAX_CUSTOM_DEPTH
-        ):
-            raise ProblemError(
-                f"custom losses nest at most {MAX_CUSTOM_DEPTH} deep", key=f"{prefix}.loss"
-            )
-        sub = {k: v for k, v in term.items() if k not in ("weight", "name")}
-        try:
-            problem = _validate(sub, i, None, None, None, source, depth + 1)
-        except ProblemError as exc:
-            exc.key = f"{prefix}.{exc.key}" if exc.key else prefix
-            raise
-        if problem.inputs.get("reduction") == "none":
-            raise ProblemError(
-                "a term needs a single value: choose mean or sum", key=f"{prefix}.reduction"
-            )
-        label = str(name) if name is not None else f"{problem.loss} #{i + 1}"
-        components.append({"name": label, "weight": weight, "problem": problem})
-    return {"components": components}, [], {}
 
 
 def validate(
@@ -348,7 +216,7 @@ def _validate(
             type(None): "nothing (null)",
         }.get(type(data), type(data).__name__)
         raise ProblemError(f"a problem is a mapping of keys (loss: …, y: …), got {kind}")
-    r = Reader(data)
+    r = Reader(data, source=source, depth=depth)
     if "loss" in data:
         loss = canonical_loss(data["loss"])
         if command_loss is not None and loss != command_loss:
@@ -364,18 +232,18 @@ def _validate(
         )
     _check_keys(data, loss)
 
-    if loss == "custom":
-        inputs, warnings, display = _validate_custom(r, source, depth)
-    else:
-        validator = VALIDATORS.get(loss) or _sequence_level_validator(loss)
-        inputs, warnings, display = validator(r)
+    declared = losses.get(loss)
+    inputs, warnings, display = losses.resolve(declared.validator)(r)
     inputs = {k: v for k, v in inputs.items() if v is not None}
     reduction = None
-    if loss in DEFAULT_REDUCTION:
-        reduction = r.choice("reduction", REDUCTIONS, DEFAULT_REDUCTION[loss])
+    # The keys every loss that has them reads alike (CTC checks its reduction first too).
+    reduction_key = declared.key("reduction")
+    if reduction_key is not None:
+        reduction = r.choice("reduction", reduction_key.choices, reduction_key.default)
         inputs["reduction"] = reduction
-    if loss in LOG_BASE_LOSSES:
-        inputs["log_base"] = r.choice("log_base", ("e", "2", "10"), "e")
+    log_base_key = declared.key("log_base")
+    if log_base_key is not None:
+        inputs["log_base"] = r.choice("log_base", log_base_key.choices, log_base_key.default)
 
     title = r.get("title")
     if title is not None and not isinstance(title, str | int | float):

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from rnnloss_cli.errors import ProblemError, quoted
+from rnnloss_cli.losses.ctc import METHODS
+from rnnloss_cli.losses.ctc import REDUCTIONS as CTC_REDUCTIONS
 from rnnloss_cli.problems.values import (
     Reader,
     check_name,
@@ -36,10 +38,6 @@ MAX_MATRIX = 2_000_000  # values in a probs / log_probs / logits matrix
 # (with MAX_MATRIX, at most about 6 s and 1 GB: the gradient and the trellis as JSON).
 MAX_TRELLIS = 4_000_000
 MATRIX_KEYS = ("probs", "log_probs", "logits")
-METHODS = ("listed", "valid", "exact", "normalized")
-# `sum` is the lecture's −log p; `mean` divides it by the label length (at least 1), as
-# torch.nn.functional.ctc_loss's default reduction does.
-CTC_REDUCTIONS = ("sum", "mean")
 ALIGNMENT_KEYS = ("path", "factors")
 
 

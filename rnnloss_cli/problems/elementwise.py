@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from rnnloss_cli.errors import ProblemError, quoted
+from rnnloss_cli.losses.hinge import MULTICLASS
 from rnnloss_cli.problems.values import (
     Reader,
     check_name,
@@ -29,7 +29,7 @@ from rnnloss_cli.problems.values import (
 Validated = tuple[dict[str, Any], list[str], dict[str, Any]]
 
 
-def _validate_mse(r: Reader) -> Validated:
+def validate_mse(r: Reader) -> Validated:
     r.require("mse", "y", "yhat")
     y, yhat = r.array("y"), r.array("yhat")
     same_shape(y, "y", yhat, "yhat")
@@ -49,7 +49,7 @@ def _clip(r: Reader, prediction_key: str) -> float | None:
     return eps
 
 
-def _validate_bce(r: Reader) -> Validated:
+def validate_bce(r: Reader) -> Validated:
     r.require("bce", "y")
     pred_key = r.one_of("bce", "yhat", "logits")
     y = r.array("y")
@@ -60,9 +60,6 @@ def _validate_bce(r: Reader) -> Validated:
         check_range(pred, "yhat", "probability", 0.0, 1.0)
     inputs = {"y": y, pred_key: pred, "clip": _clip(r, pred_key)}
     return inputs, [], {}
-
-
-MULTICLASS = ("crammer-singer", "weston-watkins")
 
 
 def _validate_multiclass_hinge(r: Reader) -> Validated:
@@ -95,7 +92,7 @@ def _validate_multiclass_hinge(r: Reader) -> Validated:
     return inputs, [], display
 
 
-def _validate_hinge(r: Reader) -> Validated:
+def validate_hinge(r: Reader) -> Validated:
     if r.has("target") or r.has("scores"):
         return _validate_multiclass_hinge(r)
     if r.has("multiclass"):
@@ -194,7 +191,19 @@ def _parse_targets(r: Reader, classes: list[str] | None, n_classes: int) -> tupl
     return out, scalar
 
 
-def _validate_classification(r: Reader, loss: str) -> Validated:
+def validate_nll(r: Reader) -> Validated:
+    """Return nll's inputs: one class per observation (one-hot rows, no soft labels)."""
+    return _validate_classification(r, "nll", soft_labels=False, label_smoothing=False)
+
+
+def validate_cce(r: Reader) -> Validated:
+    """Return cce's inputs: soft labels and label smoothing allowed."""
+    return _validate_classification(r, "cce", soft_labels=True, label_smoothing=True)
+
+
+def _validate_classification(
+    r: Reader, loss: str, *, soft_labels: bool, label_smoothing: bool
+) -> Validated:
     target_key = r.one_of(loss, "target", "y")
     pred_key = r.one_of(loss, "yhat", "log_probs", "logits")
     pred = r.array(pred_key, **infinities(pred_key))
@@ -235,7 +244,7 @@ def _validate_classification(r: Reader, loss: str) -> Validated:
         y = y.reshape(1, -1) if single else y
         check_range(y, "y", "target", 0.0, 1.0)
         one_hot = np.isin(y, (0.0, 1.0)).all(axis=1) & (y.sum(axis=1) == 1.0)
-        if loss == "nll" and not one_hot.all():
+        if not soft_labels and not one_hot.all():
             i = int(np.argmin(one_hot))
             key = "y" if single else f"y[{i}]"
             raise ProblemError(
@@ -251,18 +260,9 @@ def _validate_classification(r: Reader, loss: str) -> Validated:
     warnings += check_prediction(pred, pred_key)
 
     inputs: dict[str, Any] = {"y": y, pred_key: pred2, "clip": _clip(r, pred_key), "loss": loss}
-    if loss == "cce":
+    if label_smoothing:
         smoothing = r.number("label_smoothing", 0.0)
         if not 0.0 <= smoothing < 1.0:
             raise ProblemError(f"must lie in [0, 1), got {fmt(smoothing)}", key="label_smoothing")
         inputs["label_smoothing"] = smoothing
     return inputs, warnings, display
-
-
-VALIDATORS: dict[str, Callable[..., Validated]] = {
-    "mse": _validate_mse,
-    "bce": _validate_bce,
-    "nll": lambda r: _validate_classification(r, "nll"),
-    "cce": lambda r: _validate_classification(r, "cce"),
-    "hinge": _validate_hinge,
-}

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from rnnloss_cli.errors import ProblemError, quoted
+from rnnloss_cli.losses.reinforce import RETURNS
 from rnnloss_cli.problems.elementwise import _parse_classes
 from rnnloss_cli.problems.values import (
     Reader,
@@ -22,7 +23,6 @@ from rnnloss_cli.problems.values import (
 )
 
 Validated = tuple[dict[str, Any], list[str], dict[str, Any]]
-RETURNS = ("as-given", "reward-to-go")
 
 
 def _targets(r: Reader, classes: list[str] | None, ignore: int | None) -> list[list[Any]]:

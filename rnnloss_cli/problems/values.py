@@ -354,10 +354,13 @@ def tolerance_from_text(text: str | None, expected: float) -> float:
 
 
 class Reader:
-    """Reads the keys of one raw problem with the parsers above."""
+    """Reads the keys of one raw problem with the parsers above. `source` is the file it
+    came from, `depth` how deep it sits in custom losses (0: a problem of its own)."""
 
-    def __init__(self, data: Mapping[str, Any]):
+    def __init__(self, data: Mapping[str, Any], *, source: str | None = None, depth: int = 0):
         self.data = data
+        self.source = source
+        self.depth = depth
 
     def has(self, key: str) -> bool:
         return key in self.data and self.data[key] is not None

@@ -1,0 +1,79 @@
+"""Binary cross-entropy: −[y log ŷ + (1 − y) log(1 − ŷ)]."""
+
+from __future__ import annotations
+
+from rnnloss_cli.losses import Explanation, Loss
+from rnnloss_cli.losses.keys import CLIP, LOG_BASE, LOGITS, YHAT, Y, reduction, template
+
+# What the keys of categorical cross-entropy are, for a bce problem given one: `loss:
+# cross-entropy` names binary cross-entropy, and one with class indices meant `cce`.
+CLASS_KEYS = {
+    "target": "class indices are",
+    "classes": "class names are",
+    "label_smoothing": "label smoothing is",
+    "log_probs": "log-probabilities of classes are",
+}
+
+
+def misplaced(key: str, owners: list[str], written: str | None, flag: bool) -> str | None:
+    """Return what to say of a key of categorical cross-entropy given to bce: point to
+    `cce` itself, whatever else takes it (None: another loss's key, said as usual)."""
+    if "cce" not in owners:
+        return None
+    name = key.lstrip("-").replace("-", "_")
+    what = CLASS_KEYS.get(name, "it is")
+    use = f"`rnnloss cce --{name.replace('_', '-')} …`" if flag else "write loss: cce"
+    alias = f"`{written}` is binary cross-entropy (bce); " if written not in (None, "bce") else ""
+    extra = ""
+    if name == "target":
+        extra = "; bce takes 0/1 targets with --y" if flag else "; bce takes 0/1 targets in y"
+    losses = "cce (categorical cross-entropy)"
+    if "nll" in owners:  # only where nll really takes the key (not label_smoothing)
+        losses = f"nll and {losses}"
+    return f"{alias}{what} for {losses}: {use}{extra}"
+
+
+LOSS = Loss(
+    name="bce",
+    title="Binary cross-entropy",
+    aliases=("cross-entropy",),
+    keys=(
+        Y.with_help("Targets in [0, 1] (0/1 labels), e.g. 1,0,1."),
+        YHAT.with_help("Predicted probabilities, e.g. 0.9,0.2,0.6."),
+        LOGITS.with_help("Logits instead of --yhat (sigmoid applied)."),
+        reduction("mean"),
+        LOG_BASE,
+        CLIP,
+    ),
+    validator="rnnloss_cli.problems.elementwise:validate_bce",
+    core="rnnloss_cli.core.elementwise:bce",
+    help="Binary cross-entropy −[y log ŷ + (1 − y) log(1 − ŷ)]; default reduction mean.",
+    short="Binary cross-entropy (alias: cross-entropy).",
+    example="--y 1,0,1 --yhat 0.9,0.2,0.6",
+    misplaced=misplaced,
+    explanation=Explanation(
+        summary="−[y log ŷ + (1 − y) log(1 − ŷ)] averaged over binary predictions",
+        use="binary classification: sentiment, spam, a yes/no per time step",
+        formula="BCE = −(1/n) Σᵢ [yᵢ·log ŷᵢ + (1 − yᵢ)·log(1 − ŷᵢ)]",
+        when="Each output is one probability (a sigmoid); targets are 0/1 or soft in [0, 1].",
+        conventions="Default reduction mean, as the lecture's −1/n. yhat are probabilities, or "
+        "give logits (sigmoid applied, logs taken from the logits so nothing rounds to log 0). "
+        "0·log 0 = 0; a 0 where the target puts weight is an infinite term with a warning, never "
+        "clamped (PyTorch clamps its logs at −100); clip: EPS clips as Keras does. log_base e, 2 "
+        "or 10.",
+        pitfalls="Probabilities of exactly 0 or 1 make a term infinite; a rounded σ(40) = 1 is "
+        "not 1.",
+        problem="problems/bce_sentiment.yaml",
+        template=template("""
+# Binary cross-entropy of four predictions (1 = positive).
+loss: bce
+title: Sentiment of four reviews
+y: [1, 0, 1, 0]                   # targets in [0, 1]
+yhat: [0.9, 0.2, 0.6, 0.1]        # probabilities (or logits: [2.2, -1.4, 0.4, -2.2])
+reduction: mean                   # mean (default) | sum | none
+log_base: e                       # e (default) | 2 | 10
+expected: 0.2362
+"""),
+        example="rnnloss bce --y 1,0,1,0 --yhat 0.9,0.2,0.6,0.1 --expected 0.2362",
+    ),
+)

@@ -1,0 +1,137 @@
+"""Custom loss: Σᵢ wᵢ·Lᵢ over weighted terms, each a complete problem of any loss."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from rnnloss_cli.losses import Explanation, Key, Loss
+from rnnloss_cli.losses.keys import template
+
+MAX_CUSTOM_DEPTH = 3  # custom inside custom inside custom, and no deeper
+MAX_CUSTOM_TERMS = 100
+
+
+def validate(r: Any) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
+    """Return the validated components of a custom loss: each a problem with a weight."""
+    from rnnloss_cli.errors import ProblemError
+    from rnnloss_cli.problems import _validate, canonical_loss
+    from rnnloss_cli.problems.values import parse_number, shown
+
+    r.require("custom", "terms")
+    terms = r.bounded_list("terms", "terms (problems, each with its loss)", MAX_CUSTOM_TERMS)
+    components = []
+    for i, term in enumerate(terms):
+        prefix = f"terms[{i}]"
+        if not isinstance(term, dict):
+            raise ProblemError(
+                f"a term is a problem (a mapping with its loss), got {shown(term)}", key=prefix
+            )
+        for key in ("expected", "tolerance"):
+            if key in term:
+                raise ProblemError(
+                    "a term has no answer key of its own: put expected on the custom loss",
+                    key=f"{prefix}.{key}",
+                )
+        weight = parse_number(term.get("weight", 1.0), f"{prefix}.weight")
+        name = term.get("name")
+        if name is not None and not isinstance(name, str | int | float):
+            raise ProblemError(f"expected a short name, got {shown(name)}", key=f"{prefix}.name")
+        if "loss" not in term:
+            raise ProblemError("missing: each term names its loss", key=f"{prefix}.loss")
+        if canonical_loss(term["loss"], f"{prefix}.loss") == LOSS.name and (
+            r.depth + 1 >= MAX_CUSTOM_DEPTH
+        ):
+            raise ProblemError(
+                f"custom losses nest at most {MAX_CUSTOM_DEPTH} deep", key=f"{prefix}.loss"
+            )
+        sub = {k: v for k, v in term.items() if k not in ("weight", "name")}
+        try:
+            problem = _validate(sub, i, None, None, None, r.source, r.depth + 1)
+        except ProblemError as exc:
+            exc.key = f"{prefix}.{exc.key}" if exc.key else prefix
+            raise
+        if problem.inputs.get("reduction") == "none":
+            raise ProblemError(
+                "a term needs a single value: choose mean or sum", key=f"{prefix}.reduction"
+            )
+        label = str(name) if name is not None else f"{problem.loss} #{i + 1}"
+        components.append({"name": label, "weight": weight, "problem": problem})
+    return {"components": components}, [], {}
+
+
+def combine(components: list[dict[str, Any]]) -> Any:
+    """Solve each component, then weigh and add their values in the core."""
+    from rnnloss_cli.core.sequence import weighted_sum
+    from rnnloss_cli.solver import solve
+
+    components = [{**c, "solution": solve(c["problem"])} for c in components]
+    values = [float(c["solution"].result.value) for c in components]
+    exact = [getattr(c["solution"].result, "exact_value", None) for c in components]
+    result = weighted_sum(values, [c["weight"] for c in components], exact)
+    named = [
+        f"term {i + 1} ({c['name']}): {w}"
+        for i, c in enumerate(components)
+        for w in c["solution"].result.warnings
+    ]
+    warnings = [*named, *result.warnings]
+    return replace(result, warnings=tuple(warnings), details={"components": components})
+
+
+def work(inputs: dict[str, Any]) -> tuple[int, int]:
+    """Return the CTC work of the terms together."""
+    from rnnloss_cli.problems import ctc_work
+
+    parts = [ctc_work(c["problem"]) for c in inputs["components"]]
+    return sum(p[0] for p in parts), sum(p[1] for p in parts)
+
+
+def readings(problem: Any, result: Any) -> list[Any]:
+    """Return no other readings: a weighted sum has no mean, and its terms' reductions and
+    log bases are their own."""
+    return []
+
+
+LOSS = Loss(
+    name="custom",
+    title="Custom (weighted) loss",
+    aliases=(),
+    keys=(Key("terms", "problems", "the weighted terms of a custom loss"),),
+    validator=validate,
+    core=combine,
+    readings=readings,
+    work=work,
+    help="Custom loss Σᵢ wᵢ·Lᵢ: weighted terms, each a complete problem of any loss.",
+    short="Weighted sum of losses, each a complete problem.",
+    example="problems/custom_ctc_sequence.yaml --details",
+    file_help="A problem file (YAML) with terms; - reads standard input.",
+    details_help="Show each term's own working too.",
+    explanation=Explanation(
+        summary="Σᵢ wᵢ·Lᵢ over terms that are complete problems of any loss",
+        use="multi-task models: CTC plus an attention decoder, auxiliary losses",
+        formula="L = Σᵢ wᵢ·Lᵢ",
+        when="Several objectives trained together.",
+        conventions="Each term is its own problem (no expected of its own); weight defaults to "
+        "1; terms nest up to 3 deep. --details shows each term's working.",
+        pitfalls="A weight multiplies the term's value under its own reduction: a mean and a sum "
+        "of the same terms weigh differently.",
+        problem="problems/custom_ctc_sequence.yaml",
+        template=template("""
+# Half a hinge loss plus a mean squared error.
+loss: custom
+title: Two objectives at once
+terms:
+  - name: margin
+    weight: 0.5
+    loss: hinge
+    y: [1, -1, 1]
+    yhat: [0.8, -0.5, 0.3]
+  - name: regression
+    loss: mse
+    y: [1.0, 2.0]
+    yhat: [1.5, 2.0]
+expected: 0.3583
+"""),
+        example="rnnloss new custom > p.yaml && rnnloss custom p.yaml --details",
+    ),
+)

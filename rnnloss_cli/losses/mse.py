@@ -1,0 +1,43 @@
+"""Mean squared error: (1/n) Σ (y − ŷ)²."""
+
+from __future__ import annotations
+
+from rnnloss_cli.losses import Explanation, Loss
+from rnnloss_cli.losses.keys import YHAT, Y, reduction, template
+
+LOSS = Loss(
+    name="mse",
+    title="Mean squared error",
+    aliases=(),
+    keys=(
+        Y.with_help("Real targets, e.g. 3,5,2.5."),
+        YHAT,
+        reduction("mean"),
+    ),
+    validator="rnnloss_cli.problems.elementwise:validate_mse",
+    core="rnnloss_cli.core.elementwise:mse",
+    help="Mean squared error (1/n) Σ (y − ŷ)²; default reduction mean.",
+    short="Mean squared error.",
+    example="--y 3,5,2.5 --yhat 2.5,5,4",
+    explanation=Explanation(
+        summary="the average of the squared differences between targets and predictions",
+        use="regression: time-series forecasting",
+        formula="MSE = (1/n) Σᵢ (yᵢ − ŷᵢ)²",
+        when="Real-valued targets; large errors cost quadratically, so outliers dominate.",
+        conventions="Default reduction mean, as the lecture's 1/n (PyTorch's default too); a "
+        "2-D y/ŷ averages over every element. No logarithm, so no log_base.",
+        pitfalls="A sum and a mean differ by the factor n: check which the question wants (the "
+        "working shows both).",
+        problem="problems/mse_forecast.yaml",
+        template=template("""
+# Mean squared error of a four-day forecast. Change y and yhat to your numbers.
+loss: mse
+title: Forecasting four days of temperature
+y: [22.0, 24.5, 23.0, 25.5]       # targets
+yhat: [21.5, 25.0, 23.5, 24.0]    # predictions
+reduction: mean                   # mean (default) | sum | none
+expected: 0.75                    # the answer key (optional)
+"""),
+        example="rnnloss mse --y 22,24.5,23,25.5 --yhat 21.5,25,23.5,24 --expected 0.75",
+    ),
+)
