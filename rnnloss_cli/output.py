@@ -433,7 +433,7 @@ def _unnormalised(solution: Solution) -> bool:
     values that are not a distribution, method exact): a value, but not a loss."""
     if solution.result.loss != "ctc":
         return False
-    from rnnloss_cli.workings.ctc import unnormalised_value
+    from rnnloss_cli.losses.ctc import unnormalised_value
 
     return unnormalised_value(solution.result)  # type: ignore[arg-type]
 

@@ -40,13 +40,15 @@ def counted_num(monkeypatch):
         calls["n"] += 1
         return original(x, digits)
 
+    import importlib
+
     import rnnloss_cli.render.markdown as markdown_module
     import rnnloss_cli.workings.common as common_module
-    import rnnloss_cli.workings.elementwise as elementwise_module
-    import rnnloss_cli.workings.sequence as sequence_module
 
-    modules = (numbers, common_module, elementwise_module, sequence_module, markdown_module)
-    for module in modules:
+    # Each loss's working formats with num (nll's comes from cce's module).
+    losses = [importlib.import_module(f"rnnloss_cli.losses.{name}") for name in PROBLEMS]
+    losses = [module for module in losses if hasattr(module, "num")]
+    for module in (numbers, common_module, markdown_module, *losses):
         monkeypatch.setattr(module, "num", num)
     return calls
 

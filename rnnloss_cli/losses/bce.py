@@ -2,8 +2,34 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from rnnloss_cli.document import (
+    Document,
+)
 from rnnloss_cli.losses import Explanation, Loss
 from rnnloss_cli.losses.keys import CLIP, LOG_BASE, LOGITS, YHAT, Y, reduction, template
+from rnnloss_cli.render.numbers import (
+    LazyRows,
+    log_name,
+    num,
+    operand,
+)
+from rnnloss_cli.workings.common import (
+    FRAC_N,
+    Formula,
+    Layout,
+    Rows,
+    clip_formula,
+    clipped,
+    document,
+    latex_log,
+    position,
+    position_label,
+)
+
+if TYPE_CHECKING:
+    from rnnloss_cli.solver import Solution
 
 # What the keys of categorical cross-entropy are, for a bce problem given one: `loss:
 # cross-entropy` names binary cross-entropy, and one with class indices meant `cce`.
@@ -51,6 +77,7 @@ LOSS = Loss(
     short="Binary cross-entropy (alias: cross-entropy).",
     example="--y 1,0,1 --yhat 0.9,0.2,0.6",
     misplaced=misplaced,
+    working="rnnloss_cli.losses.bce:working",
     explanation=Explanation(
         summary="−[y log ŷ + (1 − y) log(1 − ŷ)] averaged over binary predictions",
         use="binary classification: sentiment, spam, a yes/no per time step",
@@ -77,3 +104,69 @@ expected: 0.2362
         example="rnnloss bce --y 1,0,1,0 --yhat 0.9,0.2,0.6,0.1 --expected 0.2362",
     ),
 )
+
+
+# --- the working ------------------------------------------------------------------------
+# Built from the solved problem as a format-neutral Document (rnnloss_cli.document); the
+# writers in rnnloss_cli.render set it in the terminal, Markdown or LaTeX.
+
+
+def _bce_rows(solution: Solution) -> Rows:
+    d, result = solution.result.details, solution.result
+    log = log_name(result.log_base)
+    mean = result.reduction == "mean"
+    tex_mean = FRAC_N if mean else ""
+    tex_log = latex_log(result.log_base)
+    formula = [
+        Formula(
+            f"BCE = −{'(1/n) ' if mean else ''}Σᵢ [yᵢ·{log} ŷᵢ + (1 − yᵢ)·{log}(1 − ŷᵢ)]"
+            "   (0·log 0 = 0)",
+            f"\\mathrm{{BCE}} = -{tex_mean}\\sum_i \\bigl[y_i {tex_log} "
+            f"\\hat{{y}}_i + (1 - y_i) {tex_log}(1 - \\hat{{y}}_i)\\bigr]"
+            r"\qquad (0 \cdot \log 0 = 0)",
+        )
+    ]
+    if "logits" in d:
+        formula.append(
+            Formula(
+                "ŷ = σ(logit) = 1 / (1 + e^(−logit)), the logs taken from the logits "
+                "directly so nothing rounds to log 0",
+                r"\hat{y} = \sigma(z) = \frac{1}{1 + e^{-z}}"
+                r"\text{, the logs taken from the logits directly so nothing rounds to }"
+                r"\log 0",
+            )
+        )
+    clip = solution.problem.inputs.get("clip")
+    if clip is not None:
+        formula.append(clip_formula(clip))
+    headers = ["i", "y", "ŷ", "working", "term"]
+
+    def row(k: int) -> list[str]:
+        pos = position(d["y"].shape, k)
+        y, p = float(d["y"][pos]), float(d["p"][pos])
+        # With logits the probability is written σ(x): a rounded σ(40) = 1 would make
+        # log(1 − 1) look infinite where the loss, taken from the logit, is finite.
+        if "logits" in d:
+            p_text = f"σ({num(d['logits'][pos])})"
+            shown_p = f"{p_text} = {operand(p)}"
+        else:
+            p_text = operand(p)  # the clipped value the log is taken of
+            shown_p = clipped(float(d["yhat"][pos]), clip)
+        if y == 1:
+            work = f"−{log} {p_text}" if "logits" in d else f"−{log}({p_text})"
+        elif y == 0:
+            work = f"−{log}(1 − {p_text})"
+        else:
+            first = f"{log} {p_text}" if "logits" in d else f"{log}({p_text})"
+            work = f"−[{num(y)}·{first} + {num(1 - y)}·{log}(1 − {p_text})]"
+        return [position_label(pos), num(y), shown_p, work, num(result.terms[pos])]
+
+    return formula, headers, LazyRows(d["y"].size, row)
+
+
+LAYOUT = Layout("Binary cross-entropy", _bce_rows)
+
+
+def working(solution: Solution, details: bool = False) -> Document:
+    """Return the working of one solved problem."""
+    return document(solution, LAYOUT, details)

@@ -2,8 +2,35 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from rnnloss_cli.document import (
+    Document,
+)
 from rnnloss_cli.losses import Explanation, Loss
 from rnnloss_cli.losses.keys import CLASSIFICATION_EXAMPLE, classification, template
+from rnnloss_cli.render.numbers import (
+    LazyRows,
+    class_names,
+    elide,
+    log_name,
+    log_of,
+    num,
+    probability,
+)
+from rnnloss_cli.workings.common import (
+    FRAC_N,
+    Formula,
+    Layout,
+    Rows,
+    clip_formula,
+    clipped,
+    document,
+    latex_log,
+)
+
+if TYPE_CHECKING:
+    from rnnloss_cli.solver import Solution
 
 LOSS = Loss(
     name="cce",
@@ -16,6 +43,7 @@ LOSS = Loss(
     "smoothing; default reduction sum, the lecture's formula.",
     short="Categorical cross-entropy (alias: categorical-cross-entropy).",
     example=CLASSIFICATION_EXAMPLE,
+    working="rnnloss_cli.losses.cce:working",
     explanation=Explanation(
         summary="−Σ_c y_c log ŷ_c per observation, summed; y may be soft",
         use="multi-class classification with one-hot or soft targets, label smoothing",
@@ -47,3 +75,83 @@ expected: 1.743
         "'0.1,0.2,0.7; 0.5,0.3,0.2; 0.25,0.5,0.25' --expected 1.743",
     ),
 )
+
+
+# --- the working ------------------------------------------------------------------------
+# Built from the solved problem as a format-neutral Document (rnnloss_cli.document); the
+# writers in rnnloss_cli.render set it in the terminal, Markdown or LaTeX.
+
+
+def cross_entropy_rows(solution: Solution, name: str = "CCE") -> Rows:
+    """Return the rows of a cross-entropy working (nll and cce): `name` heads the formula."""
+    import numpy as np
+
+    from rnnloss_cli.core.result import log_divisor
+
+    d, result, display = solution.result.details, solution.result, solution.problem.display
+    log = log_name(result.log_base)
+    mean = result.reduction == "mean"
+    tex_mean = FRAC_N if mean else ""
+    formula = [
+        Formula(
+            f"{name} = −{'(1/n) ' if mean else ''}Σᵢ Σ_c yᵢ,c·{log} ŷᵢ,c",
+            f"\\mathrm{{{name}}} = -{tex_mean}\\sum_i \\sum_c y_{{i,c}} "
+            f"{latex_log(result.log_base)} \\hat{{y}}_{{i,c}}",
+        ),
+        f"(one-hot y: a single term, −{log} ŷ[target])",
+    ]
+    if "logits" in d:
+        formula.append("ŷ = softmax(logits), computed as log-softmax (no overflow)")
+    clip = solution.problem.inputs.get("clip")
+    if clip is not None:
+        formula.append(clip_formula(clip))
+    weights = d.get("y_smoothed", d["y"])
+    classes = class_names(display)
+    one_hot = "target" in display and "y_smoothed" not in d
+    headers = (
+        ["i", "target", "ŷ[target]", "working", "term"] if one_hot else ["i", "working", "term"]
+    )
+
+    divisor = log_divisor(result.log_base or "e")
+
+    def logs(i: int, c: int) -> tuple[float | None, float | None]:
+        """ln ŷ[i, c] where it was computed, and half of it where even that overflows."""
+        log_p = d["log_p"][i, c] if "log_p" in d else None
+        half = d["half_log_p"][i, c] if "overflowed" in d and d["overflowed"][i, c] else None
+        return log_p, half
+
+    def logarithm(i: int, c: int) -> str:
+        """log ŷ[i, c] as substituted: its value where ŷ underflows to 0 (see log_of)."""
+        return log_of(float(d["p"][i, c]), log, divisor, *logs(i, c))
+
+    def row(i: int) -> list[str]:
+        p = d["p"][i]
+        if one_hot:
+            t = display["target"][i]
+            label = classes[t] if classes else str(t)
+            if clip is not None:
+                given = clipped(float(d["yhat"][i, t]), clip)
+            else:  # e^(−800), not 0, where ŷ underflows but its log is finite
+                given = probability(float(p[t]), *logs(i, t))
+            return [str(i + 1), label, given, f"−{logarithm(i, t)}", num(result.terms[i])]
+        # Soft targets: one line per class that has weight, y_c·log ŷ_c.
+        nonzero = [int(c) for c in np.flatnonzero(weights[i])]
+        shown = elide(nonzero, 6, 3, 2)
+        parts = ["…" if c is None else f"{num(weights[i, c])}·{logarithm(i, c)}" for c in shown]
+        return [str(i + 1), "−( " + "\n + ".join(parts) + " )", num(result.terms[i])]
+
+    rows = LazyRows(weights.shape[0], row)
+    if "y_smoothed" in d:
+        formula.append(
+            f"with label smoothing the targets become (1 − ε)·y + ε/C "
+            f"over C = {weights.shape[1]} classes"
+        )
+    return formula, headers, rows
+
+
+LAYOUT = Layout("Categorical cross-entropy", cross_entropy_rows, target_line=True)
+
+
+def working(solution: Solution, details: bool = False) -> Document:
+    """Return the working of one solved problem."""
+    return document(solution, LAYOUT, details)

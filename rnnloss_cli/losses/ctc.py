@@ -2,10 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
+from rnnloss_cli.document import (
+    Document,
+    Line,
+    Matrix,
+    Paragraph,
+    Section,
+    Table,
+    line,
+    paragraph,
+)
+from rnnloss_cli.errors import printable
 from rnnloss_cli.losses import Explanation, Key, Loss
 from rnnloss_cli.losses.keys import LOG_BASE, LOG_PROBS, LOGITS, PROBS, reduction, template
+from rnnloss_cli.render.numbers import (
+    listing,
+    log_name,
+    num,
+    operand,
+)
+from rnnloss_cli.workings.common import (
+    answer,
+    base,
+    headline,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from rnnloss_cli.core.ctc_solve import CTCResult
+    from rnnloss_cli.solver import Solution
 
 METHODS = ("listed", "valid", "exact", "normalized")
 # sum: −log p, the lecture's; mean: divided by the label length (at least 1), as
@@ -124,6 +154,7 @@ LOSS = Loss(
     short="CTC loss: listed alignments and the exact sum.",
     example="--label HELLO --probabilities 'H=0.6,E=0.5,L=0.7,O=0.8,-=0.2' "
     "--alignment H-E-L-L-O --alignment HE-L-L-O",
+    working="rnnloss_cli.losses.ctc:working",
     explanation=Explanation(
         summary="−log of the total probability of every alignment that collapses to the label",
         use="speech and handwriting recognition: unsegmented input, shorter label",
@@ -161,3 +192,515 @@ expected: 2.0025
         "--alignment HE-L-L-O=0.6,0.2,0.5,0.7,0.5,0.7,0.8,0.8 --expected 3.673",
     ),
 )
+
+
+# --- the working ------------------------------------------------------------------------
+# Built from the solved problem as a format-neutral Document (rnnloss_cli.document); the
+# writers in rnnloss_cli.render set it in the terminal, Markdown or LaTeX.
+
+
+MAX_FACTORS = 12  # factors written out in a product before the middle is elided
+
+
+def _product(factors: Sequence[float]) -> str:
+    items = [num(f) for f in factors]
+    if len(items) > MAX_FACTORS:
+        items = [*items[:5], "…", *items[-3:]]
+    return " × ".join(items)
+
+
+MAX_PATH_SHOWN = 60  # symbols of a path written out before the middle is elided
+
+
+def _word(result: CTCResult, symbols: Sequence[str]) -> str:
+    """Return a path or label as the label was written, eliding the middle of long paths
+    (user text, shown as `printable` shows it)."""
+    if len(symbols) > MAX_PATH_SHOWN:
+        head, tail = list(symbols[:40]), list(symbols[-15:])
+        return printable(f"{result.word(head)} … {result.word(tail)} ({len(symbols)} symbols)")
+    return printable(result.word(symbols))
+
+
+def symbols_shown(symbols: Sequence[str]) -> list[str]:
+    """Return symbols as the working shows them: as written, a control character marked."""
+    return [printable(symbol) for symbol in symbols]
+
+
+def label_columns(result: CTCResult) -> list[int]:
+    """Return the alphabet columns of the blank and of the label's symbols (matrix mode):
+    those a matrix too wide to show whole keeps."""
+    if result.alphabet is None:
+        return []
+    wanted = {result.blank, *result.label}
+    return [i for i, symbol in enumerate(result.alphabet) if symbol in wanted]
+
+
+def repeat_states(result: CTCResult) -> list[int]:
+    """Return the trellis columns of each adjacent repeat in the label — the two letters
+    and the blank between them, which no path may skip — for a trellis too wide to show
+    whole to keep."""
+    out = []
+    for i in range(1, len(result.label)):
+        if result.label[i] == result.label[i - 1]:
+            out += [2 * i - 1, 2 * i, 2 * i + 1]  # states of l_i, the blank, l_(i+1)
+    return out
+
+
+def inputs_lines(result: CTCResult, solution: Solution) -> list[str]:
+    """Return the inputs as lines: the label and blank, the values or the alphabet."""
+    lines: list[str] = [
+        (
+            f"label = {_word(result, result.label)}   ({len(result.label)} symbol"
+            f"{'' if len(result.label) == 1 else 's'})"
+            f"   blank = {printable(result.blank)}"
+        )
+    ]
+    if result.probabilities is not None:
+        values = "   ".join(
+            f"P({printable(s)}) = {operand(p)}" for s, p in result.probabilities.items()
+        )
+        lines.append(f"{values}   (sum {operand(result.probabilities_total)})")
+    else:
+        assert result.alphabet is not None
+        key = solution.problem.display.get("matrix_key", "log_probs")
+        lines.append(f"alphabet = {listing(symbols_shown(result.alphabet), 40)}")
+        lines.append(f"{key} (T × V = {result.dp.frames} × {len(result.alphabet)}):")
+    return lines
+
+
+def log_note(result: CTCResult, value: float, log_value: float, name: str = "p") -> str:
+    """Return `  (ln p = −800)` after a probability or sum that float64 holds only as 0 (or
+    ∞) while its natural logarithm `log_value` is finite (in the problem's log base, as
+    the loss beside it), else ''."""
+    if (value == 0.0 or math.isinf(value)) and math.isfinite(log_value):
+        log = log_name(result.log_base)
+        return f"  ({log} {name} = {num(log_value / result.log_divisor)})"
+    return ""
+
+
+LISTED_HEADERS = ["#", "path", "collapses to", "valid", "product of its factors = probability"]
+
+
+def listed_rows(result: CTCResult) -> list[list[str | Line]]:
+    """Return one row per listed alignment: number, path, collapse, ✓/✗, product = p."""
+    naive = result.naive
+    assert naive is not None
+    rows = []
+    for i, a in enumerate(naive.alignments):
+        mark = "stated: " if a.stated else ""
+        rows.append(
+            [
+                str(i + 1),
+                _word(result, a.path),
+                _word(result, a.collapsed),
+                line(("✓", "good") if a.valid else ("✗", "bad")),
+                line(
+                    f"{mark}{_product(a.factors)} = ",
+                    (num(a.probability, 6), "bold"),
+                    log_note(result, a.probability, a.log_probability).rstrip(),
+                ),
+            ]
+        )
+    return rows
+
+
+def listed_totals(result: CTCResult) -> list[Line]:
+    """Return the listed method's sum, −log, and the valid-only variant."""
+    naive = result.naive
+    assert naive is not None
+    log = log_name(result.log_base)
+    probabilities = [a.probability for a in naive.alignments]
+    sum_text = (
+        " + ".join(num(p) for p in probabilities)
+        if len(probabilities) <= 6
+        else f"the {len(probabilities)} products above"
+    )
+    # A sum that underflows float64 to 0 is given with its log, and the loss is taken
+    # from that log: never −ln 0 beside a finite loss.
+    total_note = log_note(result, naive.probability, naive.log_probability, "P")
+    taken = "P" if total_note else operand(naive.probability)
+    lines = [
+        line(("Sum   ", "bold"), f"P = {sum_text} = {operand(naive.probability)}{total_note}"),
+        line(("Loss  ", "bold"), f"−{log} {taken} = {num(naive.loss)}"),
+    ]
+    if result.reduction == "mean" and result.method == "listed":
+        lines.append(mean_line(result, naive.loss, explain=True))
+    valid = (
+        f"valid alignments only: P = {operand(naive.valid_probability)}"
+        f"{log_note(result, naive.valid_probability, naive.valid_log_probability, 'P')}, "
+        f"−{log} P = {num(naive.valid_loss)}"
+    )
+    lines.append(line((valid, "dim" if result.method != "valid" else "")))
+    if result.reduction == "mean" and result.method == "valid":
+        lines.append(mean_line(result, naive.valid_loss, explain=True))
+    return lines
+
+
+LISTED_HEADING = "Listed alignments (the lecture's method: multiply each, then add)"
+
+
+EXACT_HEADING = "Exact CTC (the forward algorithm sums every alignment)"
+
+
+def collapse_rule(result: CTCResult) -> str:
+    return (
+        f"collapse rule: merge repeated symbols, then remove the blank ({printable(result.blank)})"
+    )
+
+
+def per_symbol_words(result: CTCResult) -> str:
+    """Return what reduction mean divides by, in words: `5 label symbols`, `1 label
+    symbol`, or for an empty label `max(L, 1) = 1` (torch divides by at least 1)."""
+    length = len(result.label)
+    if length == 0:
+        return "max(L, 1) = 1"
+    return f"{length} label symbol{'' if length == 1 else 's'}"
+
+
+def mean_words(result: CTCResult) -> str:
+    """Return the Answer box's words for reduction mean (nothing for sum)."""
+    if result.reduction != "mean":
+        return ""
+    if not result.label:
+        return ", mean: ÷ max(L, 1) = 1 for the empty label"
+    return f", mean over {per_symbol_words(result)}"
+
+
+def mean_line(result: CTCResult, loss: float, explain: bool = False) -> Line:
+    """Return the reduction-mean line: the loss divided by the label length (`explain`:
+    and what reduction mean is, said once in a working). An empty label's L = 0 is
+    divided by max(L, 1) = 1, and the line says so, explained or not."""
+    reduced = num(result.reduced(loss))
+    torch = "reduction mean, as torch's ctc_loss"
+    if result.label:
+        text = f"{num(loss)} / {per_symbol_words(result)} = {reduced}"
+        if explain:
+            text += f"   ({torch}: ÷ the label length)"
+    else:
+        text = f"{num(loss)} / 1 = {reduced}   (÷ max(L, 1) = 1: the label is empty, L = 0"
+        text += f"; {torch})" if explain else ")"
+    return line(("Mean  ", "bold"), text)
+
+
+def exact_lines(result: CTCResult) -> list[Line]:
+    """Return the exact section: T, the path count, p, the loss, normalised, best, greedy.
+
+    When lecture-mode values are not a distribution, the sum over the paths is not a
+    probability: it is shown for what it is, and the normalised computation is the loss.
+    """
+    dp = result.dp
+    log = log_name(result.log_base)
+    label = _word(result, result.label)
+    frames = f"{dp.frames} frame{'' if dp.frames == 1 else 's'}"
+    paths = f"{dp.paths:,} path{'' if dp.paths == 1 else 's'}"
+    body = [
+        line(
+            f"T = {frames}; {paths} of length {dp.frames} collapse{'s' if dp.paths == 1 else ''} "
+            f"to {label} (at least {dp.min_frames} frame{'' if dp.min_frames == 1 else 's'} "
+            f"{'is' if dp.min_frames == 1 else 'are'} needed)"
+        ),
+    ]
+
+    normalized = getattr(dp, "normalized", None)
+    mean = result.reduction == "mean"
+    # Every loss the Answer box shows has its ÷ label length here: the method's own, and
+    # the exact loss (normalised, when the values are not a distribution) it always shows.
+    explain = result.naive is None or result.method not in ("listed", "valid")
+    if normalized is None:
+        body += [
+            line(
+                f"p({label} | x) = Σ over those paths of their products = "
+                f"{operand(dp.probability)}" + log_note(result, dp.probability, dp.log_probability)
+            ),
+            line(("Loss  ", "bold"), f"−{log} p = {num(result.exact_loss)}"),
+        ]
+        if mean:
+            body.append(mean_line(result, result.exact_loss, explain))
+    else:
+        total = num(normalized.total)
+        unnormalised = num(dp.probability) + log_note(
+            result, dp.probability, dp.log_probability, "Σ"
+        ).replace("  (", " (")
+        verdict = "more than 1: " if dp.probability > 1.0 else ""
+        body.append(
+            line(
+                f"as given (the values sum to {total}, not 1): Σ over those paths of their "
+                f"products = {unnormalised}, {verdict}not a probability, so its −{log}, "
+                f"{num(result.exact_loss)}, is not a loss"
+            )
+        )
+        if mean and result.method == "exact":
+            body.append(mean_line(result, result.exact_loss, explain))
+            explain = False
+        body += [
+            line(f"normalised (each value ÷ {total}, so that every frame is a distribution):"),
+            line(
+                f"  p({label} | x) = {operand(normalized.probability)}"
+                + log_note(result, normalized.probability, normalized.log_probability)
+            ),
+            line(("  Loss  ", "bold"), f"−{log} p = {num(result.normalized_loss)}"),
+        ]
+        if mean:
+            assert result.normalized_loss is not None
+            body.append(line("  ", *mean_line(result, result.normalized_loss, explain)))
+    if dp.best_path is not None:
+        path = dp.best_path.path
+        symbols = [result.alphabet[i] for i in path] if result.alphabet else path
+        what = "p" if normalized is None else "product of its values as given"
+        best = dp.best_path
+        body.append(
+            line(
+                f"best path (Viterbi): {_word(result, symbols)}   {what} = "
+                f"{num(best.probability)}"
+                + log_note(result, best.probability, best.log_probability, what.split()[0])
+            )
+        )
+    greedy = getattr(dp, "greedy", None)
+    if greedy is not None and result.alphabet is not None:
+        path = [result.alphabet[i] for i in greedy.path]
+        collapsed = [result.alphabet[i] for i in greedy.collapsed]
+        body.append(
+            line(f"greedy (arg-max per frame): {_word(result, path)} → {_word(result, collapsed)}")
+        )
+    return body
+
+
+def trellis_heading(result: CTCResult) -> str:
+    """The trellis's heading: its cells are probabilities only when the values are a
+    distribution."""
+    what = "probabilities" if result.is_distribution else "sums"
+    return f"Trellis (forward {what} α, frames down, extended label across)"
+
+
+def gradient_heading(result: CTCResult) -> str:
+    """The gradient's heading: its formula, over ln b when the loss is in log base b."""
+    formula = "softmax − occupancy"
+    divisors = []
+    if result.log_base != "e":
+        divisors.append(f"ln {result.log_base}")
+    if result.reduction == "mean":
+        divisors.append(per_symbol_words(result) if result.label else "1 (max(L, 1), L = 0)")
+    if divisors:
+        formula = f"(softmax − occupancy) / {' / '.join(divisors)}"
+    return f"Gradient ∂loss/∂logits ({formula}), frames down"
+
+
+def trellis_data(result: CTCResult) -> tuple[np.ndarray, list[str], Any, str] | None:
+    """Return the α table, its column names (ε for the blank), best-path marks and a note."""
+    from rnnloss_cli.core.ctc_solve import alignment_states
+
+    dp = result.dp
+    if dp.alpha is None:
+        return None
+    states = [result.alphabet[i] for i in dp.states] if result.alphabet else list(dp.states)
+    # The blank's columns are headed ε, unless ε is one of the label's own symbols.
+    epsilon = "ε" if "ε" not in result.label else result.blank
+    columns = symbols_shown([epsilon if s == result.blank else s for s in states])
+    marks: list[int | None] | None = None
+    if dp.best_path is not None:
+        best = dp.best_path.path
+        symbols = [result.alphabet[i] for i in best] if result.alphabet else best
+        marks = alignment_states(symbols, states)  # type: ignore[assignment]
+    if result.is_distribution:
+        note = "α(t, s): probability of the label prefix up to state s after t frames"
+    else:
+        note = (
+            "α(t, s): the sum, over the paths that reach state s after t frames, of the "
+            "products of their values as given — not a probability: the values sum to "
+            f"{num(result.probabilities_total)}, not 1"
+        )
+    if epsilon != result.blank:
+        note += f"; ε stands for the blank ({printable(result.blank)})"
+    beyond = beyond_words(result)
+    if beyond:
+        note += f"; {beyond}"
+    return dp.alpha, columns, marks, note
+
+
+def beyond_words(result: CTCResult) -> str:
+    """Return what an e^x cell of the trellis is, when it has one, else ''."""
+    import numpy as np
+
+    alpha, logs = result.dp.alpha, result.log_alpha
+    if alpha is None or logs is None:
+        return ""
+    with np.errstate(invalid="ignore"):
+        finite = np.isfinite(logs)
+    where = []
+    if ((alpha == 0.0) & finite).any():
+        where.append("below float64's smallest number (about 1e−308)")
+    if (np.isinf(alpha) & finite).any():
+        where.append("above its largest (about 1.8e308)")
+    if not where:
+        return ""
+    what = "probability" if result.is_distribution else "sum"
+    return f"e^x: a {what} {' or '.join(where)}, written by its natural logarithm x"
+
+
+def gradient_note(result: CTCResult) -> str | None:
+    """Return why the gradient is all zeros when the loss is infinite, else None."""
+    if math.isfinite(result.dp.loss):
+        return None
+    return (
+        "no alignment has a non-zero probability, so the loss is infinite and its gradient "
+        "is taken as 0, as PyTorch's ctc_loss does with zero_infinity=True"
+    )
+
+
+def unnormalised_value(result: CTCResult) -> bool:
+    """Whether the contract's `value` is the −log of an unnormalised exact sum, which is
+    no loss: method exact on lecture-mode values that are not a distribution."""
+    return result.method == "exact" and getattr(result.dp, "normalized", None) is not None
+
+
+def value_words(result: CTCResult, method: bool = True) -> str:
+    """Return what `value` is when it is the −log of an unnormalised sum (see
+    `unnormalised_value`): `−ln of the unnormalised exact sum (method exact)`, with the
+    reduction and log base (`method` False: without the method)."""
+    settings = f"{mean_words(result)}{base(result.log_base)}"
+    what = f"−{log_name(result.log_base)} of the unnormalised exact sum"
+    if method:
+        return f"{what} (method exact{settings})"
+    return f"{what}{settings}"
+
+
+def compared_words(solution: Solution) -> str | None:
+    """Return the value the ✓/✗ line compares with the answer key, named — `the −ln of
+    the unnormalised exact sum (method exact), −1.29336,` — where the Answer box's lines
+    hold more than one value and the compared one is not a loss; else None."""
+    result = solution.result
+    if not unnormalised_value(result):
+        return None
+    return f"the {value_words(result)}, {num(result.value)},"
+
+
+def answer_lines(solution: Solution) -> list[Line]:
+    """Return the Answer box's lines: the headline under its method, then the exact loss
+    (normalised, when the values are not a distribution) when the headline is another.
+
+    Lecture-mode values that are not a distribution, without alignments, make the
+    contract's `value` the −log of the unnormalised exact sum, which is no loss: the
+    normalised exact loss is the answer shown first, and `value` is named for what it is.
+    Asked for by name (`method: exact`), that value leads, named so, with the loss after.
+    """
+    result = solution.result
+    frames = result.dp.frames
+    normalized = getattr(result.dp, "normalized", None)
+    divided = f"each frame ÷ {num(normalized.total)}" if normalized is not None else ""
+    mean = mean_words(result)
+    settings = f"{mean}{base(result.log_base)}"
+    exact_loss = result.reduced(result.losses["normalized" if normalized is not None else "exact"])
+    if unnormalised_value(result):
+        assert normalized is not None
+        loss_title = f"CTC loss (exact, {divided}: method normalized{settings})"
+        not_a_loss = f", not a loss (the values sum to {num(normalized.total)}, not 1)"
+        if solution.problem.inputs.get("method") == "exact":  # asked for: it leads
+            total = num(normalized.total)
+            title = f"{value_words(result)[:-1]}; not a loss: the values sum to {total}, not 1)"
+            return [headline(title, result.value), line(f"{loss_title}: {num(exact_loss)}")]
+        value = (
+            f"value of method exact (--json's value): {value_words(result, method=False)} = "
+            f"{num(result.value)}{not_a_loss}"
+        )
+        return [headline(loss_title, exact_loss), line(value)]
+    what = {
+        "listed": "listed alignments, as the lecture",
+        "valid": "valid listed alignments",
+        "exact": "exact",
+        "normalized": f"exact, {divided}" if divided else "exact",
+    }[result.method]
+    lines = [headline(f"CTC loss ({what}{settings})", result.value)]
+    if result.method in ("listed", "valid"):
+        what = f"exact CTC loss for T = {frames}"
+        if normalized is not None:
+            what += f", {divided} (method normalized)"
+        lines.append(line(f"{what}{settings}: {num(exact_loss)}"))
+    return lines
+
+
+def _sections(result: CTCResult, solution: Solution) -> list[Section]:
+    inputs: list[Paragraph | Matrix] = [paragraph(*inputs_lines(result, solution))]
+    if result.alphabet is not None:
+        inputs.append(
+            Matrix(
+                solution.problem.display["matrix"],
+                tuple(symbols_shown(result.alphabet)),
+                "t",
+                "input",
+                important=tuple(label_columns(result)),
+            )
+        )
+    sections = [Section("Inputs", tuple(inputs), "inputs")]
+    if result.naive is not None:
+        table = Table(
+            tuple(LISTED_HEADERS), listed_rows(result), left=frozenset({1, 2, 3, 4}), wide=4
+        )
+        blocks = (paragraph(collapse_rule(result)), table, Paragraph(tuple(listed_totals(result))))
+        sections.append(Section(LISTED_HEADING, blocks, "listed"))
+    sections.append(Section(EXACT_HEADING, (Paragraph(tuple(exact_lines(result))),), "exact"))
+    trellis = trellis_data(result)
+    if trellis is not None:
+        alpha, columns, marks, note = trellis
+        matrix = Matrix(
+            alpha,
+            tuple(columns),
+            "t",
+            "trellis",
+            marks=marks,
+            important=tuple(repeat_states(result)),
+            logs=result.log_alpha,
+            shade=True,
+            note=note,
+            marks_note=None if marks is None else "the best path",
+        )
+        sections.append(Section(trellis_heading(result), (matrix,), "trellis"))
+    grad = result.gradient
+    if grad is not None and result.alphabet is not None:
+        matrix = Matrix(
+            grad,
+            tuple(symbols_shown(result.alphabet)),
+            "t",
+            "number",
+            important=tuple(label_columns(result)),
+            note=gradient_note(result),
+        )
+        sections.append(Section(gradient_heading(result), (matrix,), "gradient"))
+    return sections
+
+
+def question(result: CTCResult) -> str:
+    """Return what a CTC problem asks, in a sentence."""
+    if result.naive is not None:
+        return (
+            "Compute the CTC loss from the listed alignments, as the lecture does, and "
+            f"compare it with the exact CTC loss over all {result.dp.frames}-frame alignments."
+        )
+    label = _word(result, result.label)
+    given = "these per-frame distributions" if result.alphabet is not None else "these values"
+    settings = f"{mean_words(result)}{base(result.log_base)}".lstrip(", ")
+    return f"Compute the CTC loss of the label {label} from {given}" + (
+        f" ({settings})." if settings else "."
+    )
+
+
+def working(solution: Solution, details: bool = False) -> Document:
+    """Return the whole CTC working of one solved problem."""
+    result = solution.result
+    return Document(
+        title=printable(solution.problem.title or "CTC loss"),
+        question=question(result),
+        sections=tuple(_sections(result, solution)),
+        answer=answer(solution, answer_lines(solution), compared_words(solution) or ""),
+        warnings=tuple(printable(w) for w in result.warnings),
+        warnings_title="Lecture checks and warnings",
+        loss="ctc",
+        given=_given(result),
+    )
+
+
+def _given(result: CTCResult) -> tuple[Paragraph, ...]:
+    """Return the alignments the problem lists, as a question gives them: the paths alone."""
+    if result.naive is None:
+        return ()
+    paths = [f"{i + 1}. {_word(result, a.path)}" for i, a in enumerate(result.naive.alignments)]
+    return (paragraph(f"alignments (T = {result.dp.frames}):", *paths),)

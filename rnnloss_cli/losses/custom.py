@@ -3,10 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rnnloss_cli.document import (
+    Block,
+    Document,
+    paragraph,
+)
+from rnnloss_cli.errors import printable
 from rnnloss_cli.losses import Explanation, Key, Loss
 from rnnloss_cli.losses.keys import template
+from rnnloss_cli.render.numbers import (
+    num,
+    paren,
+)
+from rnnloss_cli.workings.common import (
+    Formula,
+    Layout,
+    Rows,
+    document,
+)
+
+if TYPE_CHECKING:
+    from rnnloss_cli.solver import Solution
 
 MAX_CUSTOM_DEPTH = 3  # custom inside custom inside custom, and no deeper
 MAX_CUSTOM_TERMS = 100
@@ -106,6 +125,7 @@ LOSS = Loss(
     example="problems/custom_ctc_sequence.yaml --details",
     file_help="A problem file (YAML) with terms; - reads standard input.",
     details_help="Show each term's own working too.",
+    working="rnnloss_cli.losses.custom:working",
     explanation=Explanation(
         summary="Σᵢ wᵢ·Lᵢ over terms that are complete problems of any loss",
         use="multi-task models: CTC plus an attention decoder, auxiliary losses",
@@ -135,3 +155,75 @@ expected: 0.3583
         example="rnnloss new custom > p.yaml && rnnloss custom p.yaml --details",
     ),
 )
+
+
+# --- the working ------------------------------------------------------------------------
+# Built from the solved problem as a format-neutral Document (rnnloss_cli.document); the
+# writers in rnnloss_cli.render set it in the terminal, Markdown or LaTeX.
+
+
+def custom_given(solution: Solution) -> list[Block]:
+    """Return a custom loss's weighted terms as a question gives them (each term's own
+    problem is a part of the question)."""
+    lines = []
+    for i, c in enumerate(solution.result.details["components"]):
+        sub = c["solution"].result
+        lines.append(
+            f"term {i + 1}: {printable(c['name'])} ({sub.loss}), weight {num(c['weight'])}"
+        )
+    return [paragraph("L = Σᵢ wᵢ·Lᵢ over these terms:", *lines)]
+
+
+def custom_inputs(solution: Solution) -> list[Block]:
+    count = len(solution.result.details["components"])
+    return [
+        paragraph(
+            f"{count} weighted term{'s' if count != 1 else ''}, each a complete problem "
+            "(its working: --details)"
+        )
+    ]
+
+
+def custom_rows(solution: Solution) -> Rows:
+    result = solution.result
+    formula = [
+        Formula(
+            "L = Σᵢ wᵢ·Lᵢ   (each Lᵢ is its own problem's answer)",
+            r"L = \sum_i w_i L_i\qquad\text{(each } L_i \text{ is its own problem's answer)}",
+        )
+    ]
+    headers = ["i", "name", "loss", "Lᵢ", "wᵢ", "wᵢ·Lᵢ", "term"]
+    rows = []
+    for i, c in enumerate(result.details["components"]):
+        sub = c["solution"].result
+        # A component beyond float64 (a sum of 1e+616) is written as what it is.
+        exact = getattr(sub, "exact_value", None)
+        value = exact if exact is not None else float(sub.value)
+        rows.append(
+            [
+                str(i + 1),
+                printable(c["name"]),
+                sub.loss,
+                num(value),
+                num(c["weight"]),
+                f"{paren(c['weight'])} × {paren(value)}",
+                num(result.terms[i]),
+            ]
+        )
+    return formula, headers, rows
+
+
+# A custom loss is a weighted sum: no mean to speak of.
+LAYOUT = Layout(
+    "Custom loss",
+    custom_rows,
+    custom_inputs,
+    mean=False,
+    question="Compute the weighted sum of the terms below, each its own problem.",
+    given=custom_given,
+)
+
+
+def working(solution: Solution, details: bool = False) -> Document:
+    """Return the working of one solved problem."""
+    return document(solution, LAYOUT, details)

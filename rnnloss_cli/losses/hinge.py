@@ -3,10 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rnnloss_cli.document import (
+    Document,
+)
 from rnnloss_cli.losses import Explanation, Key, Loss
 from rnnloss_cli.losses.keys import CLASSES, TARGET, YHAT, Y, reduction, template
+from rnnloss_cli.render.numbers import (
+    LazyRows,
+    class_names,
+    elide,
+    num,
+    paren,
+)
+from rnnloss_cli.workings.common import (
+    FRAC_N,
+    Formula,
+    Layout,
+    Rows,
+    document,
+    latex_number,
+    position,
+    position_label,
+)
+
+if TYPE_CHECKING:
+    from rnnloss_cli.solver import Solution
 
 MULTICLASS = ("crammer-singer", "weston-watkins")
 
@@ -56,6 +79,7 @@ LOSS = Loss(
     help="Hinge loss max(0, margin − y·ŷ) per element or time step; default reduction mean.",
     short="Hinge loss per element or time step (alias: sequence-hinge).",
     example="--y 1,-1,1 --yhat 0.8,-0.5,0.3",
+    working="rnnloss_cli.losses.hinge:working",
     explanation=Explanation(
         summary="max(0, margin − y·ŷ) per element or time step; multi-class with a rival class",
         use="margin classifiers (SVM-style), ranking, per-time-step binary decisions",
@@ -81,3 +105,103 @@ expected: 0.467
         example="rnnloss hinge --y 1,-1,1 --yhat 0.8,-0.5,0.3 --expected 0.467",
     ),
 )
+
+
+# --- the working ------------------------------------------------------------------------
+# Built from the solved problem as a format-neutral Document (rnnloss_cli.document); the
+# writers in rnnloss_cli.render set it in the terminal, Markdown or LaTeX.
+
+
+def _multiclass_hinge_rows(solution: Solution) -> Rows:
+    d, display = solution.result.details, solution.problem.display
+    classes = class_names(display)
+    m = num(d["margin"])
+    power = "²" if d["squared"] else ""
+    mean = "(1/n) " if solution.result.reduction == "mean" else ""
+    tex_mean = FRAC_N if mean else ""
+    tex_power = "^2" if d["squared"] else ""
+    tex_m = latex_number(m)
+
+    def name(c: int) -> str:
+        return classes[c] if classes else str(c)
+
+    if d["multiclass"] == "crammer-singer":
+        formula = [
+            Formula(
+                f"L = {mean}Σᵢ max(0, {m} − s[yᵢ] + max_(j≠yᵢ) s[j]){power}",
+                f"L = {tex_mean}\\sum_i \\max\\bigl(0,\\ {tex_m} - s_{{y_i}} "
+                f"+ \\max_{{j \\ne y_i}} s_j\\bigr){tex_power}",
+            ),
+            "(Crammer–Singer, as scikit-learn's hinge_loss): only the strongest competing",
+            "class counts",
+        ]
+        headers = ["i", "target", "rival", "working", "term"]
+    else:
+        formula = [
+            Formula(
+                f"L = {mean}Σᵢ (1/C) Σ_(j≠yᵢ) max(0, {m} − s[yᵢ] + s[j]){power}",
+                f"L = {tex_mean}\\sum_i \\frac{{1}}{{C}} \\sum_{{j \\ne y_i}} "
+                f"\\max(0,\\ {tex_m} - s_{{y_i}} + s_j){tex_power}",
+            ),
+            "(Weston–Watkins, as PyTorch's multi_margin_loss, which also divides by the C",
+            "classes)",
+        ]
+        headers = ["i", "target", "worst rival", "working", "term"]
+
+    def row(i: int) -> list[str]:
+        t = int(d["target"][i])
+        s_y = paren(d["true_score"][i])
+        rival = int(d["rival"][i])
+        if d["multiclass"] == "crammer-singer":
+            work = f"max(0, {m} − {s_y} + {paren(d['scores'][i, rival])}){power}"
+        else:
+            rivals: list[int | None] = [j for j in range(d["scores"].shape[1]) if j != t]
+            if len(rivals) > 4:
+                rivals = elide(rivals, 4, 2, 1)
+            parts = [
+                "…" if j is None else f"max(0, {m} − {s_y} + {paren(d['scores'][i, j])}){power}"
+                for j in rivals
+            ]
+            work = "(" + "\n + ".join(parts) + f") / {d['scores'].shape[1]}"
+        return [str(i + 1), name(t), name(rival), work, num(solution.result.terms[i])]
+
+    return formula, headers, LazyRows(len(d["target"]), row)
+
+
+def _hinge_rows(solution: Solution) -> Rows:
+    d = solution.result.details
+    if "scores" in d:
+        return _multiclass_hinge_rows(solution)
+    m = num(d["margin"])
+    power = "²" if d["squared"] else ""
+    mean = solution.result.reduction == "mean"
+    tex_mean = FRAC_N if mean else ""
+    formula = [
+        Formula(
+            f"L = {'(1/n) ' if mean else ''}Σᵢ max(0, {m} − yᵢ·ŷᵢ){power}",
+            f"L = {tex_mean}\\sum_i "
+            f"\\max(0,\\ {latex_number(m)} - y_i \\hat{{y}}_i){'^2' if d['squared'] else ''}",
+        ),
+        "The lecture's formula is the sum Σₜ max(0, 1 − yₜ·ŷₜ), but its worked",
+        "example averages; both the sum and the mean are shown below.",
+    ]
+    headers = ["i", "y", "ŷ", f"max(0, {m} − y·ŷ){power}", "term"]
+
+    def row(k: int) -> list[str]:
+        pos = position(d["y"].shape, k)
+        y, yhat, raw = d["y"][pos], d["yhat"][pos], d["raw"][pos]
+        product = f"({num(y)})({num(yhat)})"
+        work = f"max(0, {m} − {product}) = max(0, {num(raw)})"
+        if d["squared"]:
+            work = f"max(0, {m} − {product})² = {paren(max(raw, 0.0))}²"
+        return [position_label(pos), num(y), num(yhat), work, num(solution.result.terms[pos])]
+
+    return formula, headers, LazyRows(d["y"].size, row)
+
+
+LAYOUT = Layout("Hinge loss", _hinge_rows)
+
+
+def working(solution: Solution, details: bool = False) -> Document:
+    """Return the working of one solved problem."""
+    return document(solution, LAYOUT, details)

@@ -2,8 +2,30 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from rnnloss_cli.document import (
+    Document,
+)
 from rnnloss_cli.losses import Explanation, Loss
 from rnnloss_cli.losses.keys import YHAT, Y, reduction, template
+from rnnloss_cli.render.numbers import (
+    LazyRows,
+    num,
+    paren,
+)
+from rnnloss_cli.workings.common import (
+    FRAC_N,
+    Formula,
+    Layout,
+    Rows,
+    document,
+    position,
+    position_label,
+)
+
+if TYPE_CHECKING:
+    from rnnloss_cli.solver import Solution
 
 LOSS = Loss(
     name="mse",
@@ -19,6 +41,7 @@ LOSS = Loss(
     help="Mean squared error (1/n) Σ (y − ŷ)²; default reduction mean.",
     short="Mean squared error.",
     example="--y 3,5,2.5 --yhat 2.5,5,4",
+    working="rnnloss_cli.losses.mse:working",
     explanation=Explanation(
         summary="the average of the squared differences between targets and predictions",
         use="regression: time-series forecasting",
@@ -41,3 +64,37 @@ expected: 0.75                    # the answer key (optional)
         example="rnnloss mse --y 22,24.5,23,25.5 --yhat 21.5,25,23.5,24 --expected 0.75",
     ),
 )
+
+
+# --- the working ------------------------------------------------------------------------
+# Built from the solved problem as a format-neutral Document (rnnloss_cli.document); the
+# writers in rnnloss_cli.render set it in the terminal, Markdown or LaTeX.
+
+
+def _mse_rows(solution: Solution) -> Rows:
+    d = solution.result.details
+    mean = solution.result.reduction == "mean"
+    tex_mean = FRAC_N if mean else ""
+    formula = [
+        Formula(
+            f"MSE = {'(1/n) ' if mean else ''}Σᵢ (yᵢ − ŷᵢ)²",
+            f"\\mathrm{{MSE}} = {tex_mean}\\sum_i (y_i - \\hat{{y}}_i)^2",
+        )
+    ]
+    headers = ["i", "y", "ŷ", "(y − ŷ)²", "term"]
+
+    def row(k: int) -> list[str]:
+        pos = position(d["y"].shape, k)
+        y, yhat, diff = d["y"][pos], d["yhat"][pos], d["diff"][pos]
+        work = f"({num(y)} − {paren(yhat)})² = {paren(diff)}²"
+        return [position_label(pos), num(y), num(yhat), work, num(solution.result.terms[pos])]
+
+    return formula, headers, LazyRows(d["y"].size, row)
+
+
+LAYOUT = Layout("Mean squared error", _mse_rows)
+
+
+def working(solution: Solution, details: bool = False) -> Document:
+    """Return the working of one solved problem."""
+    return document(solution, LAYOUT, details)

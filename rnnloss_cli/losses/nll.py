@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from rnnloss_cli.document import (
+    Document,
+)
 from rnnloss_cli.losses import Explanation, Loss
 from rnnloss_cli.losses.keys import CLASSIFICATION_EXAMPLE, classification, template
+from rnnloss_cli.workings.common import (
+    Layout,
+    Rows,
+    document,
+)
+
+if TYPE_CHECKING:
+    from rnnloss_cli.solver import Solution
 
 LOSS = Loss(
     name="nll",
@@ -16,6 +29,7 @@ LOSS = Loss(
     "default reduction sum, the lecture's formula.",
     short="Negative log-likelihood.",
     example=CLASSIFICATION_EXAMPLE,
+    working="rnnloss_cli.losses.nll:working",
     explanation=Explanation(
         summary="−log of the probability the model gave the correct class, summed over "
         "observations",
@@ -46,3 +60,22 @@ expected: 1.5606
         "'0.1,0.6,0.2,0.1; 0.05,0.15,0.7,0.1; 0.2,0.1,0.2,0.5' --expected 1.5606",
     ),
 )
+
+
+# --- the working ------------------------------------------------------------------------
+# Built from the solved problem as a format-neutral Document (rnnloss_cli.document); the
+# writers in rnnloss_cli.render set it in the terminal, Markdown or LaTeX.
+
+
+def _rows(solution: Solution) -> Rows:
+    from rnnloss_cli.losses.cce import cross_entropy_rows
+
+    return cross_entropy_rows(solution, "NLL")
+
+
+LAYOUT = Layout("Negative log-likelihood", _rows, target_line=True)
+
+
+def working(solution: Solution, details: bool = False) -> Document:
+    """Return the working of one solved problem."""
+    return document(solution, LAYOUT, details)

@@ -2,10 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rnnloss_cli.document import (
+    Block,
+    Document,
+    Line,
+    line,
+    paragraph,
+)
 from rnnloss_cli.losses import Explanation, Key, Loss
 from rnnloss_cli.losses.keys import LOG_BASE, LOG_PROBS, PROBS, reduction, template
+from rnnloss_cli.render.numbers import (
+    LazyRows,
+    beyond,
+    log_name,
+    log_of,
+    num,
+    paren,
+    probability,
+    vector,
+)
+from rnnloss_cli.workings.common import (
+    Formula,
+    Layout,
+    Rows,
+    document,
+    latex_log,
+    latex_number,
+)
+
+if TYPE_CHECKING:
+    from rnnloss_cli.solver import Solution
 
 RETURNS = ("as-given", "reward-to-go")
 
@@ -66,6 +94,7 @@ LOSS = Loss(
     "Σₜ Rₜ log π, to minimise; default reduction sum.",
     short="REINFORCE policy-gradient loss (alias: rl).",
     example="--rewards 0,0,1 --probs 0.5,0.4,0.9 --returns reward-to-go --gamma 0.9",
+    working="rnnloss_cli.losses.reinforce:working",
     explanation=Explanation(
         summary="−Σₜ Aₜ log π(yₜ | sₜ): the policy-gradient loss, the negative of the lecture's "
         "objective",
@@ -91,3 +120,120 @@ expected: 1.2512
         "reward-to-go --gamma 0.9 --expected 1.2512",
     ),
 )
+
+
+# --- the working ------------------------------------------------------------------------
+# Built from the solved problem as a format-neutral Document (rnnloss_cli.document); the
+# writers in rnnloss_cli.render set it in the terminal, Markdown or LaTeX.
+
+
+def reinforce_inputs(solution: Solution) -> list[Block]:
+    d = solution.result.details
+    lines: list[str] = [
+        (f"rewards R = {vector(d['rewards'])}"),
+        (
+            f"π(yₜ | sₜ) = {vector(d['p'], logs=d['log_probs'])}   (the probability of each "
+            "action taken)"
+        ),
+    ]
+    options = [f"returns: {d['returns']}"]
+    if d["returns"] == "reward-to-go":
+        options.append(f"γ = {num(d['gamma'])}")
+    if d["baseline"] is not None:
+        rule = "mean of the returns" if d["baseline_rule"] == "mean" else "given"
+        options.append(f"baseline b = {num(d['baseline'])} ({rule})")
+    if d["normalize"]:
+        options.append("normalize: (A − mean) / (std + ε)")
+    lines.append(", ".join(options))
+    return [paragraph(*lines)]
+
+
+def reinforce_rows(solution: Solution) -> Rows:
+    from rnnloss_cli.core.result import log_divisor
+
+    result = solution.result
+    d = result.details
+    log = log_name(result.log_base)
+    divisor = log_divisor(result.log_base or "e")
+    mean = "(1/T) " if result.reduction == "mean" else ""
+    tex_log = latex_log(result.log_base)
+    tex_mean = r"\frac{1}{T} " if mean else ""
+    formula: list[Any] = [
+        Formula(
+            f"the lecture: J = Σₜ Rₜ·{log} π(yₜ | sₜ), an objective to MAXIMISE;",
+            f"\\text{{the lecture: }} J = \\sum_t R_t {tex_log} \\pi(y_t \\mid s_t)"
+            r"\text{, an objective to MAXIMISE;}",
+        ),
+        Formula(
+            f"the loss minimised is its negative: L = −{mean}Σₜ Aₜ·{log} π(yₜ | sₜ)",
+            f"\\text{{the loss minimised is its negative: }} L = -{tex_mean}\\sum_t A_t "
+            f"{tex_log} \\pi(y_t \\mid s_t)",
+        ),
+    ]
+    if d["returns"] == "reward-to-go":
+        formula.append(
+            Formula(
+                "Gₜ = Σ_(k≥t) γ^(k−t)·r_k, computed backwards: Gₜ = rₜ + γ·Gₜ₊₁",
+                r"G_t = \sum_{k \ge t} \gamma^{k-t} r_k\text{, computed backwards: }"
+                r"G_t = r_t + \gamma G_{t+1}",
+            )
+        )
+    source = "Gₜ" if d["returns"] == "reward-to-go" else "Rₜ"
+    advantage, tex = source, "G_t" if d["returns"] == "reward-to-go" else "R_t"
+    if d["baseline"] is not None:
+        advantage += f" − {paren(d['baseline'])}"
+        tex += f" - {latex_number(paren(d['baseline']))}"
+    if d["normalize"]:
+        advantage = (
+            f"({advantage} − mean) / (std + ε), std with Bessel's correction = {num(d['std'])}"
+        )
+        tex = (
+            f"\\frac{{{tex} - \\text{{mean}}}}{{\\text{{std}} + \\varepsilon}}"
+            f"\\text{{, std with Bessel's correction }} = {latex_number(num(d['std']))}"
+        )
+    formula.append(Formula(f"Aₜ = {advantage}", f"A_t = {tex}"))
+    headers = [
+        "t",
+        "r",
+        "G" if d["returns"] == "reward-to-go" else "R",
+        "A",
+        "π",
+        "−A·log π",
+        "term",
+    ]
+
+    def row(t: int) -> list[str]:
+        a, p = d["advantages"][t], d["p"][t]
+        return [
+            str(t + 1),
+            num(d["rewards"][t]),
+            num(d["returns_before_baseline"][t]),
+            num(a),
+            probability(float(p), float(d["log_probs"][t])),
+            f"−{paren(a)}·{log_of(float(p), log, divisor, float(d['log_probs'][t]))}",
+            num(result.terms[t]),
+        ]
+
+    return formula, headers, LazyRows(d["rewards"].size, row)
+
+
+def reinforce_totals(solution: Solution) -> list[Line]:
+    result = solution.result
+    # Beyond float64 the objective is written as the Sum line writes the sum: exactly,
+    # with what float64 holds after it (−2e+308 (float64: −∞)), never a bare −∞.
+    exact = getattr(result, "exact_sum", None)
+    objective = beyond(-exact) if exact is not None else num(result.details["objective"])
+    return [
+        line(("Objective  ", "bold"), f"J = Σₜ Aₜ·log πₜ = −(sum) = {objective}  (to maximise)")
+    ]
+
+
+# --- custom ---------------------------------------------------------------------------------
+
+
+LAYOUT = Layout("REINFORCE loss", reinforce_rows, reinforce_inputs, reinforce_totals)
+
+
+def working(solution: Solution, details: bool = False) -> Document:
+    """Return the working of one solved problem."""
+    return document(solution, LAYOUT, details)

@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from rnnloss_cli.document import (
+    Block,
+    Document,
+    Line,
+    line,
+    paragraph,
+)
 from rnnloss_cli.losses import Explanation, Key, Loss
 from rnnloss_cli.losses.keys import (
     CLASSES,
@@ -13,6 +23,26 @@ from rnnloss_cli.losses.keys import (
     reduction,
     template,
 )
+from rnnloss_cli.render.numbers import (
+    LazyRows,
+    class_names,
+    elide,
+    listing,
+    log_name,
+    log_of,
+    num,
+    probability,
+)
+from rnnloss_cli.workings.common import (
+    Formula,
+    Layout,
+    Rows,
+    document,
+    latex_log,
+)
+
+if TYPE_CHECKING:
+    from rnnloss_cli.solver import Solution
 
 LOSS = Loss(
     name="sequence",
@@ -34,6 +64,7 @@ LOSS = Loss(
     "perplexity; default reduction sum (the lecture's formula).",
     short="Sequence cross-entropy with padding and perplexity (alias: seq).",
     example="--target 1,2,0 --yhat '0.1,0.7,0.2;0.2,0.2,0.6;0.5,0.3,0.2'",
+    working="rnnloss_cli.losses.sequence:working",
     explanation=Explanation(
         summary="per-time-step cross-entropy of a target sequence, padding left out, with "
         "perplexity",
@@ -64,3 +95,120 @@ expected: 1.0906
         "0.25,0.25,0.25,0.25' --expected 1.4271",
     ),
 )
+
+
+# --- the working ------------------------------------------------------------------------
+# Built from the solved problem as a format-neutral Document (rnnloss_cli.document); the
+# writers in rnnloss_cli.render set it in the terminal, Markdown or LaTeX.
+
+
+def _token(index: int, classes: Sequence[str] | None) -> str:
+    return classes[index] if classes else str(index)
+
+
+# --- sequence cross-entropy --------------------------------------------------------------
+
+
+def sequence_inputs(solution: Solution) -> list[Block]:
+    d, display = solution.result.details, solution.problem.display
+    classes = class_names(display)
+    ignore = display.get("ignore_index")
+    lines: list[str] = []
+    target, mask = d["target"], d["mask"]
+    batch = target.shape[0]
+    shown = elide(range(batch), 8, 5, 2)
+    for b in shown:
+        if b is None:
+            lines.append(f"… {batch - (len(shown) - 1):,} more sequences")
+            continue
+        words = [
+            _token(int(t), classes) if m else "·" for t, m in zip(target[b], mask[b], strict=True)
+        ]
+        label = "target" if batch == 1 else f"target, sequence {b + 1}"
+        lines.append(f"{label} = {listing(words)}")
+    batch, steps = target.shape
+    c = d["classes"]
+    shape = f"{steps} × {c}" if batch == 1 else f"{batch} × {steps} × {c}"
+    lines.append(
+        f"{display['pred_key']}: {shape} (each step's row; the target's entry "
+        "is in the table below)"
+    )
+    if ignore is not None:
+        padded = int((~mask).sum())
+        lines.append(
+            f"ignore_index = {ignore}: {padded} padded position"
+            f"{'s' if padded != 1 else ''} (·) left out"
+        )
+    if classes:
+        lines.append(f"classes = {listing(classes)}")
+    return [paragraph(*lines)]
+
+
+def sequence_rows(solution: Solution) -> Rows:
+    import numpy as np
+
+    from rnnloss_cli.core.result import log_divisor
+
+    result, display = solution.result, solution.problem.display
+    d = result.details
+    log = log_name(result.log_base)
+    classes = class_names(display)
+    mean = result.reduction == "mean"
+    tex_mean = r"\frac{1}{N} " if mean else ""
+    formula = [
+        Formula(
+            f"L = −{'(1/N) ' if mean else ''}Σₜ {log} ŷ[t, targetₜ]"
+            "   over the real (unpadded) steps",
+            f"L = -{tex_mean}\\sum_t {latex_log(result.log_base)} "
+            r"\hat{y}_{t,\,\mathrm{target}_t}\quad\text{over the real (unpadded) steps}",
+        ),
+        f"(the lecture's −Σₜ Σ_c yₜ,c·{log} ŷₜ,c with one-hot y keeps one term per step)",
+        Formula(
+            "perplexity = exp(mean loss per token, in nats)",
+            r"\text{perplexity} = \exp(\text{mean loss per token, in nats})",
+        ),
+    ]
+    batch = d["target"].shape[0]
+    headers = ["t" if batch == 1 else "(seq, t)", "token", "ŷ[token]", "working", "term"]
+    steps = d["target"].shape[1]
+    real = np.flatnonzero(d["mask"])  # the k-th term is the k-th unpadded position
+
+    divisor = log_divisor(result.log_base or "e")
+
+    def row(k: int) -> list[str]:
+        b, t = divmod(int(real[k]), steps)
+        p = d["p"][b, t]
+        position = str(t + 1) if batch == 1 else f"({b + 1}, {t + 1})"
+        token = _token(int(d["target"][b, t]), classes)
+        half = d["half_log_p"][b, t] if "overflowed" in d and d["overflowed"][b, t] else None
+        logarithm = log_of(float(p), log, divisor, float(d["log_p"][b, t]), half)
+        shown = probability(float(p), float(d["log_p"][b, t]), half)
+        return [position, token, shown, f"−{logarithm}", num(result.terms[k])]
+
+    return formula, headers, LazyRows(real.size, row)
+
+
+def sequence_totals(solution: Solution) -> list[Line]:
+    d = solution.result.details
+    lines: list[Line] = []
+    if len(d["subtotals"]) > 1:
+        for b, (subtotal, terms) in enumerate(zip(d["subtotals"], d["per_sequence"], strict=True)):
+            lines.append(
+                line(
+                    f"      sequence {b + 1}: Σ = {num(subtotal)} over {terms.size} "
+                    f"token{'s' if terms.size != 1 else ''}"
+                )
+            )
+    lines.append(line(("Perplexity  ", "bold"), f"exp(mean in nats) = {num(d['perplexity'])}"))
+    return lines
+
+
+# --- REINFORCE ------------------------------------------------------------------------------
+
+
+LAYOUT = Layout("Sequence cross-entropy", sequence_rows, sequence_inputs, sequence_totals)
+
+
+def working(solution: Solution, details: bool = False) -> Document:
+    """Return the working of one solved problem."""
+    return document(solution, LAYOUT, details)

@@ -10,10 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, NamedTuple
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rnnloss_cli.document import (
     Answer,
@@ -38,7 +35,13 @@ from rnnloss_cli.render.numbers import (
     sum_expression,
     vector,
 )
-from rnnloss_cli.solver import Solution
+
+if TYPE_CHECKING:
+    from rnnloss_cli.solver import Solution
+
+# Importing this module is cheap (no numpy: it is imported inside the functions that use
+# it), so a loss module can import it at its top and stay cheap to import itself: a
+# command's start-up, `explain` and `new` read the loss modules and never numpy.
 
 
 class Formula(NamedTuple):
@@ -51,6 +54,7 @@ class Formula(NamedTuple):
 # Formula lines (words, or Formulas), term table headers, the rows (possibly lazy).
 Rows = tuple[list[Any], list[str], Sequence[list[str]]]
 
+FRAC_N = r"\frac{1}{n} "  # the mean's 1/n, in LaTeX
 LATEX_LOGS = {"e": r"\ln", "2": r"\log_2", "10": r"\log_{10}"}
 
 
@@ -93,6 +97,8 @@ LEFT_HEADERS = ("working", "target", "rival", "worst rival", "token", "name", "l
 
 def position(shape: tuple[int, ...], k: int) -> tuple[int, ...]:
     """Return the position of the k-th term (row-major) in an array of `shape`."""
+    import numpy as np
+
     return tuple(int(i) for i in np.unravel_index(k, shape))
 
 
@@ -103,8 +109,7 @@ def position_label(where: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(i + 1) for i in where) + ")"
 
 
-@dataclass(frozen=True)
-class Layout:
+class Layout(NamedTuple):
     """What a loss adds to the common working: its display name, its rows, and optionally
     its own inputs and extra lines under the totals."""
 
@@ -115,6 +120,7 @@ class Layout:
     mean: bool = True  # whether the totals show a mean (a custom loss is a weighted sum)
     question: str = ""  # what the problem asks, before its inputs
     given: Callable[[Solution], list[Block]] | None = None  # see Document.given
+    target_line: bool = False  # the inputs name each observation's target class
 
 
 def clip_bounds(clip: float) -> str:
@@ -139,9 +145,9 @@ def clipped(value: float, clip: float | None) -> str:
     return f"clip({operand(value)}) = {operand(min(max(value, clip), 1 - clip))}"
 
 
-def input_blocks(solution: Solution) -> list[Block]:
+def input_blocks(solution: Solution, target_line: bool = False) -> list[Block]:
     """Return the problem's inputs: vectors and settings as lines, matrices as matrices
-    (in the formula's order)."""
+    (in the formula's order); `target_line`: the target classes named on a line."""
     details, display = solution.result.details, solution.problem.display
     classes = class_names(display)
     blocks: list[Block] = []
@@ -152,7 +158,7 @@ def input_blocks(solution: Solution) -> list[Block]:
             blocks.append(paragraph(*lines))
             lines.clear()
 
-    if "target" in display and ("scores" in details or solution.problem.loss in ("nll", "cce")):
+    if "target" in display and ("scores" in details or target_line):
         names = [classes[t] if classes else str(t) for t in display["target"]]
         lines.append(f"target = {listing(names)}")
     matrices = False
@@ -202,6 +208,8 @@ def term_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
 
 def totals(solution: Solution, layout: Layout) -> list[Line]:
     """Return the Sum and Mean lines, and the loss's own lines under them."""
+    import numpy as np
+
     result = solution.result
     flat: Sequence[Any] = np.ravel(result.terms)
     n = len(flat)
@@ -237,6 +245,8 @@ def answer_lines(solution: Solution, name: str) -> tuple[Line, ...]:
     """Return the answer line: the loss, its reduction, its value (full precision shown)."""
     result = solution.result
     if result.reduction == "none":
+        import numpy as np
+
         terms = vector(np.ravel(result.terms))
         return (line((f"{name} (reduction none): ", "bold"), f"terms = {terms}"),)
     title = f"{name} ({result.reduction}{base(result.log_base)})"
@@ -309,7 +319,10 @@ def document(solution: Solution, layout: Layout, details: bool = False) -> Docum
     result, problem = solution.result, solution.problem
     title = printable(problem.title or layout.name)
     formula, headers, rows = layout.rows(solution)
-    inputs = layout.inputs(solution) if layout.inputs is not None else input_blocks(solution)
+    if layout.inputs is not None:
+        inputs = layout.inputs(solution)
+    else:
+        inputs = input_blocks(solution, layout.target_line)
     sections = (
         Section("Inputs", tuple(inputs), "inputs"),
         Section("Formula", (formula_paragraph(formula),), "formula"),
