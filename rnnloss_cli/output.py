@@ -429,13 +429,9 @@ MAX_NOTES = 10  # footnoted problems named under the table, then how many more
 
 
 def _unnormalised(solution: Solution) -> bool:
-    """Whether a problem's answer is the −log of an unnormalised CTC sum (lecture-mode
-    values that are not a distribution, method exact): a value, but not a loss."""
-    if solution.result.loss != "ctc":
-        return False
-    from rnnloss_cli.losses.ctc import unnormalised_value
-
-    return unnormalised_value(solution.result)  # type: ignore[arg-type]
+    """Whether a problem's answer is a value but not a loss (a CTC −log of an unnormalised
+    sum: lecture-mode values that are not a distribution, method exact)."""
+    return not getattr(solution.result, "value_is_loss", True)
 
 
 def _summary_notes(entries: list[Entry]) -> list[str]:

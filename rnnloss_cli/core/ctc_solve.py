@@ -81,6 +81,12 @@ class CTCResult:
         return loss / self.per_symbol
 
     @property
+    def value_is_loss(self) -> bool:
+        """Whether `value` is a loss: not when it is the −log of an unnormalised exact sum
+        (method exact on lecture-mode values that are not a distribution)."""
+        return not (self.method == "exact" and getattr(self.dp, "normalized", None) is not None)
+
+    @property
     def is_distribution(self) -> bool:
         """Whether the exact sum is a probability: lecture-mode values that sum to 1 (the
         matrix mode's rows are each frame's distribution, checked row by row)."""

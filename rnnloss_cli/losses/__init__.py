@@ -112,7 +112,10 @@ class Loss(NamedTuple):
     # (key, owners, written, flag) -> what to say of another loss's key given to this one,
     # or None for "it belongs to …"
     misplaced: Callable[..., str | None] | None = None
-    working: str | None = None  # "module:function" that builds its working (rendering)
+    working: Ref | None = None  # (solution, details) -> its working, a Document
+    # (solution) -> its JSON result object, where it has keys of its own (section 4);
+    # default: render.json_out.common_object
+    json: Ref | None = None
 
     def key(self, name: str) -> Key | None:
         """Return this loss's key `name`, or None."""

@@ -155,6 +155,7 @@ LOSS = Loss(
     example="--label HELLO --probabilities 'H=0.6,E=0.5,L=0.7,O=0.8,-=0.2' "
     "--alignment H-E-L-L-O --alignment HE-L-L-O",
     working="rnnloss_cli.losses.ctc:working",
+    json="rnnloss_cli.losses.ctc:json_object",
     explanation=Explanation(
         summary="−log of the total probability of every alignment that collapses to the label",
         use="speech and handwriting recognition: unsegmented input, shorter label",
@@ -550,7 +551,7 @@ def gradient_note(result: CTCResult) -> str | None:
 def unnormalised_value(result: CTCResult) -> bool:
     """Whether the contract's `value` is the −log of an unnormalised exact sum, which is
     no loss: method exact on lecture-mode values that are not a distribution."""
-    return result.method == "exact" and getattr(result.dp, "normalized", None) is not None
+    return not result.value_is_loss
 
 
 def value_words(result: CTCResult, method: bool = True) -> str:
@@ -704,3 +705,83 @@ def _given(result: CTCResult) -> tuple[Paragraph, ...]:
         return ()
     paths = [f"{i + 1}. {_word(result, a.path)}" for i, a in enumerate(result.naive.alignments)]
     return (paragraph(f"alignments (T = {result.dp.frames}):", *paths),)
+
+
+# --- the JSON object (the contract's section 3) ---------------------------------------
+
+
+def json_object(solution: Solution) -> dict[str, Any]:
+    """Return the contract's CTC object (section 3): `naive`, `dp`, `method`."""
+    result = solution.result
+    word = "".join if result.label_is_string else list  # as data: whole, "" when empty
+
+    def symbols(indices: list[int]) -> Any:
+        return word([result.alphabet[i] for i in indices])
+
+    out: dict[str, Any] = {
+        "loss": "ctc",
+        "title": solution.problem.title,
+        "value": result.value,
+        "method": result.method,
+        "reduction": result.reduction,
+        "log_base": result.log_base,
+        "label": word(result.label),
+        "blank": result.blank,
+    }
+    if result.naive is not None:
+        naive = result.naive
+        out["naive"] = {
+            "alignments": [
+                {
+                    "path": word(a.path),
+                    "collapsed": word(a.collapsed),
+                    "valid": a.valid,
+                    "factors": a.factors,
+                    "probability": a.probability,
+                    "stated": a.stated,
+                    "symbols_probability": a.symbols_probability,
+                    "log_probability": a.log_probability / result.log_divisor,
+                }
+                for a in naive.alignments
+            ],
+            "probability": naive.probability,
+            "loss": naive.loss,
+            "valid_probability": naive.valid_probability,
+            "valid_loss": naive.valid_loss,
+            # Added: the logs of the sums, exact where the sums underflow float64 to 0.
+            "log_probability": naive.log_probability / result.log_divisor,
+            "valid_log_probability": naive.valid_log_probability / result.log_divisor,
+        }
+    dp = result.dp
+    dp_out: dict[str, Any] = {
+        "frames": dp.frames,
+        "paths": dp.paths,
+        "probability": dp.probability,
+        "log_probability": result.exact_log_probability,
+        "loss": result.exact_loss,
+        "min_frames": dp.min_frames,
+    }
+    normalized = getattr(dp, "normalized", None)
+    if normalized is not None:
+        dp_out["normalized"] = {
+            "probability": normalized.probability,
+            "loss": result.normalized_loss,
+            "divided_by": normalized.total,
+        }
+    dp_out["best_path"] = None
+    if dp.best_path is not None:
+        path = dp.best_path.path
+        dp_out["best_path"] = {
+            "path": symbols(path) if result.alphabet else word(path),
+            "probability": dp.best_path.probability,
+            "log_probability": dp.best_path.log_probability / result.log_divisor,
+        }
+    greedy = getattr(dp, "greedy", None)
+    if greedy is not None and result.alphabet is not None:
+        dp_out["greedy"] = {"path": symbols(greedy.path), "collapsed": symbols(greedy.collapsed)}
+    if dp.alpha is not None:
+        dp_out["alpha"] = dp.alpha
+    if result.gradient is not None:
+        dp_out["grad"] = result.gradient
+    out["dp"] = dp_out
+    return out

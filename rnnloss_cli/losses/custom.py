@@ -126,6 +126,7 @@ LOSS = Loss(
     file_help="A problem file (YAML) with terms; - reads standard input.",
     details_help="Show each term's own working too.",
     working="rnnloss_cli.losses.custom:working",
+    json="rnnloss_cli.losses.custom:json_object",
     explanation=Explanation(
         summary="Σᵢ wᵢ·Lᵢ over terms that are complete problems of any loss",
         use="multi-task models: CTC plus an attention decoder, auxiliary losses",
@@ -227,3 +228,22 @@ LAYOUT = Layout(
 def working(solution: Solution, details: bool = False) -> Document:
     """Return the working of one solved problem."""
     return document(solution, LAYOUT, details)
+
+
+def json_object(solution: Solution) -> dict[str, Any]:
+    """Return the result object with each component's own object, name, weight and
+    contribution."""
+    from rnnloss_cli.render.json_out import common_object, result_object
+
+    out = common_object(solution)
+    result = solution.result
+    out["components"] = [
+        {
+            **result_object(c["solution"]),
+            "name": c["name"],
+            "weight": c["weight"],
+            "contribution": contribution,
+        }
+        for c, contribution in zip(result.details["components"], result.terms, strict=True)
+    ]
+    return out

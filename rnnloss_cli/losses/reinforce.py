@@ -95,6 +95,7 @@ LOSS = Loss(
     short="REINFORCE policy-gradient loss (alias: rl).",
     example="--rewards 0,0,1 --probs 0.5,0.4,0.9 --returns reward-to-go --gamma 0.9",
     working="rnnloss_cli.losses.reinforce:working",
+    json="rnnloss_cli.losses.reinforce:json_object",
     explanation=Explanation(
         summary="−Σₜ Aₜ log π(yₜ | sₜ): the policy-gradient loss, the negative of the lecture's "
         "objective",
@@ -237,3 +238,19 @@ LAYOUT = Layout("REINFORCE loss", reinforce_rows, reinforce_inputs, reinforce_to
 def working(solution: Solution, details: bool = False) -> Document:
     """Return the working of one solved problem."""
     return document(solution, LAYOUT, details)
+
+
+def json_object(solution: Solution) -> dict[str, Any]:
+    """Return the result object with the objective, the advantages (`returns`) and the
+    settings that made them."""
+    from rnnloss_cli.render.json_out import common_object
+
+    out = common_object(solution)
+    details = solution.result.details
+    out["objective"] = details["objective"]
+    out["returns"] = details["advantages"]
+    out["gamma"] = details["gamma"]
+    out["returns_rule"] = details["returns"]
+    out["baseline"] = details["baseline"]
+    out["normalize"] = details["normalize"]
+    return out

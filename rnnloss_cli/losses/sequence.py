@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rnnloss_cli.document import (
     Block,
@@ -65,6 +65,7 @@ LOSS = Loss(
     short="Sequence cross-entropy with padding and perplexity (alias: seq).",
     example="--target 1,2,0 --yhat '0.1,0.7,0.2;0.2,0.2,0.6;0.5,0.3,0.2'",
     working="rnnloss_cli.losses.sequence:working",
+    json="rnnloss_cli.losses.sequence:json_object",
     explanation=Explanation(
         summary="per-time-step cross-entropy of a target sequence, padding left out, with "
         "perplexity",
@@ -212,3 +213,16 @@ LAYOUT = Layout("Sequence cross-entropy", sequence_rows, sequence_inputs, sequen
 def working(solution: Solution, details: bool = False) -> Document:
     """Return the working of one solved problem."""
     return document(solution, LAYOUT, details)
+
+
+def json_object(solution: Solution) -> dict[str, Any]:
+    """Return the result object: a batch's terms one list per sequence (padding left
+    out), the perplexity and each sequence's subtotal."""
+    from rnnloss_cli.render.json_out import common_object
+
+    out = common_object(solution)
+    details = solution.result.details
+    if not solution.problem.display.get("single"):
+        out["terms"] = details["per_sequence"]
+    out.update(perplexity=details["perplexity"], subtotals=details["subtotals"])
+    return out

@@ -41,7 +41,7 @@ def plain(value: Any) -> Any:
     return value
 
 
-def _check_keys(solution: Solution) -> dict[str, Any]:
+def check_keys(solution: Solution) -> dict[str, Any]:
     problem = solution.problem
     out: dict[str, Any] = {
         "expected": problem.expected,
@@ -56,124 +56,32 @@ def _check_keys(solution: Solution) -> dict[str, Any]:
     return out
 
 
-def _ctc_object(solution: Solution) -> dict[str, Any]:
-    """Return the contract's CTC object (section 3): `naive`, `dp`, `method`."""
+def common_object(solution: Solution) -> dict[str, Any]:
+    """Return the keys every loss's result object starts with (section 4): the loss, its
+    title, value and reduction, the log base where it has one, the terms, sum and mean."""
     result = solution.result
-    word = "".join if result.label_is_string else list  # as data: whole, "" when empty
-
-    def symbols(indices: list[int]) -> Any:
-        return word([result.alphabet[i] for i in indices])
-
-    out: dict[str, Any] = {
-        "loss": "ctc",
-        "title": solution.problem.title,
-        "value": result.value,
-        "method": result.method,
-        "reduction": result.reduction,
-        "log_base": result.log_base,
-        "label": word(result.label),
-        "blank": result.blank,
-    }
-    if result.naive is not None:
-        naive = result.naive
-        out["naive"] = {
-            "alignments": [
-                {
-                    "path": word(a.path),
-                    "collapsed": word(a.collapsed),
-                    "valid": a.valid,
-                    "factors": a.factors,
-                    "probability": a.probability,
-                    "stated": a.stated,
-                    "symbols_probability": a.symbols_probability,
-                    "log_probability": a.log_probability / result.log_divisor,
-                }
-                for a in naive.alignments
-            ],
-            "probability": naive.probability,
-            "loss": naive.loss,
-            "valid_probability": naive.valid_probability,
-            "valid_loss": naive.valid_loss,
-            # Added: the logs of the sums, exact where the sums underflow float64 to 0.
-            "log_probability": naive.log_probability / result.log_divisor,
-            "valid_log_probability": naive.valid_log_probability / result.log_divisor,
-        }
-    dp = result.dp
-    dp_out: dict[str, Any] = {
-        "frames": dp.frames,
-        "paths": dp.paths,
-        "probability": dp.probability,
-        "log_probability": result.exact_log_probability,
-        "loss": result.exact_loss,
-        "min_frames": dp.min_frames,
-    }
-    normalized = getattr(dp, "normalized", None)
-    if normalized is not None:
-        dp_out["normalized"] = {
-            "probability": normalized.probability,
-            "loss": result.normalized_loss,
-            "divided_by": normalized.total,
-        }
-    dp_out["best_path"] = None
-    if dp.best_path is not None:
-        path = dp.best_path.path
-        dp_out["best_path"] = {
-            "path": symbols(path) if result.alphabet else word(path),
-            "probability": dp.best_path.probability,
-            "log_probability": dp.best_path.log_probability / result.log_divisor,
-        }
-    greedy = getattr(dp, "greedy", None)
-    if greedy is not None and result.alphabet is not None:
-        dp_out["greedy"] = {"path": symbols(greedy.path), "collapsed": symbols(greedy.collapsed)}
-    if dp.alpha is not None:
-        dp_out["alpha"] = dp.alpha
-    if result.gradient is not None:
-        dp_out["grad"] = result.gradient
-    out["dp"] = dp_out
-    out.update(_check_keys(solution))
-    out["warnings"] = list(result.warnings)
-    return plain(out)
-
-
-def result_object(solution: Solution) -> dict[str, Any]:
-    """Return the result object of one solved problem."""
-    result, problem = solution.result, solution.problem
-    if result.loss == "ctc":
-        return _ctc_object(solution)
     out: dict[str, Any] = {
         "loss": result.loss,
-        "title": problem.title,
+        "title": solution.problem.title,
         "value": result.value,
         "reduction": result.reduction,
     }
     if result.log_base is not None:
         out["log_base"] = result.log_base
-    terms: Any = result.terms
-    details = result.details
-    if result.loss == "sequence" and not problem.display.get("single"):
-        terms = details["per_sequence"]  # one list per sequence, padding left out
-    out.update(terms=terms, sum=result.sum, mean=result.mean)
-    if result.loss == "sequence":
-        out["perplexity"] = details["perplexity"]
-        out["subtotals"] = details["subtotals"]
-    elif result.loss == "reinforce":
-        out["objective"] = details["objective"]
-        out["returns"] = details["advantages"]
-        out["gamma"] = details["gamma"]
-        out["returns_rule"] = details["returns"]
-        out["baseline"] = details["baseline"]
-        out["normalize"] = details["normalize"]
-    elif result.loss == "custom":
-        out["components"] = [
-            {
-                **result_object(c["solution"]),
-                "name": c["name"],
-                "weight": c["weight"],
-                "contribution": contribution,
-            }
-            for c, contribution in zip(details["components"], result.terms, strict=True)
-        ]
-    out.update(**_check_keys(solution), warnings=list(result.warnings))
+    out.update(terms=result.terms, sum=result.sum, mean=result.mean)
+    return out
+
+
+def result_object(solution: Solution) -> dict[str, Any]:
+    """Return the result object of one solved problem: the loss's own object (its `json`
+    in the registry: the common keys and its own, or for ctc section 3's object) or the
+    common one, then the check against the answer key and the warnings."""
+    from rnnloss_cli import losses
+
+    loss = losses.get(solution.result.loss)
+    build = common_object if loss.json is None else losses.resolve(loss.json)
+    out = build(solution)
+    out.update(**check_keys(solution), warnings=list(solution.result.warnings))
     return plain(out)
 
 
