@@ -126,6 +126,8 @@ def check_latex(text: str) -> None:
     for char in "_^$#%~":
         assert char not in words.replace("\\textasciitilde{}", ""), f"raw {char!r} in text"
     for table in re.findall(r"\\begin\{longtable\}.*?\\end\{longtable\}", text, flags=re.S):
+        # A cell of several lines is a tabular inside the cell: one cell, whatever it holds.
+        table = re.sub(r"\\begin\{tabular\}.*?\\end\{tabular\}", "x", table, flags=re.S)
         rows = [re.sub(r"\\[^a-zA-Z]", "", line) for line in table.split("\n")]
         rows = [line for line in rows if line.rstrip().endswith("\\") or "&" in line]
         counts = {row.count("&") for row in rows}

@@ -23,9 +23,11 @@ from typing import Any, NamedTuple
 # (the contract's table, `rnnloss --help`, `explain`, the schema).
 MODULES: dict[str, str] = {
     "mse": "rnnloss_cli.losses.mse",
+    "huber": "rnnloss_cli.losses.huber",
     "bce": "rnnloss_cli.losses.bce",
     "nll": "rnnloss_cli.losses.nll",
     "cce": "rnnloss_cli.losses.cce",
+    "kl": "rnnloss_cli.losses.kl",
     "hinge": "rnnloss_cli.losses.hinge",
     "sequence": "rnnloss_cli.losses.sequence",
     "reinforce": "rnnloss_cli.losses.reinforce",

@@ -70,7 +70,7 @@ def _validate_multiclass_hinge(r: Reader) -> Validated:
     scores2 = scores.reshape(1, -1) if scores.ndim == 1 else scores
     if scores2.shape[1] < 2:
         raise ProblemError("multi-class hinge needs at least 2 classes per row", key="scores")
-    classes = _parse_classes(r)
+    classes = parse_classes(r)
     if classes is not None and len(classes) != scores2.shape[1]:
         raise ProblemError(
             f"names {len(classes)} classes but each row of scores has {scores2.shape[1]} values",
@@ -113,7 +113,7 @@ def validate_hinge(r: Reader) -> Validated:
     return {"y": y, "yhat": yhat, "margin": margin, "squared": r.flag("squared")}, [], {}
 
 
-def _parse_classes(r: Reader) -> list[str] | None:
+def parse_classes(r: Reader) -> list[str] | None:
     if not r.has("classes"):
         return None
     value = r.data["classes"]
@@ -213,7 +213,7 @@ def _validate_classification(
     warnings: list[str] = []
     display: dict[str, Any] = {}
 
-    classes = _parse_classes(r)
+    classes = parse_classes(r)
     if classes is not None and len(classes) != n_classes:
         raise ProblemError(
             f"names {len(classes)} classes but each row of {pred_key} has {n_classes} values",

@@ -8,7 +8,7 @@ import numpy as np
 
 from rnnloss_cli.errors import ProblemError, quoted
 from rnnloss_cli.losses.reinforce import RETURNS
-from rnnloss_cli.problems.elementwise import _parse_classes
+from rnnloss_cli.problems.elementwise import parse_classes
 from rnnloss_cli.problems.values import (
     Reader,
     check_prediction,
@@ -97,7 +97,7 @@ def validate_sequence(r: Reader) -> Validated:
                 f"{fmt(number)} is outside the 64-bit range of an index", key="ignore_index"
             )
         ignore = int(number)
-    classes = _parse_classes(r)
+    classes = parse_classes(r)
     if classes is not None and len(classes) != n_classes:
         raise ProblemError(
             f"names {len(classes)} classes but {pred_key} has {n_classes} values per step",
