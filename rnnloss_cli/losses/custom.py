@@ -177,12 +177,7 @@ def custom_given(solution: Solution) -> list[Block]:
 
 def custom_inputs(solution: Solution) -> list[Block]:
     count = len(solution.result.details["components"])
-    return [
-        paragraph(
-            f"{count} weighted term{'s' if count != 1 else ''}, each a complete problem "
-            "(its working: --details)"
-        )
-    ]
+    return [paragraph(f"{count} weighted term{'s' if count != 1 else ''}, each a complete problem")]
 
 
 def custom_rows(solution: Solution) -> Rows:

@@ -9,6 +9,7 @@ from rnnloss_cli.document import (
     Block,
     Document,
     Line,
+    Matrix,
     line,
     paragraph,
 )
@@ -131,8 +132,8 @@ def sequence_inputs(solution: Solution) -> list[Block]:
     c = d["classes"]
     shape = f"{steps} × {c}" if batch == 1 else f"{batch} × {steps} × {c}"
     lines.append(
-        f"{display['pred_key']}: {shape} (each step's row; the target's entry "
-        "is in the table below)"
+        f"{display['pred_key']}: {shape} (a row over the classes at each step; the "
+        "working needs only the target's entry)"
     )
     if ignore is not None:
         padded = int((~mask).sum())
@@ -207,7 +208,34 @@ def sequence_totals(solution: Solution) -> list[Line]:
 # --- REINFORCE ------------------------------------------------------------------------------
 
 
-LAYOUT = Layout("Sequence cross-entropy", sequence_rows, sequence_inputs, sequence_totals)
+MAX_GIVEN = 4  # sequences whose prediction matrix a question sheet writes out
+
+
+def sequence_given(solution: Solution) -> list[Block]:
+    """Return each sequence's prediction matrix, steps down, as a question gives it (the
+    working shows only the target's entry of each step)."""
+    problem = solution.problem
+    values, key = problem.inputs["log_probs"], problem.display["pred_key"]
+    classes = class_names(problem.display)
+    batch, steps, count = values.shape
+    columns = tuple(classes or [str(c) for c in range(count)])
+    blocks: list[Block] = []
+    for b in range(min(batch, MAX_GIVEN)):
+        which = "" if batch == 1 else f", sequence {b + 1}"
+        caption = f"{key}{which} ({steps} × {count}, a row per step):"
+        blocks.append(Matrix(values[b], columns, "t", "operand", caption=caption))
+    if batch > MAX_GIVEN:
+        blocks.append(paragraph(f"… and {batch - MAX_GIVEN:,} more sequences (in the file)"))
+    return blocks
+
+
+LAYOUT = Layout(
+    "Sequence cross-entropy",
+    sequence_rows,
+    sequence_inputs,
+    sequence_totals,
+    given=sequence_given,
+)
 
 
 def working(solution: Solution, details: bool = False) -> Document:
