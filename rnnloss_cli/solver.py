@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from rnnloss_cli import losses
-from rnnloss_cli.core.result import LossResult
+from rnnloss_cli.core.result import Gradient, LossResult
 from rnnloss_cli.errors import ProblemError
 from rnnloss_cli.problems import Problem
 
@@ -45,6 +45,7 @@ class Solution:
     result: LossResult | CTCResult
     matches: bool | None
     instead: tuple[Reading, ...] = ()
+    gradient: Gradient | None = None  # with `grad: true`, of the headline value
 
     @property
     def difference(self) -> float | None:
@@ -88,7 +89,11 @@ def solve(problem: Problem) -> Solution:
             for r in readings(problem, result)
             if check(r.value, problem.expected, problem.tolerance)
         )
-    return Solution(problem, result, matches, instead)
+    gradient = None
+    declared = losses.get(problem.loss)
+    if problem.grad and declared.gradient is not None:
+        gradient = losses.resolve(declared.gradient)(result, problem)
+    return Solution(problem, result, matches, instead, gradient)
 
 
 REDUCTION_WORDS = {"sum": "the sum", "mean": "the mean"}

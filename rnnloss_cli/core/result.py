@@ -75,6 +75,20 @@ class LossResult:
         return self.exact_sum / self.terms.size if self.reduction == "mean" else self.exact_sum
 
 
+@dataclass(frozen=True)
+class Gradient:
+    """The gradient of a loss's headline value (its reduction and log base included) with
+    respect to the prediction input as it was given: `wrt` names it (yhat, logits,
+    log_probs, probs, scores), `values` has its shape, `parts` holds what the working
+    substitutes into the formula (σ(z), softmax, the kink mask, …), and `notes` say what
+    convention a kink follows (PyTorch's)."""
+
+    wrt: str
+    values: np.ndarray
+    parts: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+
 def log_divisor(log_base: str) -> float:
     """Return ln(base): dividing a natural logarithm by it changes its base."""
     if log_base not in LOG_BASES:

@@ -101,3 +101,11 @@ def classification(*, label_smoothing: bool) -> tuple[Key, ...]:
 
 
 CLASSIFICATION_EXAMPLE = "--target 0,2 --yhat '0.7,0.2,0.1;0.1,0.3,0.6'"
+
+GRAD = Key(
+    "grad",
+    "flag",
+    "show the gradient of the answer with respect to the predictions as given",
+    help="Show the gradient of the answer with respect to the predictions.",
+    default=False,
+)

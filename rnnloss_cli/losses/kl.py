@@ -84,17 +84,26 @@ def readings(problem: Any, result: Any) -> list[Any]:
     rows, count = result.details["y"].shape
     values = {
         "sum": (result.sum, "the sum"),
-        "batchmean": (result.sum / rows, f"the batchmean (the sum ÷ {rows} rows)"),
+        "batchmean": (result.sum / rows, f"the batchmean (the sum ÷ {_count(rows, 'row')})"),
         "mean": (
             result.sum / (rows * count),
-            f"PyTorch's mean (the sum ÷ {rows * count} elements)",
+            f"PyTorch's mean (the sum ÷ {_count(rows * count, 'element')})",
         ),
     }
-    return [
-        Reading((("reduction", name),), value, what)
-        for name, (value, what) in values.items()
-        if name != result.reduction
-    ]
+    # One row makes the batchmean the sum, one class the mean the batchmean: a value the
+    # headline or an earlier reading already is would only repeat it.
+    seen = [result.value]
+    out = []
+    for name, (value, what) in values.items():
+        if name != result.reduction and value not in seen:
+            out.append(Reading((("reduction", name),), value, what))
+        seen.append(value)
+    return out
+
+
+def _count(n: int, noun: str) -> str:
+    """Return `1 row`, `2 rows`, `10,000 rows`."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 LOSS = Loss(
@@ -237,10 +246,13 @@ def _kl_totals(solution: Solution) -> list[Line]:
     rows, count = d["y"].shape
     total = num(result.sum)
     lines = [
-        line(("batchmean  ", "bold"), f"{total} / {rows} rows = {num(result.sum / rows)}"),
+        line(
+            ("batchmean  ", "bold"),
+            f"{total} / {_count(rows, 'row')} = {num(result.sum / rows)}",
+        ),
         line(
             ("mean       ", "bold"),
-            f"{total} / {rows * count} elements = {num(result.sum / (rows * count))}"
+            f"{total} / {_count(rows * count, 'element')} = {num(result.sum / (rows * count))}"
             "   (PyTorch's 'mean')",
         ),
     ]

@@ -8,7 +8,7 @@ from rnnloss_cli.document import (
     Document,
 )
 from rnnloss_cli.losses import Explanation, Loss
-from rnnloss_cli.losses.keys import YHAT, Y, reduction, template
+from rnnloss_cli.losses.keys import GRAD, YHAT, Y, reduction, template
 from rnnloss_cli.render.numbers import (
     LazyRows,
     num,
@@ -35,6 +35,7 @@ LOSS = Loss(
         Y.with_help("Real targets, e.g. 3,5,2.5."),
         YHAT,
         reduction("mean"),
+        GRAD,
     ),
     validator="rnnloss_cli.problems.elementwise:validate_mse",
     core="rnnloss_cli.core.elementwise:mse",
@@ -42,6 +43,7 @@ LOSS = Loss(
     short="Mean squared error.",
     example="--y 3,5,2.5 --yhat 2.5,5,4",
     working="rnnloss_cli.losses.mse:working",
+    gradient="rnnloss_cli.core.elementwise_grad:mse",
     explanation=Explanation(
         summary="the average of the squared differences between targets and predictions",
         use="regression: time-series forecasting",
@@ -92,7 +94,29 @@ def _mse_rows(solution: Solution) -> Rows:
     return formula, headers, LazyRows(d["y"].size, row)
 
 
-LAYOUT = Layout("Mean squared error", _mse_rows)
+def _gradient_rows(solution: Solution) -> Rows:
+    d, gradient = solution.result.details, solution.gradient
+    assert gradient is not None
+    n = gradient.parts["divisor"]
+    over = f"/{num(n)}" if n != 1 else ""
+    if over:
+        text = f"∂L/∂ŷᵢ = 2(ŷᵢ − yᵢ)/n   (the mean's n = {num(n)})"
+        math = r"\frac{2(\hat{y}_i - y_i)}{n}\quad\text{(the mean's } n = " + num(n) + ")"
+    else:
+        text, math = "∂L/∂ŷᵢ = 2(ŷᵢ − yᵢ)   (the sum)", r"2(\hat{y}_i - y_i)\quad\text{(the sum)}"
+    formula = [Formula(text, r"\frac{\partial L}{\partial \hat{y}_i} = " + math)]
+    headers = ["i", "y", "ŷ", "working", "∂L/∂ŷᵢ"]
+
+    def row(k: int) -> list[str]:
+        pos = position(d["y"].shape, k)
+        y, yhat = d["y"][pos], d["yhat"][pos]
+        work = f"2({num(yhat)} − {paren(y)}){over}"
+        return [position_label(pos), num(y), num(yhat), work, num(gradient.values[pos])]
+
+    return formula, headers, LazyRows(d["y"].size, row)
+
+
+LAYOUT = Layout("Mean squared error", _mse_rows, gradient=_gradient_rows)
 
 
 def working(solution: Solution, details: bool = False) -> Document:

@@ -106,6 +106,7 @@ class Problem:
     tolerance: float | None = None
     warnings: tuple[str, ...] = ()
     display: dict[str, Any] = field(default_factory=dict)
+    grad: bool = False  # `grad: true`: the gradient of the headline value is asked for
 
 
 def ctc_work(problem: Problem) -> tuple[int, int]:
@@ -241,6 +242,7 @@ def _validate(
     if reduction_key is not None:
         reduction = r.choice("reduction", reduction_key.choices, reduction_key.default)
         inputs["reduction"] = reduction
+    grad = declared.key("grad") is not None and r.flag("grad")
     log_base_key = declared.key("log_base")
     if log_base_key is not None:
         inputs["log_base"] = r.choice("log_base", log_base_key.choices, log_base_key.default)
@@ -286,4 +288,5 @@ def _validate(
         tolerance=tolerance,
         warnings=tuple(warnings),
         display=display,
+        grad=grad,
     )

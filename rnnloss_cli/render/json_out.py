@@ -81,6 +81,8 @@ def result_object(solution: Solution) -> dict[str, Any]:
     loss = losses.get(solution.result.loss)
     build = common_object if loss.json is None else losses.resolve(loss.json)
     out = build(solution)
+    if solution.gradient is not None:  # `grad: true`: the input's shape, and its name
+        out.update(grad=solution.gradient.values, grad_wrt=solution.gradient.wrt)
     out.update(**check_keys(solution), warnings=list(solution.result.warnings))
     return plain(out)
 

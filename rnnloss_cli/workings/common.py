@@ -121,6 +121,8 @@ class Layout(NamedTuple):
     question: str = ""  # what the problem asks, before its inputs
     given: Callable[[Solution], list[Block]] | None = None  # see Document.given
     target_line: bool = False  # the inputs name each observation's target class
+    # With `grad: true`: the gradient's formula lines, table headers and a row a term.
+    gradient: Callable[[Solution], Rows] | None = None
 
 
 def clip_bounds(clip: float) -> str:
@@ -195,15 +197,16 @@ def input_blocks(solution: Solution, target_line: bool = False) -> list[Block]:
     return blocks
 
 
-def term_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
-    """Return the table of terms: words and working flush left, the term column bold."""
+def term_table(headers: Sequence[str], rows: Sequence[Sequence[str]], bold: str = "term") -> Table:
+    """Return the table of terms: words and working flush left, the `bold` column (the
+    terms) bold."""
     left = frozenset(
         i
         for i, header in enumerate(headers)
         if header in LEFT_HEADERS or "max" in header or "(" in header
     )
-    bold = headers.index("term") if "term" in headers else None
-    return Table(tuple(headers), rows, left=left, bold=bold)
+    column = headers.index(bold) if bold in headers else None
+    return Table(tuple(headers), rows, left=left, bold=column)
 
 
 def totals(solution: Solution, layout: Layout) -> list[Line]:
@@ -314,6 +317,30 @@ def question(solution: Solution, name: str) -> str:
     return f"Compute the {lead} ({settings}) of these inputs."
 
 
+# The prediction inputs by their names in formulas.
+WRT_NAMES = {
+    "yhat": "ŷ",
+    "logits": "z",
+    "log_probs": "log ŷ",
+    "probs": "π",
+    "scores": "s",
+}
+
+
+def gradient_section(solution: Solution, rows: Callable[[Solution], Rows]) -> Section:
+    """Return the Gradient section: its formula, a row a term with the numbers substituted,
+    and what convention a kink follows."""
+    gradient = solution.gradient
+    assert gradient is not None
+    formula, headers, table_rows = rows(solution)
+    table = term_table(headers, table_rows, bold=headers[-1])
+    blocks: list[Block] = [formula_paragraph(formula), table]
+    if gradient.notes:
+        blocks.append(paragraph(*gradient.notes, style="dim"))
+    name = WRT_NAMES.get(gradient.wrt, gradient.wrt)
+    return Section(f"Gradient ∂L/∂{name} (--json: grad)", tuple(blocks), "gradient")
+
+
 def document(solution: Solution, layout: Layout, details: bool = False) -> Document:
     """Return the working of a loss that has one term per row of a term table."""
     result, problem = solution.result, solution.problem
@@ -323,7 +350,7 @@ def document(solution: Solution, layout: Layout, details: bool = False) -> Docum
         inputs = layout.inputs(solution)
     else:
         inputs = input_blocks(solution, layout.target_line)
-    sections = (
+    sections: tuple[Section, ...] = (
         Section("Inputs", tuple(inputs), "inputs"),
         Section("Formula", (formula_paragraph(formula),), "formula"),
         Section(
@@ -332,6 +359,8 @@ def document(solution: Solution, layout: Layout, details: bool = False) -> Docum
             "terms",
         ),
     )
+    if solution.gradient is not None and layout.gradient is not None:
+        sections += (gradient_section(solution, layout.gradient),)
     parts: tuple[Document, ...] = ()
     if details and "components" in result.details:
         from rnnloss_cli.workings import build
