@@ -92,7 +92,7 @@ def solve(problem: Problem) -> Solution:
     gradient = None
     declared = losses.get(problem.loss)
     if problem.grad and declared.gradient is not None:
-        gradient = losses.resolve(declared.gradient)(result, problem)
+        gradient = losses.resolve(declared.gradient)(result, problem.inputs)
     return Solution(problem, result, matches, instead, gradient)
 
 

@@ -118,7 +118,7 @@ class Loss(NamedTuple):
     # (solution) -> its JSON result object, where it has keys of its own (section 4);
     # default: render.json_out.common_object
     json: Ref | None = None
-    # (result, problem) -> core.result.Gradient: the gradient of the headline value with
+    # (result, inputs) -> core.result.Gradient: the gradient of the headline value with
     # respect to the prediction input as given, for `grad: true`
     gradient: Ref | None = None
 
