@@ -259,9 +259,11 @@ def _validate(
     expected = tolerance = None
     if r.has("expected"):
         if reduction == "none":
+            assert reduction_key is not None
+            others = [c for c in reduction_key.choices if c != "none"]
             raise ProblemError(
                 "there is no single answer to check with reduction none: drop expected "
-                "or choose mean or sum",
+                f"or choose {' or '.join(others) if len(others) < 3 else ', '.join(others)}",
                 key="expected",
             )
         expected = parse_number(data["expected"], "expected", allow_inf=True)
