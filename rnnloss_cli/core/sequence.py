@@ -44,14 +44,17 @@ def sequence_cross_entropy(
 ) -> LossResult:
     """Return the per-step terms −log ŷ[t, target_t] of the unmasked steps and their reduction.
 
-    `target` is B × T class indices, `log_probs` B × T × C, `mask` B × T (True for a real
-    token, False for padding). `sum` is the lecture's −Σ_t Σ_c y log ŷ; `mean` is over the
-    real tokens, as `cross_entropy(..., ignore_index=...)`. The perplexity exp(mean loss in
-    nats) is in `details`, whatever the log base. `terms` holds the real tokens only, in
-    order; `details["per_sequence"]` splits them by sequence.
+    `target` is B × T class indices, `log_probs` B × T × C (or T × C for B = 1), `mask`
+    B × T (True for a real token, False for padding). `sum` is the lecture's
+    −Σ_t Σ_c y log ŷ; `mean` is over the real tokens, as `cross_entropy(...,
+    ignore_index=...)`. The perplexity exp(mean loss in nats) is in `details`, whatever
+    the log base. `terms` holds the real tokens only, in order; `details["per_sequence"]`
+    splits them by sequence.
     """
     if not mask.any():
         raise ValueError("every position is padding: there is no token to score")
+    if log_probs.ndim == 2:
+        log_probs = log_probs[None]
     batch, _steps = target.shape
     safe = np.where(mask, target, 0)
     divisor = log_divisor(log_base)

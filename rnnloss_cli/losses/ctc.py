@@ -18,7 +18,7 @@ from rnnloss_cli.document import (
 )
 from rnnloss_cli.errors import printable
 from rnnloss_cli.losses import Explanation, Key, Loss
-from rnnloss_cli.losses.keys import LOG_BASE, LOG_PROBS, LOGITS, PROBS, reduction, template
+from rnnloss_cli.losses.keys import GRAD, LOG_BASE, LOG_PROBS, LOGITS, PROBS, reduction, template
 from rnnloss_cli.render.numbers import (
     listing,
     log_name,
@@ -136,12 +136,9 @@ LOSS = Loss(
             "torch's ctc_loss).",
         ),
         Key("trellis", "flag", "true or false", help="Show the alpha table.", default=False),
-        Key(
-            "grad",
-            "flag",
-            "true or false",
-            help="Matrix mode: the gradient with respect to the logits.",
-            default=False,
+        GRAD.with_help(
+            "Show the gradient of the answer with respect to the matrix as given (matrix "
+            "mode); dp.grad keeps the one with respect to the logits."
         ),
         LOG_BASE,
     ),
@@ -156,6 +153,7 @@ LOSS = Loss(
     "--alignment H-E-L-L-O --alignment HE-L-L-O",
     working="rnnloss_cli.losses.ctc:working",
     json="rnnloss_cli.losses.ctc:json_object",
+    gradient="rnnloss_cli.core.sequence_grad:ctc",
     explanation=Explanation(
         summary="−log of the total probability of every alignment that collapses to the label",
         use="speech and handwriting recognition: unsegmented input, shorter label",
@@ -666,7 +664,45 @@ def _sections(result: CTCResult, solution: Solution) -> list[Section]:
             note=gradient_note(result),
         )
         sections.append(Section(gradient_heading(result), (matrix,), "gradient"))
+    given = solution.gradient
+    if given is not None and result.alphabet is not None:
+        weight = given.parts.get("weight")
+        if given.wrt != "logits" or weight is not None:
+            notes = [n for n in (gradient_note(result), *given.notes) if n]
+            matrix = Matrix(
+                given.values,
+                tuple(symbols_shown(result.alphabet)),
+                "t",
+                "number",
+                important=tuple(label_columns(result)),
+                note="; ".join(notes) or None,
+            )
+            heading = given_gradient_heading(result, given.wrt, weight)
+            sections.append(Section(heading, (matrix,), "gradient"))
     return sections
+
+
+GIVEN_FORMULAS = {
+    "logits": ("z", "softmax − occupancy"),
+    "log_probs": ("log p", "−occupancy"),
+    "probs": ("p", "−occupancy / p"),
+}
+
+
+def given_gradient_heading(result: CTCResult, wrt: str, weight: float | None) -> str:
+    """The heading of the gradient with respect to the matrix as given: its formula, over
+    ln b and the label length as the loss is, times the custom loss's weight."""
+    name, formula = GIVEN_FORMULAS[wrt]
+    divisors = []
+    if result.log_base != "e":
+        divisors.append(f"ln {result.log_base}")
+    if result.reduction == "mean":
+        divisors.append(per_symbol_words(result) if result.label else "1 (max(L, 1), L = 0)")
+    if divisors:
+        formula = f"({formula}) / {' / '.join(divisors)}"
+    if weight is not None:
+        formula = f"{num(weight)} × ({formula}), the custom loss's weight × this term's"
+    return f"Gradient ∂L/∂{name} as given ({formula}; --json: grad), frames down"
 
 
 def question(result: CTCResult) -> str:

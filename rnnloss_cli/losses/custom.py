@@ -8,14 +8,17 @@ from typing import TYPE_CHECKING, Any
 from rnnloss_cli.document import (
     Block,
     Document,
+    Section,
+    Table,
     paragraph,
 )
 from rnnloss_cli.errors import printable
 from rnnloss_cli.losses import Explanation, Key, Loss
-from rnnloss_cli.losses.keys import template
+from rnnloss_cli.losses.keys import GRAD, template
 from rnnloss_cli.render.numbers import (
     num,
     paren,
+    vector,
 )
 from rnnloss_cli.workings.common import (
     Formula,
@@ -39,6 +42,7 @@ def validate(r: Any) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
 
     r.require("custom", "terms")
     terms = r.bounded_list("terms", "terms (problems, each with its loss)", MAX_CUSTOM_TERMS)
+    grad = r.flag("grad")
     components = []
     for i, term in enumerate(terms):
         prefix = f"terms[{i}]"
@@ -52,6 +56,12 @@ def validate(r: Any) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
                     "a term has no answer key of its own: put expected on the custom loss",
                     key=f"{prefix}.{key}",
                 )
+        if "grad" in term:
+            raise ProblemError(
+                "a term has no gradient of its own: put grad: true on the custom loss (each "
+                "term then shows the custom loss's gradient with respect to its input)",
+                key=f"{prefix}.grad",
+            )
         weight = parse_number(term.get("weight", 1.0), f"{prefix}.weight")
         name = term.get("name")
         if name is not None and not isinstance(name, str | int | float):
@@ -74,9 +84,41 @@ def validate(r: Any) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
             raise ProblemError(
                 "a term needs a single value: choose mean or sum", key=f"{prefix}.reduction"
             )
+        if grad:
+            problem = asking_gradient(problem)
         label = str(name) if name is not None else f"{problem.loss} #{i + 1}"
         components.append({"name": label, "weight": weight, "problem": problem})
     return {"components": components}, [], {}
+
+
+def asking_gradient(problem: Any) -> Any:
+    """Return a term's problem with its gradient asked for (a custom term's terms too;
+    CTC computes the gradient with respect to the logits it starts from)."""
+    inputs = dict(problem.inputs)
+    if "components" in inputs:
+        inputs["components"] = [
+            {**c, "problem": asking_gradient(c["problem"])} for c in inputs["components"]
+        ]
+    if "grad" in inputs:
+        inputs["grad"] = True
+    return replace(problem, inputs=inputs, grad=True)
+
+
+def weighted_solution(solution: Any, weight: float) -> Any:
+    """Return a term's solution with its gradient as the custom loss has it: `weight` × its
+    own (a custom term's terms each by their weights × this one)."""
+    from rnnloss_cli.core.sequence_grad import weighted
+
+    result = solution.result
+    if "components" in getattr(result, "details", {}):
+        components = [
+            {**c, "solution": weighted_solution(c["solution"], weight)}
+            for c in result.details["components"]
+        ]
+        return replace(solution, result=replace(result, details={"components": components}))
+    if solution.gradient is None:
+        return solution
+    return replace(solution, gradient=weighted(solution.gradient, weight))
 
 
 def combine(components: list[dict[str, Any]]) -> Any:
@@ -85,6 +127,11 @@ def combine(components: list[dict[str, Any]]) -> Any:
     from rnnloss_cli.solver import solve
 
     components = [{**c, "solution": solve(c["problem"])} for c in components]
+    # With `grad: true`, each term's gradient is the custom loss's: its weight × its own.
+    components = [
+        {**c, "solution": weighted_solution(c["solution"], c["weight"])} if c["problem"].grad else c
+        for c in components
+    ]
     values = [float(c["solution"].result.value) for c in components]
     exact = [getattr(c["solution"].result, "exact_value", None) for c in components]
     result = weighted_sum(values, [c["weight"] for c in components], exact)
@@ -115,7 +162,13 @@ LOSS = Loss(
     name="custom",
     title="Custom (weighted) loss",
     aliases=(),
-    keys=(Key("terms", "problems", "the weighted terms of a custom loss"),),
+    keys=(
+        Key("terms", "problems", "the weighted terms of a custom loss"),
+        GRAD.with_help(
+            "Show the gradient of the weighted sum with respect to each term's predictions "
+            "(its weight × the term's own)."
+        ),
+    ),
     validator=validate,
     core=combine,
     readings=readings,
@@ -220,9 +273,65 @@ LAYOUT = Layout(
 )
 
 
+def _gradient_leaves(solution: Solution, prefix: str = "") -> list[tuple[str, str, Any]]:
+    """Return each term with a gradient (a custom term's terms numbered `2.1`): its number,
+    its name and its solution."""
+    out = []
+    for i, c in enumerate(solution.result.details["components"]):
+        number = f"{prefix}{i + 1}"
+        sub = c["solution"]
+        if "components" in getattr(sub.result, "details", {}):
+            out += _gradient_leaves(sub, f"{number}.")
+        else:
+            out.append((number, printable(c["name"]), sub))
+    return out
+
+
+def gradient_section(solution: Solution) -> Section:
+    """Return each term's gradient as the custom loss has it: ∂L/∂(its input) = wᵢ × the
+    term's own, its values flattened (elided when long)."""
+    rows = []
+    for number, name, sub in _gradient_leaves(solution):
+        gradient = sub.gradient
+        if gradient is None:
+            rows.append([number, name, sub.result.loss, "—", "—", "no gradient"])
+            continue
+        weight = gradient.parts.get("weight", 1.0)
+        shape = " × ".join(str(n) for n in gradient.values.shape)
+        rows.append(
+            [
+                number,
+                name,
+                sub.result.loss,
+                f"{gradient.wrt} ({shape})",
+                num(weight),
+                vector(gradient.values.ravel(), limit=6),
+            ]
+        )
+    lines = paragraph(
+        "∂L/∂(term i's input) = wᵢ × ∂Lᵢ/∂(its input): L = Σ wᵢ·Lᵢ, and the terms share no input",
+        "(--details shows each term's own working, its gradient scaled by its weight)",
+    )
+    table = Table(
+        ("i", "name", "loss", "input", "wᵢ", "wᵢ × ∂Lᵢ/∂input"),
+        rows,
+        left=frozenset({1, 2, 3, 5}),
+        bold=5,
+    )
+    title = "Gradient of L with respect to each term's input (--json: components[i].grad)"
+    return Section(title, (lines, table), "gradient")
+
+
 def working(solution: Solution, details: bool = False) -> Document:
     """Return the working of one solved problem."""
-    return document(solution, LAYOUT, details)
+    out = document(solution, LAYOUT, details)
+    if solution.problem.grad:
+        sections = list(out.sections)
+        # Before the answer's neighbours: after the terms, as every loss's gradient is.
+        at = next((i + 1 for i, s in enumerate(sections) if s.role == "terms"), len(sections))
+        sections.insert(at, gradient_section(solution))
+        out = replace(out, sections=tuple(sections))
+    return out
 
 
 def json_object(solution: Solution) -> dict[str, Any]:

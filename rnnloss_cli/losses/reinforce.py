@@ -12,7 +12,7 @@ from rnnloss_cli.document import (
     paragraph,
 )
 from rnnloss_cli.losses import Explanation, Key, Loss
-from rnnloss_cli.losses.keys import LOG_BASE, LOG_PROBS, PROBS, reduction, template
+from rnnloss_cli.losses.keys import GRAD, LOG_BASE, LOG_PROBS, PROBS, reduction, template
 from rnnloss_cli.render.numbers import (
     LazyRows,
     beyond,
@@ -86,6 +86,7 @@ LOSS = Loss(
         ),
         reduction("sum"),
         LOG_BASE,
+        GRAD,
     ),
     validator="rnnloss_cli.problems.sequence:validate_reinforce",
     core="rnnloss_cli.core.sequence:reinforce",
@@ -96,6 +97,7 @@ LOSS = Loss(
     example="--rewards 0,0,1 --probs 0.5,0.4,0.9 --returns reward-to-go --gamma 0.9",
     working="rnnloss_cli.losses.reinforce:working",
     json="rnnloss_cli.losses.reinforce:json_object",
+    gradient="rnnloss_cli.core.sequence_grad:reinforce",
     explanation=Explanation(
         summary="−Σₜ Aₜ log π(yₜ | sₜ): the policy-gradient loss, the negative of the lecture's "
         "objective",
@@ -229,10 +231,54 @@ def reinforce_totals(solution: Solution) -> list[Line]:
     ]
 
 
-# --- custom ---------------------------------------------------------------------------------
+def reinforce_gradient_rows(solution: Solution) -> Rows:
+    """Return the gradient's formula and a row per step: −Aₜ/πₜ (or −Aₜ) over T and ln b."""
+    from rnnloss_cli.losses.sequence import divided, divisor_words
+
+    result, gradient = solution.result, solution.gradient
+    assert gradient is not None
+    d = result.details
+    n = gradient.parts["divisor"]
+    over, tex_over = divided(n, result.log_base)
+    words = divisor_words(n, "T", result.log_base)
+    if gradient.wrt == "probs":
+        formula = [
+            Formula(
+                f"∂L/∂πₜ = −Aₜ/πₜ{over}{words}",
+                f"\\frac{{\\partial L}}{{\\partial \\pi_t}} = -\\frac{{A_t}}{{\\pi_t}}{tex_over}",
+            )
+        ]
+        headers = ["t", "A", "π", "working", "∂L/∂πₜ"]
+    else:
+        formula = [
+            Formula(
+                f"∂L/∂log πₜ = −Aₜ{over}{words}",
+                f"\\frac{{\\partial L}}{{\\partial \\log \\pi_t}} = -A_t{tex_over}",
+            )
+        ]
+        headers = ["t", "A", "log π", "working", "∂L/∂log πₜ"]
+    formula.append(
+        "Aₜ comes from the rewards alone (baseline and normalisation too): a constant here"
+    )
+
+    def row(t: int) -> list[str]:
+        a, p, log_p = d["advantages"][t], d["p"][t], d["log_probs"][t]
+        if gradient.wrt == "probs":
+            shown, work = probability(float(p), float(log_p)), f"−{paren(a)}/{paren(p)}{over}"
+        else:
+            shown, work = num(log_p), f"−{paren(a)}{over}"
+        return [str(t + 1), num(a), shown, work, num(gradient.values[t])]
+
+    return formula, headers, LazyRows(d["rewards"].size, row)
 
 
-LAYOUT = Layout("REINFORCE loss", reinforce_rows, reinforce_inputs, reinforce_totals)
+LAYOUT = Layout(
+    "REINFORCE loss",
+    reinforce_rows,
+    reinforce_inputs,
+    reinforce_totals,
+    gradient=reinforce_gradient_rows,
+)
 
 
 def working(solution: Solution, details: bool = False) -> Document:

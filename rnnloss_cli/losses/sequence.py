@@ -16,6 +16,7 @@ from rnnloss_cli.document import (
 from rnnloss_cli.losses import Explanation, Key, Loss
 from rnnloss_cli.losses.keys import (
     CLASSES,
+    GRAD,
     LOG_BASE,
     LOG_PROBS,
     LOGITS,
@@ -32,7 +33,9 @@ from rnnloss_cli.render.numbers import (
     log_name,
     log_of,
     num,
+    paren,
     probability,
+    vector,
 )
 from rnnloss_cli.workings.common import (
     Formula,
@@ -58,6 +61,7 @@ LOSS = Loss(
         Key("ignore_index", "integer", "the padding class", help="The padding index, left out."),
         reduction("sum"),
         LOG_BASE,
+        GRAD,
     ),
     validator="rnnloss_cli.problems.sequence:validate_sequence",
     core="rnnloss_cli.core.sequence:sequence_cross_entropy",
@@ -67,6 +71,7 @@ LOSS = Loss(
     example="--target 1,2,0 --yhat '0.1,0.7,0.2;0.2,0.2,0.6;0.5,0.3,0.2'",
     working="rnnloss_cli.losses.sequence:working",
     json="rnnloss_cli.losses.sequence:json_object",
+    gradient="rnnloss_cli.core.sequence_grad:sequence_cross_entropy",
     explanation=Explanation(
         summary="per-time-step cross-entropy of a target sequence, padding left out, with "
         "perplexity",
@@ -205,6 +210,97 @@ def sequence_totals(solution: Solution) -> list[Line]:
     return lines
 
 
+def divided(divisor: float, log_base: str | None) -> tuple[str, str]:
+    """Return what a gradient is divided by, as text and LaTeX: `` (nothing), `/3`,
+    `/ln 2`, `/(3·ln 2)`."""
+    parts = [num(divisor)] if divisor != 1 else []
+    tex = [num(divisor)] if divisor != 1 else []
+    if log_base not in (None, "e"):
+        parts.append(f"ln {log_base}")
+        tex.append(f"\\ln {log_base}")
+    if not parts:
+        return "", ""
+    if len(parts) == 1:
+        return f"/{parts[0]}", f"/{tex[0]}"
+    return f"/({'·'.join(parts)})", "/(" + r" \cdot ".join(tex) + ")"
+
+
+def divisor_words(divisor: float, count: str, log_base: str | None) -> str:
+    """Return what the divisor of a gradient is, in words: `(N = 3, the mean's; ln 2: the
+    loss in log base 2)`, or '' when there is none."""
+    words = []
+    if divisor != 1:
+        words.append(f"{count} = {num(divisor)}, the mean's")
+    if log_base not in (None, "e"):
+        words.append(f"ln {log_base}: the loss in log base {log_base}")
+    return f"   ({'; '.join(words)})" if words else ""
+
+
+SEQUENCE_GRADIENTS = {
+    # input: its derivative at class c of step t, as text and LaTeX, before the divisor
+    "logits": (
+        "(softmax(z)[t, c] − 1[c = targetₜ])",
+        r"(\mathrm{softmax}(z)_{t,c} - [c = \mathrm{target}_t])",
+    ),
+    "log_probs": ("−1[c = targetₜ]", r"-[c = \mathrm{target}_t]"),
+    "yhat": ("−1[c = targetₜ] / ŷ[t, c]", r"-[c = \mathrm{target}_t] / \hat{y}_{t,c}"),
+}
+SEQUENCE_WRT = {
+    "logits": ("z", "z"),
+    "log_probs": ("log ŷ", r"\log \hat{y}"),
+    "yhat": ("ŷ", r"\hat{y}"),
+}
+
+
+def sequence_gradient_rows(solution: Solution) -> Rows:
+    """Return the gradient's formula and a row per real step: the target entry worked, and
+    the step's whole row of the gradient (its classes elided when there are many)."""
+    import numpy as np
+
+    result, display = solution.result, solution.problem.display
+    gradient = solution.gradient
+    assert gradient is not None
+    d = result.details
+    kind, classes = gradient.wrt, class_names(display)
+    n = gradient.parts["divisor"]
+    over, tex_over = divided(n, result.log_base)
+    name, tex_name = SEQUENCE_WRT[kind]
+    body, tex_body = SEQUENCE_GRADIENTS[kind]
+    formula = [
+        Formula(
+            f"∂L/∂{name}[t, c] = {body}{over}{divisor_words(n, 'N', result.log_base)}",
+            f"\\frac{{\\partial L}}{{\\partial {tex_name}_{{t,c}}}} = {tex_body}{tex_over}",
+        ),
+        "0 at the padded steps (left out of the loss); with reduction none, of the sum",
+    ]
+    batch, steps = d["target"].shape
+    headers = [
+        "t" if batch == 1 else "(seq, t)",
+        "token",
+        "working (the token)",
+        f"∂L/∂{name}[t, ·]",
+    ]
+    real = np.flatnonzero(d["mask"])
+    values = gradient.values.reshape(batch, steps, -1)
+    # A custom loss's term: the working is the term's own gradient, the row w × it.
+    own = gradient.parts.get("own", gradient.values).reshape(batch, steps, -1)
+
+    def row(k: int) -> list[str]:
+        b, t = divmod(int(real[k]), steps)
+        token = int(d["target"][b, t])
+        if kind == "logits":
+            work = f"({num(gradient.parts['softmax'][b, t, token])} − 1){over}"
+        elif kind == "log_probs":
+            work = f"−1{over}"
+        else:
+            work = f"−1/{paren(d['p'][b, t])}{over}"
+        work += f" = {num(own[b, t, token])}"
+        position = str(t + 1) if batch == 1 else f"({b + 1}, {t + 1})"
+        return [position, _token(token, classes), work, vector(values[b, t], limit=6)]
+
+    return formula, headers, LazyRows(real.size, row)
+
+
 # --- REINFORCE ------------------------------------------------------------------------------
 
 
@@ -216,6 +312,8 @@ def sequence_given(solution: Solution) -> list[Block]:
     working shows only the target's entry of each step)."""
     problem = solution.problem
     values, key = problem.inputs["log_probs"], problem.display["pred_key"]
+    if values.ndim == 2:  # one sequence, given as T × C
+        values = values[None]
     classes = class_names(problem.display)
     batch, steps, count = values.shape
     columns = tuple(classes or [str(c) for c in range(count)])
@@ -235,6 +333,7 @@ LAYOUT = Layout(
     sequence_inputs,
     sequence_totals,
     given=sequence_given,
+    gradient=sequence_gradient_rows,
 )
 
 

@@ -287,7 +287,11 @@ def validate_ctc(r: Reader) -> Validated:
 
 def _validate_lecture(r: Reader, method: str | None, trellis: bool) -> Validated:
     matrix_mode = "belongs to matrix mode (an alphabet and a matrix), not to per-symbol values"
-    r.forbid({"alphabet": matrix_mode, "grad": matrix_mode})
+    no_gradient = (
+        "belongs to matrix mode: a gradient is taken with respect to a per-frame matrix (an "
+        "alphabet with probs, log_probs or logits); lecture mode's per-symbol values have none"
+    )
+    r.forbid({"alphabet": matrix_mode, "grad": no_gradient})
     probabilities = _probabilities(r)
     blank = _symbol(r.get("blank", "-"), "blank")
     one_char = all(len(s) == 1 for s in probabilities)

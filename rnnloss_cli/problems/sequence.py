@@ -130,7 +130,8 @@ def validate_sequence(r: Reader) -> Validated:
     for b in range(batch):
         if not mask[b].any() and batch > 1:
             warnings.append(f"target[{b}] is all padding: that sequence adds nothing")
-    inputs = {"target": target, "log_probs": pred3, "kind": pred_key, "mask": mask}
+    # The prediction as given (T × C for one sequence): its gradient has that shape.
+    inputs = {"target": target, "log_probs": pred, "kind": pred_key, "mask": mask}
     display = {"classes": classes, "pred_key": pred_key, "ignore_index": ignore, "single": single}
     return inputs, warnings, display
 

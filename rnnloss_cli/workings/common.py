@@ -333,12 +333,25 @@ def gradient_section(solution: Solution, rows: Callable[[Solution], Rows]) -> Se
     gradient = solution.gradient
     assert gradient is not None
     formula, headers, table_rows = rows(solution)
+    name = WRT_NAMES.get(gradient.wrt, gradient.wrt)
+    title = f"Gradient ∂L/∂{name} (--json: grad)"
+    weight = gradient.parts.get("weight")
+    if weight is not None:  # a term of a custom loss: its gradient is the weight × its own
+        headers = [*headers[:-1], f"{num(weight)} × {headers[-1]}"]
+        formula = [
+            *formula,
+            f"scaled: the custom loss Σ wᵢ·Lᵢ weighs this term by w = {num(weight)}, so its "
+            f"gradient is w × this term's own (the last column)",
+        ]
+        title = (
+            f"Gradient of the custom loss ∂L/∂{name}, w = {num(weight)} × this term's "
+            "(--json: grad)"
+        )
     table = term_table(headers, table_rows, bold=headers[-1])
     blocks: list[Block] = [formula_paragraph(formula), table]
     if gradient.notes:
         blocks.append(paragraph(*gradient.notes, style="dim"))
-    name = WRT_NAMES.get(gradient.wrt, gradient.wrt)
-    return Section(f"Gradient ∂L/∂{name} (--json: grad)", tuple(blocks), "gradient")
+    return Section(title, tuple(blocks), "gradient")
 
 
 def document(solution: Solution, layout: Layout, details: bool = False) -> Document:
