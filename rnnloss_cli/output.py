@@ -32,6 +32,10 @@ INPUT_FLAGS = (
     "probabilities",
     "rewards",
     "scores",
+    "inputs",  # rnn: its weights and inputs (its output problem needs a file)
+    "W_xh",
+    "W_hh",
+    "W_hy",
 )
 
 

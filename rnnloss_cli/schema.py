@@ -185,6 +185,13 @@ def key_schema(key: Key) -> dict[str, Any]:
         }
     if kind == "alignments":
         return {"description": description, "type": "array", "items": ALIGNMENT}
+    if kind == "problem":  # rnn's output: a problem of another loss, without predictions
+        return {
+            "type": "object",
+            "required": ["loss"],
+            "properties": {"loss": {"type": "string"}},
+            "description": description,
+        }
     if kind == "problems":
         return {
             "type": "array",

@@ -33,6 +33,7 @@ MODULES: dict[str, str] = {
     "reinforce": "rnnloss_cli.losses.reinforce",
     "ctc": "rnnloss_cli.losses.ctc",
     "custom": "rnnloss_cli.losses.custom",
+    "rnn": "rnnloss_cli.losses.rnn",
 }
 
 # A function named as "package.module:function" (imported when called), or the function.
