@@ -8,12 +8,13 @@ from rnnloss_cli.document import (
     Document,
 )
 from rnnloss_cli.losses import Explanation, Loss
-from rnnloss_cli.losses.keys import CLIP, LOG_BASE, LOGITS, YHAT, Y, reduction, template
+from rnnloss_cli.losses.keys import CLIP, GRAD, LOG_BASE, LOGITS, YHAT, Y, reduction, template
 from rnnloss_cli.render.numbers import (
     LazyRows,
     log_name,
     num,
     operand,
+    paren,
 )
 from rnnloss_cli.workings.common import (
     FRAC_N,
@@ -27,6 +28,7 @@ from rnnloss_cli.workings.common import (
     position,
     position_label,
 )
+from rnnloss_cli.workings.gradients import gradient_formula, over
 
 if TYPE_CHECKING:
     from rnnloss_cli.solver import Solution
@@ -70,6 +72,7 @@ LOSS = Loss(
         reduction("mean"),
         LOG_BASE,
         CLIP,
+        GRAD,
     ),
     validator="rnnloss_cli.problems.elementwise:validate_bce",
     core="rnnloss_cli.core.elementwise:bce",
@@ -78,6 +81,7 @@ LOSS = Loss(
     example="--y 1,0,1 --yhat 0.9,0.2,0.6",
     misplaced=misplaced,
     working="rnnloss_cli.losses.bce:working",
+    gradient="rnnloss_cli.core.elementwise_grad:bce",
     explanation=Explanation(
         summary="−[y log ŷ + (1 − y) log(1 − ŷ)] averaged over binary predictions",
         use="binary classification: sentiment, spam, a yes/no per time step",
@@ -164,7 +168,46 @@ def _bce_rows(solution: Solution) -> Rows:
     return formula, headers, LazyRows(d["y"].size, row)
 
 
-LAYOUT = Layout("Binary cross-entropy", _bce_rows)
+def _gradient_rows(solution: Solution) -> Rows:
+    """From logits (σ(zᵢ) − yᵢ)/n; from probabilities (ŷᵢ − yᵢ)/(ŷᵢ(1 − ŷᵢ))/n (0 where
+    clipping moved ŷ); divided by ln b for log base b. Reduction none: of the sum."""
+    d, result, gradient = solution.result.details, solution.result, solution.gradient
+    assert gradient is not None
+    scale, base = gradient.parts["scale"], result.log_base
+    by = over(scale, base)
+    logits = "logits" in d
+    if logits:
+        wrt, body = ("zᵢ", "z_i"), ("σ(zᵢ) − yᵢ", r"\sigma(z_i) - y_i")
+    else:
+        wrt = ("ŷᵢ", r"\hat{y}_i")
+        body = ("(ŷᵢ − yᵢ)/(ŷᵢ(1 − ŷᵢ))", r"\frac{\hat{y}_i - y_i}{\hat{y}_i (1 - \hat{y}_i)}")
+    formula: list[object] = [gradient_formula(wrt, body, result.reduction, scale, base)]
+    if logits:
+        formula.append("the sigmoid's derivative σ(1 − σ) cancels the log's 1/ŷ: no division")
+    clip = solution.problem.inputs.get("clip")
+    headers = ["i", "y", "z" if logits else "ŷ", "working", "∂L/∂zᵢ" if logits else "∂L/∂ŷᵢ"]
+
+    def row(k: int) -> list[str]:
+        pos = position(d["y"].shape, k)
+        y, p = float(d["y"][pos]), float(d["p"][pos])
+        value = num(gradient.values[pos])
+        if logits:
+            work = f"({operand(p)} − {paren(y)}){by}" if by else f"{operand(p)} − {paren(y)}"
+            return [position_label(pos), num(y), num(d["logits"][pos]), work, value]
+        shown = clipped(float(d["yhat"][pos]), clip)
+        if "passes" in gradient.parts and not gradient.parts["passes"][pos]:
+            work = "0: clipped (the clip is flat here)"
+        elif p == 0 or p == 1:  # one log is weighted 0: the other alone
+            work = f"{num(1 - y)}/(1 − {operand(p)}){by}" if p == 0 else f"−{num(y)}/1{by}"
+        else:
+            q = operand(p)
+            work = f"({q} − {paren(y)})/({q}·(1 − {q})){by}"
+        return [position_label(pos), num(y), shown, work, value]
+
+    return formula, headers, LazyRows(d["y"].size, row)
+
+
+LAYOUT = Layout("Binary cross-entropy", _bce_rows, gradient=_gradient_rows)
 
 
 def working(solution: Solution, details: bool = False) -> Document:

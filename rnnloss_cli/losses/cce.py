@@ -8,7 +8,7 @@ from rnnloss_cli.document import (
     Document,
 )
 from rnnloss_cli.losses import Explanation, Loss
-from rnnloss_cli.losses.keys import CLASSIFICATION_EXAMPLE, classification, template
+from rnnloss_cli.losses.keys import CLASSIFICATION_EXAMPLE, GRAD, classification, template
 from rnnloss_cli.render.numbers import (
     LazyRows,
     class_names,
@@ -16,6 +16,8 @@ from rnnloss_cli.render.numbers import (
     log_name,
     log_of,
     num,
+    operand,
+    paren,
     probability,
 )
 from rnnloss_cli.workings.common import (
@@ -28,6 +30,7 @@ from rnnloss_cli.workings.common import (
     document,
     latex_log,
 )
+from rnnloss_cli.workings.gradients import gradient_formula, over
 
 if TYPE_CHECKING:
     from rnnloss_cli.solver import Solution
@@ -36,7 +39,7 @@ LOSS = Loss(
     name="cce",
     title="Categorical cross-entropy",
     aliases=("categorical-cross-entropy",),
-    keys=classification(label_smoothing=True),
+    keys=(*classification(label_smoothing=True), GRAD),
     validator="rnnloss_cli.problems.elementwise:validate_cce",
     core="rnnloss_cli.core.elementwise:categorical_cross_entropy",
     help="Categorical cross-entropy −Σᵢ Σ_c yᵢ,c log ŷᵢ,c, with soft labels and label "
@@ -44,6 +47,7 @@ LOSS = Loss(
     short="Categorical cross-entropy (alias: categorical-cross-entropy).",
     example=CLASSIFICATION_EXAMPLE,
     working="rnnloss_cli.losses.cce:working",
+    gradient="rnnloss_cli.core.elementwise_grad:cross_entropy",
     explanation=Explanation(
         summary="−Σ_c y_c log ŷ_c per observation, summed; y may be soft",
         use="multi-class classification with one-hot or soft targets, label smoothing",
@@ -149,7 +153,78 @@ def cross_entropy_rows(solution: Solution, name: str = "CCE") -> Rows:
     return formula, headers, rows
 
 
-LAYOUT = Layout("Categorical cross-entropy", cross_entropy_rows, target_line=True)
+CLASSES_SHOWN = (6, 3, 2)  # a row lists every class up to 6, else the first 3 and last 2
+
+
+def cross_entropy_gradient_rows(solution: Solution) -> Rows:
+    """Return the gradient rows of nll and cce, a row per observation listing its classes:
+    from logits softmax − y (w the targets after label smoothing; softmax·Σw − w for a
+    row that does not sum to 1), from log-probabilities −w, from probabilities −w/ŷ (0
+    where clipping moved ŷ); divided by n for mean and by ln b for log base b."""
+    import numpy as np
+
+    d, result, gradient = solution.result.details, solution.result, solution.gradient
+    assert gradient is not None
+    scale, base = gradient.parts["scale"], result.log_base
+    by = over(scale, base)
+    weights, kind = gradient.parts["weights"], gradient.wrt
+    smoothed = "y_smoothed" in d
+    w = ("w_c", "w_c") if smoothed else ("y_c", "y_c")
+    if kind == "logits":
+        wrt = ("zᵢ,c", "z_{i,c}")
+        body = (f"softmax(zᵢ)_c − {w[0]}", rf"\mathrm{{softmax}}(z_i)_c - {w[1]}")
+    elif kind == "log_probs":
+        wrt, body = ("log ŷᵢ,c", r"\log \hat{y}_{i,c}"), (f"−{w[0]}", f"-{w[1]}")
+    else:
+        wrt = ("ŷᵢ,c", r"\hat{y}_{i,c}")
+        body = (f"−{w[0]}/ŷᵢ,c", rf"-\frac{{{w[1]}}}{{\hat{{y}}_{{i,c}}}}")
+    formula: list[object] = [gradient_formula(wrt, body, result.reduction, scale, base)]
+    if smoothed:
+        formula.append(
+            f"w = (1 − ε)·y + ε/C, the targets after label smoothing (ε = "
+            f"{num(d['label_smoothing'])}, C = {weights.shape[1]})"
+        )
+    uneven = kind == "logits" and not np.allclose(gradient.parts["mass"], 1.0)
+    if uneven:
+        formula.append("a target row that does not sum to 1 scales the softmax: softmax·Σ_c w_c")
+    if kind != "logits":
+        formula.append("classes the target does not weigh have gradient 0 (not listed)")
+    classes = class_names(solution.problem.display)
+    clip = solution.problem.inputs.get("clip")
+    headers = ["i", "c (class)", "working", f"∂L/∂{wrt[0]}"]
+
+    def label(c: int) -> str:
+        return f"{c} {classes[c]}" if classes else str(c)
+
+    def cell(i: int, c: int) -> str:
+        weight = paren(weights[i, c])
+        if kind == "logits":
+            mass = "" if not uneven else f"·{num(gradient.parts['mass'][i, 0])}"
+            difference = f"{operand(d['p'][i, c])}{mass} − {weight}"
+            return f"({difference}){by}" if by else difference
+        if kind == "log_probs":
+            return f"−{weight}{by}"
+        if "passes" in gradient.parts and not gradient.parts["passes"][i, c]:
+            return f"0: clipped ({clipped(float(d['yhat'][i, c]), clip)})"
+        return f"−{weight}/{paren(d['p'][i, c])}{by}"
+
+    def row(i: int) -> list[str]:
+        listed = range(weights.shape[1]) if kind == "logits" else np.flatnonzero(weights[i])
+        shown = elide([int(c) for c in listed], *CLASSES_SHOWN)
+        names = ["…" if c is None else label(c) for c in shown]
+        works = ["…" if c is None else cell(i, c) for c in shown]
+        values = ["…" if c is None else num(gradient.values[i, c]) for c in shown]
+        return [str(i + 1), "\n".join(names), "\n".join(works), "\n".join(values)]
+
+    return formula, headers, LazyRows(weights.shape[0], row)
+
+
+LAYOUT = Layout(
+    "Categorical cross-entropy",
+    cross_entropy_rows,
+    target_line=True,
+    gradient=cross_entropy_gradient_rows,
+)
 
 
 def working(solution: Solution, details: bool = False) -> Document:

@@ -9,7 +9,7 @@ from rnnloss_cli.document import (
     Document,
 )
 from rnnloss_cli.losses import Explanation, Key, Loss
-from rnnloss_cli.losses.keys import CLASSES, TARGET, YHAT, Y, reduction, template
+from rnnloss_cli.losses.keys import CLASSES, GRAD, TARGET, YHAT, Y, reduction, template
 from rnnloss_cli.render.numbers import (
     LazyRows,
     class_names,
@@ -27,6 +27,7 @@ from rnnloss_cli.workings.common import (
     position,
     position_label,
 )
+from rnnloss_cli.workings.gradients import gradient_formula, over, reduction_words
 
 if TYPE_CHECKING:
     from rnnloss_cli.solver import Solution
@@ -72,6 +73,7 @@ LOSS = Loss(
         CLASSES,
         Key("squared", "flag", "true or false", help="Square each term.", default=False),
         reduction("mean"),
+        GRAD,
     ),
     validator="rnnloss_cli.problems.elementwise:validate_hinge",
     core="rnnloss_cli.core.elementwise:hinge",
@@ -80,6 +82,7 @@ LOSS = Loss(
     short="Hinge loss per element or time step (alias: sequence-hinge).",
     example="--y 1,-1,1 --yhat 0.8,-0.5,0.3",
     working="rnnloss_cli.losses.hinge:working",
+    gradient="rnnloss_cli.core.elementwise_grad:hinge",
     explanation=Explanation(
         summary="max(0, margin − y·ŷ) per element or time step; multi-class with a rival class",
         use="margin classifiers (SVM-style), ranking, per-time-step binary decisions",
@@ -199,7 +202,111 @@ def _hinge_rows(solution: Solution) -> Rows:
     return formula, headers, LazyRows(d["y"].size, row)
 
 
-LAYOUT = Layout("Hinge loss", _hinge_rows)
+def _multiclass_gradient_rows(solution: Solution) -> Rows:
+    """Crammer-Singer: −g at the target, +g at the worst rival; Weston-Watkins: g_j at each
+    rival j whose hinge is active and −Σ_j g_j at the target (g = [h > 0], or 2h squared,
+    over n for mean and over C for Weston-Watkins)."""
+    import numpy as np
+
+    d, result, gradient = solution.result.details, solution.result, solution.gradient
+    assert gradient is not None
+    classes = class_names(solution.problem.display)
+    m, c = num(d["margin"]), d["scores"].shape[1]
+    by = over(gradient.parts["divisor"])
+    n = gradient.parts["divisor"] / (c if d["multiclass"] == "weston-watkins" else 1)
+    squared = d["squared"]
+    g = "2hᵢ" if squared else "[hᵢ > 0]"
+    g_tex = "2h_i" if squared else "[h_i > 0]"
+    words = reduction_words(result.reduction, n)
+    if d["multiclass"] == "crammer-singer":
+        den = "/n" if n != 1 else ""
+        den_tex = "/n" if n != 1 else ""
+        formula: list[object] = [
+            f"hᵢ = max(0, {m} − s[yᵢ] + max_(j≠yᵢ) s[j]), the worst rival r the j of that max",
+            Formula(
+                f"∂L/∂sᵢ,yᵢ = −{g}{den},  ∂L/∂sᵢ,r = +{g}{den},  0 elsewhere   ({words})",
+                f"\\frac{{\\partial L}}{{\\partial s_{{i,y_i}}}} = -{g_tex}{den_tex},\\ "
+                f"\\frac{{\\partial L}}{{\\partial s_{{i,r}}}} = {g_tex}{den_tex}"
+                f"\\quad\\text{{({words})}}",
+            ),
+        ]
+    else:
+        den = "/(C·n)" if n != 1 else "/C"
+        den_tex = "/(Cn)" if n != 1 else "/C"
+        formula = [
+            f"hᵢ,j = max(0, {m} − s[yᵢ] + s[j]) for each rival j ≠ yᵢ; C = {c} classes",
+            Formula(
+                f"∂L/∂sᵢ,j = {g.replace('ᵢ', 'ᵢ,j')}{den},  ∂L/∂sᵢ,yᵢ = −Σ_j ∂L/∂sᵢ,j   ({words})",
+                f"\\frac{{\\partial L}}{{\\partial s_{{i,j}}}} = "
+                f"{g_tex.replace('_i', '_{i,j}')}{den_tex},\\ "
+                f"\\frac{{\\partial L}}{{\\partial s_{{i,y_i}}}} = "
+                f"-\\sum_j \\frac{{\\partial L}}{{\\partial s_{{i,j}}}}"
+                f"\\quad\\text{{({words})}}",
+            ),
+        ]
+    formula.append("classes not listed have gradient 0")
+    headers = ["i", "c (class)", "working", "∂L/∂sᵢ,c"]
+
+    def label(k: int) -> str:
+        return f"{k} {classes[k]}" if classes else str(k)
+
+    def factor(h: float) -> str:
+        return f"2·{paren(h)}" if squared else f"[{num(h)} > 0]"
+
+    def row(i: int) -> list[str]:
+        t = int(d["target"][i])
+        values = gradient.values[i]
+        if d["multiclass"] == "crammer-singer":
+            rival = int(d["rival"][i])
+            h = factor(gradient.parts["hinge"][i])
+            listed: list[int | None] = [t, rival]
+            works = {t: f"−{h}{by}", rival: f"+{h}{by}"}
+        else:
+            hinges = gradient.parts["hinges"][i]
+            active = [int(j) for j in np.flatnonzero(hinges > 0) if j != t]
+            shown = elide(active, 5, 3, 1)
+            listed = [t, *shown]
+            works = {int(j): f"{factor(hinges[j])}{by}" for j in active}
+            works[t] = "−(the sum of the rivals' below)" if active else "0 (no active rival)"
+        names = ["…" if k is None else label(k) for k in listed]
+        cells = ["…" if k is None else works[k] for k in listed]
+        numbers = ["…" if k is None else num(values[k]) for k in listed]
+        return [str(i + 1), "\n".join(names), "\n".join(cells), "\n".join(numbers)]
+
+    return formula, headers, LazyRows(len(d["target"]), row)
+
+
+def _gradient_rows(solution: Solution) -> Rows:
+    """−yᵢ·[m − yᵢ·ŷᵢ > 0]/n (squared −2yᵢ·max(0, m − yᵢ·ŷᵢ)/n), 0 at the kink as PyTorch."""
+    d, result, gradient = solution.result.details, solution.result, solution.gradient
+    assert gradient is not None
+    if "scores" in d:
+        return _multiclass_gradient_rows(solution)
+    m, scale = num(d["margin"]), gradient.parts["divisor"]
+    by = over(scale)
+    tex_m = latex_number(m)
+    if d["squared"]:
+        body = (f"−2yᵢ·max(0, {m} − yᵢ·ŷᵢ)", f"-2 y_i \\max(0,\\ {tex_m} - y_i \\hat{{y}}_i)")
+    else:
+        body = (f"−yᵢ·[{m} − yᵢ·ŷᵢ > 0]", f"-y_i \\,[{tex_m} - y_i \\hat{{y}}_i > 0]")
+    wrt = ("ŷᵢ", r"\hat{y}_i")
+    formula: list[object] = [gradient_formula(wrt, body, result.reduction, scale)]
+    headers = ["i", "y", "ŷ", f"{m} − y·ŷ", "working", "∂L/∂ŷᵢ"]
+
+    def row(k: int) -> list[str]:
+        pos = position(d["y"].shape, k)
+        y, yhat, raw = d["y"][pos], d["yhat"][pos], float(d["raw"][pos])
+        if d["squared"]:
+            work = f"−2·{paren(y)}·{paren(max(raw, 0.0))}{by}"
+        else:
+            work = f"−{paren(y)}·[{num(raw)} > 0]{by}"
+        cells = [num(y), num(yhat), num(raw), work, num(gradient.values[pos])]
+        return [position_label(pos), *cells]
+
+    return formula, headers, LazyRows(d["y"].size, row)
+
+
+LAYOUT = Layout("Hinge loss", _hinge_rows, gradient=_gradient_rows)
 
 
 def working(solution: Solution, details: bool = False) -> Document:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from rnnloss_cli.document import Block, Document, paragraph
 from rnnloss_cli.losses import Explanation, Key, Loss
-from rnnloss_cli.losses.keys import YHAT, Y, reduction, template
+from rnnloss_cli.losses.keys import GRAD, YHAT, Y, reduction, template
 from rnnloss_cli.render.numbers import (
     LazyRows,
     num,
@@ -23,6 +23,7 @@ from rnnloss_cli.workings.common import (
     position,
     position_label,
 )
+from rnnloss_cli.workings.gradients import gradient_formula, over
 
 if TYPE_CHECKING:
     from rnnloss_cli.problems.values import Reader
@@ -59,10 +60,12 @@ LOSS = Loss(
             bounds={"exclusiveMinimum": 0},
         ),
         reduction("mean"),
+        GRAD,
     ),
     validator="rnnloss_cli.losses.huber:validate",
     core="rnnloss_cli.core.elementwise:huber",
     working="rnnloss_cli.losses.huber:working",
+    gradient="rnnloss_cli.core.elementwise_grad:huber",
     help="Huber loss: ½·d² where |d| ≤ δ, δ·(|d| − ½·δ) beyond (d = ŷ − y); default "
     "reduction mean, as torch.nn.functional.huber_loss and Keras Huber.",
     short="Huber loss (robust regression; alias: smooth-l1).",
@@ -153,7 +156,34 @@ def _huber_inputs(solution: Solution) -> list[Block]:
     return [*blocks, paragraph(f"δ = {num(d['delta'])}   (delta: where quadratic turns linear)")]
 
 
-LAYOUT = Layout("Huber loss", _huber_rows, _huber_inputs)
+def _gradient_rows(solution: Solution) -> Rows:
+    """dᵢ/n where |dᵢ| ≤ δ, δ·sign(dᵢ)/n beyond: the derivative is continuous at |d| = δ."""
+    d, result, gradient = solution.result.details, solution.result, solution.gradient
+    assert gradient is not None
+    delta, scale = num(d["delta"]), gradient.parts["divisor"]
+    by = over(scale)
+    body = ("clip(dᵢ, −δ, δ)", r"\operatorname{clip}(d_i, -\delta, \delta)")
+    formula: list[Any] = [
+        gradient_formula(("ŷᵢ", r"\hat{y}_i"), body, result.reduction, scale),
+        f"dᵢ where |dᵢ| ≤ δ = {delta}, δ·sign(dᵢ) beyond: the two branches meet at |d| = δ",
+        "with the same slope, so there is no kink (as F.huber_loss's backward)",
+    ]
+    headers = ["i", "d = ŷ − y", "working", "∂L/∂ŷᵢ"]
+
+    def row(k: int) -> list[str]:
+        pos = position(d["y"].shape, k)
+        diff, size = d["diff"][pos], d["abs_diff"][pos]
+        if d["quadratic"][pos]:
+            work = f"|d| ≤ {delta}: {paren(diff)}{by}"
+        else:
+            sign = "−" if diff < 0 else ""
+            work = f"|d| = {num(size)} > {delta}: {sign}{delta}{by}"
+        return [position_label(pos), num(diff), work, num(gradient.values[pos])]
+
+    return formula, headers, LazyRows(d["y"].size, row)
+
+
+LAYOUT = Layout("Huber loss", _huber_rows, _huber_inputs, gradient=_gradient_rows)
 
 
 def working(solution: Solution, details: bool = False) -> Document:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from rnnloss_cli.document import Block, Document, Line, Matrix, line, paragraph
 from rnnloss_cli.losses import Explanation, Key, Loss
-from rnnloss_cli.losses.keys import CLASSES, LOG_PROBS, YHAT, Y, reduction, template
+from rnnloss_cli.losses.keys import CLASSES, GRAD, LOG_PROBS, YHAT, Y, reduction, template
 from rnnloss_cli.render.numbers import (
     LazyRows,
     class_names,
@@ -127,10 +127,12 @@ LOSS = Loss(
             REDUCTIONS,
             help="sum (default), batchmean (÷ rows), mean (÷ elements, as PyTorch) or none.",
         ),
+        GRAD,
     ),
     validator="rnnloss_cli.losses.kl:validate",
     core="rnnloss_cli.core.elementwise:kl_divergence",
     working="rnnloss_cli.losses.kl:working",
+    gradient="rnnloss_cli.core.elementwise_grad:kl",
     readings="rnnloss_cli.losses.kl:readings",
     help="KL divergence Σ_c y_c·(ln y_c − ln ŷ_c) of target rows y from predicted rows ŷ; "
     "reductions sum (default), batchmean, mean (over elements, as PyTorch) and none.",
@@ -259,7 +261,69 @@ def _kl_totals(solution: Solution) -> list[Line]:
     return lines
 
 
-LAYOUT = Layout("KL divergence", _kl_rows, _kl_inputs, _kl_totals, mean=False)
+KL_GRADIENT_DIVISORS = {
+    "sum": "the sum",
+    "batchmean": "batchmean: D = N, the rows",
+    "mean": "PyTorch's mean: D = N·C, the elements",
+    "none": "reduction none: the gradient of the sum of the row terms",
+}
+
+
+def _gradient_rows(solution: Solution) -> Rows:
+    """From log-probabilities −yᵢ,c/D, from probabilities −yᵢ,c/ŷᵢ,c/D (0 where y = 0), a
+    row per observation listing the classes the target weighs."""
+    import numpy as np
+
+    from rnnloss_cli.workings.gradients import over
+
+    d, result, gradient = solution.result.details, solution.result, solution.gradient
+    assert gradient is not None
+    divisor = gradient.parts["divisor"]
+    by = over(divisor)
+    words = KL_GRADIENT_DIVISORS[result.reduction]
+    if divisor != 1:
+        words += f" = {num(divisor)}"
+    den, den_tex = ("/D", "/D") if divisor != 1 else ("", "")
+    if "log_probs" in d:
+        name, name_tex = "ln ŷᵢ,c", r"\ln \hat{y}_{i,c}"
+        body, body_tex = f"−yᵢ,c{den}", f"-y_{{i,c}}{den_tex}"
+    else:
+        name, name_tex = "ŷᵢ,c", r"\hat{y}_{i,c}"
+        body, body_tex = f"−yᵢ,c/ŷᵢ,c{den}", rf"-\frac{{y_{{i,c}}}}{{\hat{{y}}_{{i,c}}}}{den_tex}"
+    formula: list[Any] = [
+        Formula(
+            f"∂L/∂{name} = {body}   ({words})",
+            rf"\frac{{\partial L}}{{\partial {name_tex}}} = {body_tex}"
+            rf"\quad\text{{({words})}}",
+        ),
+        "(the ln y term does not depend on the prediction; classes with yᵢ,c = 0 have "
+        "gradient 0, not listed)",
+    ]
+    weights, p = d["y"], d["p"]
+    values = np.atleast_2d(gradient.values)
+    classes = class_names(solution.problem.display)
+    headers = ["i", "c (class)", "working", f"∂L/∂{name}"]
+
+    def row(i: int) -> list[str]:
+        shown = elide([int(c) for c in np.flatnonzero(weights[i])], 6, 3, 2)
+
+        def cell(c: int) -> str:
+            y = operand(weights[i, c])
+            return f"−{y}{by}" if "log_probs" in d else f"−{y}/{operand(p[i, c])}{by}"
+
+        names = ["…" if c is None else (f"{c} {classes[c]}" if classes else str(c)) for c in shown]
+        works = ["…" if c is None else cell(c) for c in shown]
+        numbers = ["…" if c is None else num(values[i, c]) for c in shown]
+        if not shown:
+            names, works, numbers = ["–"], ["y is all zeros"], ["0"]
+        return [str(i + 1), "\n".join(names), "\n".join(works), "\n".join(numbers)]
+
+    return formula, headers, LazyRows(weights.shape[0], row)
+
+
+LAYOUT = Layout(
+    "KL divergence", _kl_rows, _kl_inputs, _kl_totals, mean=False, gradient=_gradient_rows
+)
 
 
 def working(solution: Solution, details: bool = False) -> Document:

@@ -8,7 +8,7 @@ from rnnloss_cli.document import (
     Document,
 )
 from rnnloss_cli.losses import Explanation, Loss
-from rnnloss_cli.losses.keys import CLASSIFICATION_EXAMPLE, classification, template
+from rnnloss_cli.losses.keys import CLASSIFICATION_EXAMPLE, GRAD, classification, template
 from rnnloss_cli.workings.common import (
     Layout,
     Rows,
@@ -22,7 +22,7 @@ LOSS = Loss(
     name="nll",
     title="Negative log-likelihood",
     aliases=(),
-    keys=classification(label_smoothing=False),
+    keys=(*classification(label_smoothing=False), GRAD),
     validator="rnnloss_cli.problems.elementwise:validate_nll",
     core="rnnloss_cli.core.elementwise:categorical_cross_entropy",
     help="Negative log-likelihood −Σ y log ŷ over one-hot targets (class indices or names); "
@@ -30,6 +30,7 @@ LOSS = Loss(
     short="Negative log-likelihood.",
     example=CLASSIFICATION_EXAMPLE,
     working="rnnloss_cli.losses.nll:working",
+    gradient="rnnloss_cli.core.elementwise_grad:cross_entropy",
     explanation=Explanation(
         summary="−log of the probability the model gave the correct class, summed over "
         "observations",
@@ -73,7 +74,13 @@ def _rows(solution: Solution) -> Rows:
     return cross_entropy_rows(solution, "NLL")
 
 
-LAYOUT = Layout("Negative log-likelihood", _rows, target_line=True)
+def _gradient_rows(solution: Solution) -> Rows:
+    from rnnloss_cli.losses.cce import cross_entropy_gradient_rows
+
+    return cross_entropy_gradient_rows(solution)
+
+
+LAYOUT = Layout("Negative log-likelihood", _rows, target_line=True, gradient=_gradient_rows)
 
 
 def working(solution: Solution, details: bool = False) -> Document:
