@@ -93,6 +93,11 @@ def solve(problem: Problem) -> Solution:
     declared = losses.get(problem.loss)
     if problem.grad and declared.gradient is not None:
         gradient = losses.resolve(declared.gradient)(result, problem.inputs)
+        # A validator that reshaped the prediction (one observation as a 1 × C row) says
+        # the shape it was given: JSON returns the gradient in it, as torch's would be.
+        shape = problem.display.get("given_shape")
+        if shape is not None and gradient.values.shape != shape:
+            gradient = replace(gradient, given_shape=tuple(shape))
     return Solution(problem, result, matches, instead, gradient)
 
 

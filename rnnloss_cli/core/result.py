@@ -87,6 +87,13 @@ class Gradient:
     values: np.ndarray
     parts: dict[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    given_shape: tuple[int, ...] | None = None  # the input's shape, where `values` has
+    # another (one observation given as a row is computed as a 1 × C matrix)
+
+    @property
+    def as_given(self) -> np.ndarray:
+        """Return the gradient in the shape of the input as it was given."""
+        return self.values if self.given_shape is None else self.values.reshape(self.given_shape)
 
 
 def log_divisor(log_base: str) -> float:

@@ -89,6 +89,7 @@ def _validate_multiclass_hinge(r: Reader) -> Validated:
         "squared": r.flag("squared"),
     }
     display = {"target": indices} | ({"classes": classes} if classes else {})
+    display["given_shape"] = scores.shape  # a gradient has the shape given (one row: 1-D)
     return inputs, [], display
 
 
@@ -211,7 +212,7 @@ def _validate_classification(
     pred2 = pred.reshape(1, -1) if single else pred
     n, n_classes = pred2.shape
     warnings: list[str] = []
-    display: dict[str, Any] = {}
+    display: dict[str, Any] = {"given_shape": pred.shape}  # a gradient has this shape
 
     classes = parse_classes(r)
     if classes is not None and len(classes) != n_classes:

@@ -82,7 +82,7 @@ def result_object(solution: Solution) -> dict[str, Any]:
     build = common_object if loss.json is None else losses.resolve(loss.json)
     out = build(solution)
     if solution.gradient is not None:  # `grad: true`: the input's shape, and its name
-        out.update(grad=solution.gradient.values, grad_wrt=solution.gradient.wrt)
+        out.update(grad=solution.gradient.as_given, grad_wrt=solution.gradient.wrt)
     out.update(**check_keys(solution), warnings=list(solution.result.warnings))
     return plain(out)
 

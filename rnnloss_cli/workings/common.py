@@ -308,12 +308,18 @@ def answer(solution: Solution, lines: Sequence[Line], subject: str = "") -> Answ
     )
 
 
+PROPER_NAMES = ("Huber", "Kullback", "Elman")  # loss names that begin with a name
+
+
 def question(solution: Solution, name: str) -> str:
     """Return what the problem asks, in a sentence: `Compute the hinge loss (mean).`"""
     result = solution.result
     settings = result.reduction + base(getattr(result, "log_base", None))
-    # "Mean squared error" reads "the mean squared error"; "REINFORCE loss" stays so.
-    lead = name if name[1:2].isupper() else name[0].lower() + name[1:]
+    # "Mean squared error" reads "the mean squared error"; a name stays as it is written
+    # ("the Huber loss", "the KL divergence", "the REINFORCE loss").
+    first = name.split()[0]
+    proper = first[1:2].isupper() or first in PROPER_NAMES
+    lead = name if proper else name[0].lower() + name[1:]
     return f"Compute the {lead} ({settings}) of these inputs."
 
 
