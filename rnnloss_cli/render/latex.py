@@ -31,6 +31,10 @@ MAX_COLUMNS = 16  # matrix columns kept before the middle is elided (as Markdown
 LINE_CHARS = 72  # \small, term tables
 MATRIX_CHARS = 78  # \footnotesize, matrices: a part holds at most this many
 MIN_CHARS = 12  # the least a wrapped column is given
+# A word at least RUN_CHARS wide (a 50-letter name, a row of code points) may break every
+# BREAK_CHARS (\allowbreak): no line, nor a narrow wrapped column, need hold it whole.
+RUN_CHARS = 20
+BREAK_CHARS = 6
 
 PACKAGES = (
     r"\usepackage[T1]{fontenc}",
@@ -195,10 +199,16 @@ def escape(text: str) -> str:
       `printable` gives invisible characters: the document compiles with pdflatex and no
       font it may lack, and the reader sees exactly which character it was.
     """
-    if text.isascii() and not any(c in SPECIAL or c in LIGATURES or c < " " for c in text):
+    breaks = _long_word_breaks(text)
+    if (
+        text.isascii()
+        and not any(c in SPECIAL or c in LIGATURES or c < " " for c in text)
+        and not breaks
+    ):
         return text
     out: list[str] = []
     math: list[str] = []  # the math run being gathered
+    may_break = False  # a break is due before the next character set as text
 
     def flush() -> None:
         if math:
@@ -227,9 +237,13 @@ def escape(text: str) -> str:
             continue
         if char in MATH:
             math.append(MATH[char])
+            may_break = may_break or i in breaks
             i += 1
             continue
         flush()
+        if (may_break or i in breaks) and char != " ":
+            out.append(r"\allowbreak{}")
+        may_break = False
         if char == " " and text.startswith("  ", i):  # the working's column gaps
             while i < len(text) and text[i] == " ":
                 i += 1
@@ -256,6 +270,31 @@ def escape(text: str) -> str:
         i += 1
     flush()
     return "".join(out)
+
+
+def _shown_width(char: str) -> int:
+    """Return about how many characters wide `char` is set: a code point is ⟨U+4F60⟩."""
+    shown = char.isascii() or char in MATH or char in TEXT or _latin1_letter(char)
+    return 1 if shown or char in SUBSCRIPTS or char in SUPERSCRIPTS else 8
+
+
+def _long_word_breaks(text: str) -> set[int]:
+    """Return the positions before which a word at least RUN_CHARS wide may break: after
+    each `/`, `_` or `-` (a path breaks between its folders), and elsewhere once every
+    BREAK_CHARS of its width."""
+    breaks: set[int] = set()
+    start = 0
+    for word in text.split(" "):
+        widths = [_shown_width(char) for char in word]
+        if sum(widths) >= RUN_CHARS:
+            used = 0
+            for offset, width in enumerate(widths):
+                if used >= BREAK_CHARS or (offset and word[offset - 1] in "/_-"):
+                    breaks.add(start + offset)
+                    used = 0
+                used += width
+        start += len(word) + 1
+    return breaks
 
 
 def _lone_letter(text: str, position: int) -> bool:
@@ -581,7 +620,10 @@ HEADINGS = ("section", "subsection", "subsubsection", "paragraph", "subparagraph
 
 def heading(level: int, text: str) -> str:
     """Return an unnumbered heading at `level` (0: \\section*)."""
-    return f"\\{HEADINGS[min(level, len(HEADINGS) - 1)]}*{{{text}}}"
+    # A heading with a word too long for a line (escape let it break) is set ragged, as
+    # the working's text is: justified, TeX would rather overfill the line than break it.
+    ragged = "\\raggedright " if "\\allowbreak" in text else ""
+    return f"\\{HEADINGS[min(level, len(HEADINGS) - 1)]}*{{{ragged}{text}}}"
 
 
 def _answer(answer: doc.Answer) -> list[str]:

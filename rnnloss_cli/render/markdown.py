@@ -26,10 +26,12 @@ class Raw(str):
 
 
 def escape(text: str) -> str:
-    """Return text that Markdown shows as written: `<pad>`, `*x*`, `a_b`, `|` stay literal."""
+    """Return text that Markdown shows as written: `<pad>`, `*x*`, `a_b`, `|` stay literal,
+    and `$` and `~` too (the working's formulas are `$…$` math, and GitHub strikes through
+    `~x~`): a class named `$5` beside one named `$10` must not open math."""
     text = text.replace("\\", "\\\\").replace("&", "&amp;").replace("<", "&lt;")
     text = text.replace(">", "&gt;")
-    for char in "*_`[]|":
+    for char in "*_`[]|$~":
         text = text.replace(char, "\\" + char)
     return "\\" + text if text.startswith("#") else text
 

@@ -15,19 +15,53 @@ from collections.abc import Sequence
 from rnnloss_cli import document as doc
 
 INPUTS = "inputs"  # the one section role a question shows
-ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x")
+ROMAN = (
+    (1000, "m"),
+    (900, "cm"),
+    (500, "d"),
+    (400, "cd"),
+    (100, "c"),
+    (90, "xc"),
+    (50, "l"),
+    (40, "xl"),
+    (10, "x"),
+    (9, "ix"),
+    (5, "v"),
+    (4, "iv"),
+    (1, "i"),
+)
+
+
+def _roman(number: int) -> str:
+    """Return `number` (at least 1) in lower-case Roman numerals."""
+    out = ""
+    for value, letters in ROMAN:
+        count, number = divmod(number, value)
+        out += letters * count
+    return out
+
+
+def _letters(number: int) -> str:
+    """Return `number` (at least 1) as letters: a, b, …, z, aa, ab, …"""
+    out = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        out = chr(ord("a") + rest) + out
+    return out
 
 
 def _label(depth: int, index: int) -> str:
-    """Return a sub-part's label: (a), (b), … under a question; (i), (ii), … below that."""
-    if depth == 0 or index >= len(ROMAN):
-        letters = ""
-        index += 1
-        while index:
-            index, rest = divmod(index - 1, 26)
-            letters = chr(ord("a") + rest) + letters
-        return f"({letters})"
-    return f"({ROMAN[index]})"
+    """Return a sub-part's label: (a), (b), … under a question; (i), (ii), … below that;
+    (A), (B), … below those; then (1), (2), …: no two levels of a nested custom loss
+    alike."""
+    number = index + 1
+    if depth == 0:
+        return f"({_letters(number)})"
+    if depth == 1:
+        return f"({_roman(number)})"
+    if depth == 2:
+        return f"({_letters(number).upper()})"
+    return f"({number})"
 
 
 def _shown(document: doc.Document) -> list[doc.Block]:
