@@ -220,7 +220,14 @@ def test_inline_flags_and_aliases_agree_with_files(tmp_path):
 )
 def test_json_keys_are_the_contracts(command, path):
     data = _solve([command, str(ROOT / path)])
-    assert list(data) == CONTRACT_KEYS
+    # kl, as cce, takes a logarithm and says its base (contract §1: log_base for every
+    # loss that takes a logarithm); huber, as mse, has none.
+    expected = (
+        CONTRACT_KEYS
+        if command == "huber"
+        else [*CONTRACT_KEYS[:4], "log_base", *CONTRACT_KEYS[4:]]
+    )
+    assert list(data) == expected
     assert data["loss"] == command and data["matches"] is True
     assert data["expected"] is not None and data["tolerance"] is not None
 
@@ -264,7 +271,7 @@ KL = {"loss": "kl", "y": [[0.7, 0.2, 0.1]], "yhat": [[0.5, 0.3, 0.2]]}
         ({**KL, "yhat": [[0.5, 0.5]]}, ["yhat", "shapes disagree"]),
         ({**KL, "reduction": "average"}, ["reduction", "batchmean", "'average'"]),
         ({**KL, "reduction": "none", "expected": 0.1}, ["expected", "reduction none"]),
-        ({**KL, "log_base": 2}, ["log_base", "`kl` does not take"]),
+        ({**KL, "log_base": 3}, ["log_base", "e, 2, 10", "got 3"]),
         ({**KL, "y": [[[0.5, 0.5]]], "yhat": [[[0.5, 0.5]]]}, ["y[0][0]", "nested"]),
     ],
 )
@@ -508,3 +515,25 @@ def test_narrow_terminals_keep_every_line_within_the_width(path, width):
     result = invoke(["solve", str(ROOT / path)], env={"COLUMNS": str(width)})
     assert result.exit_code == 0
     assert max(len(line) for line in result.stdout.splitlines()) <= width
+
+
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides:UserWarning")  # torch's own
+@pytest.mark.parametrize("base", ["2", "10"])
+@pytest.mark.parametrize("reduction", ["sum", "mean", "batchmean"])
+def test_kl_in_another_log_base_is_torchs_divided_by_its_log(tmp_path, base, reduction):
+    torch = pytest.importorskip("torch")
+    import math
+
+    rng = np.random.default_rng(int(base) + len(reduction))
+    y = rng.dirichlet(np.ones(4), size=3)
+    p = rng.dirichlet(np.ones(4), size=3)
+    problem = {"loss": "kl", "y": y.tolist(), "yhat": p.tolist(), "reduction": reduction}
+    path = write_problem(tmp_path, {**problem, "log_base": base})
+    data = _solve(["kl", str(path), "--grad"])
+    yt = torch.tensor(y, dtype=torch.float64)
+    pt = torch.tensor(p, dtype=torch.float64, requires_grad=True)
+    loss = torch.nn.functional.kl_div(pt.log(), yt, reduction=reduction) / math.log(float(base))
+    loss.backward()
+    assert data["log_base"] == base
+    assert data["value"] == pytest.approx(loss.item(), rel=1e-9)
+    np.testing.assert_allclose(np.array(data["grad"]), pt.grad.numpy(), rtol=1e-9, atol=1e-12)

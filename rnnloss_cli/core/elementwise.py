@@ -473,8 +473,12 @@ def kl_divergence(
     log_probs: np.ndarray | None = None,
     log_target: bool = False,
     reduction: str = "sum",
+    log_base: str = "e",
 ) -> LossResult:
     """Return the per-row KL divergences Σ_c y_c (log y_c − log ŷ_c) and their reduction.
+
+    `log_base` is the logarithm's base (e: nats, 2: bits, 10), as for the cross-entropies:
+    every term, contribution, cross-entropy and entropy is divided by ln(base).
 
     `y` holds target distributions, N × C (a single row of C is one observation, 1 × C);
     the prediction is N × C probabilities (`yhat`) or log-probabilities (`log_probs`).
@@ -539,6 +543,10 @@ def kl_divergence(
         terms = np.sum(contributions, axis=1)
     for row in np.flatnonzero(np.isinf(terms) & np.isfinite(contributions).all(axis=1)):
         terms[row] = exact_sum(contributions[row])  # overflow on the way only: not ∞
+    scale = log_divisor(log_base)
+    if scale != 1.0:  # in bits or log₁₀: every logarithm divided by ln(base)
+        contributions, terms = contributions / scale, terms / scale
+        cross_entropy, entropy = cross_entropy / scale, entropy / scale
 
     zero = np.isfinite(log_y) & np.isneginf(log_p)  # weight on a class predicted at 0
     zero_rows = np.flatnonzero(zero.any(axis=1))
@@ -558,7 +566,13 @@ def kl_divergence(
     beyond = np.where(zero.any(axis=1), 0.0, terms)
     warnings += _infinite_term_warnings(beyond, BEYOND_FLOAT64)
 
-    result = reduce_terms("kl", terms, "none" if reduction == "none" else "sum", warnings=warnings)
+    result = reduce_terms(
+        "kl",
+        terms,
+        "none" if reduction == "none" else "sum",
+        log_base=log_base,
+        warnings=warnings,
+    )
     divisor: int | None
     value: float | np.ndarray
     rows = f"{n:,} row" + ("s" if n != 1 else "")

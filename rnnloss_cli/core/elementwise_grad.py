@@ -215,9 +215,10 @@ def kl(result: LossResult, inputs: Mapping[str, Any]) -> Gradient:
     """From log-probabilities ∂L/∂log ŷ_c = −y_c/D; from probabilities ∂L/∂ŷ_c = −y_c/ŷ_c/D
     (0 where y_c = 0), D the reduction's divisor (1, N, N·C; the sum of rows for none)."""
     d = result.details
-    divisor = float(d["divisor"] or 1)
+    # The reduction's divisor D, times ln(base) where the loss is not in nats.
+    parts: dict[str, Any] = {"divisor": float(d["divisor"] or 1), "log_base": result.log_base}
+    divisor = parts["divisor"] * log_divisor(result.log_base or "e")
     target = d["y"]
-    parts: dict[str, Any] = {"divisor": divisor}
     if "log_probs" in d:
         wrt, values, notes = "log_probs", -target / divisor, ()
     else:

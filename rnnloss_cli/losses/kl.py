@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from rnnloss_cli.document import Block, Document, Line, Matrix, line, paragraph
 from rnnloss_cli.losses import Explanation, Key, Loss
-from rnnloss_cli.losses.keys import CLASSES, GRAD, LOG_PROBS, YHAT, Y, reduction, template
+from rnnloss_cli.losses.keys import CLASSES, GRAD, LOG_BASE, LOG_PROBS, YHAT, Y, reduction, template
 from rnnloss_cli.render.numbers import (
     LazyRows,
     class_names,
     elide,
+    log_name,
     log_of,
     num,
     operand,
@@ -21,6 +22,7 @@ from rnnloss_cli.workings.common import (
     Layout,
     Rows,
     document,
+    latex_log,
 )
 
 if TYPE_CHECKING:
@@ -75,29 +77,42 @@ def validate(r: Reader) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
 
 
 def readings(problem: Any, result: Any) -> list[Any]:
-    """Return the value under the other reductions: the sum, batchmean (÷ rows) and
-    PyTorch's mean (÷ elements) — what an answer key worked another way would hold."""
-    from rnnloss_cli.solver import Reading
+    """Return the value under the other reductions — the sum, batchmean (÷ rows) and
+    PyTorch's mean (÷ elements) — and in the other log bases: what an answer key worked
+    another way would hold (a value equal to another is named once)."""
+    import math
+
+    from rnnloss_cli.solver import LOG_BASE_WORDS, Reading
 
     if result.reduction == "none":
         return []
     rows, count = result.details["y"].shape
+    row_words = _count(rows, "row")
     values = {
         "sum": (result.sum, "the sum"),
-        "batchmean": (result.sum / rows, f"the batchmean (the sum ÷ {_count(rows, 'row')})"),
+        "batchmean": (result.sum / rows, f"the batchmean (the sum ÷ {row_words})"),
         "mean": (
             result.sum / (rows * count),
-            f"PyTorch's mean (the sum ÷ {_count(rows * count, 'element')})",
+            f"PyTorch's mean (the sum ÷ {rows * count:,} elements)",
         ),
     }
-    # One row makes the batchmean the sum, one class the mean the batchmean: a value the
-    # headline or an earlier reading already is would only repeat it.
-    seen = [result.value]
-    out = []
-    for name, (value, what) in values.items():
-        if name != result.reduction and value not in seen:
-            out.append(Reading((("reduction", name),), value, what))
-        seen.append(value)
+    own_base = result.log_base or "e"
+    bases = {"e": math.e, "2": 2.0, "10": 10.0}
+    out, seen = [], {float(result.value)} if isinstance(result.value, float) else set()
+    for base in ("e", "2", "10"):
+        factor = math.log(bases[own_base]) / math.log(bases[base])
+        for name, (value, what) in values.items():
+            settings = []
+            if name != result.reduction:
+                settings.append(("reduction", name))
+            if base != own_base:
+                settings.append(("log_base", base))
+                what = f"{what} in {LOG_BASE_WORDS[base]}"
+            in_base = value * factor
+            if not settings or in_base in seen:
+                continue
+            seen.add(in_base)
+            out.append(Reading(tuple(settings), in_base, what))
     return out
 
 
@@ -127,6 +142,7 @@ LOSS = Loss(
             REDUCTIONS,
             help="sum (default), batchmean (÷ rows), mean (÷ elements, as PyTorch) or none.",
         ),
+        LOG_BASE,
         GRAD,
     ),
     validator="rnnloss_cli.losses.kl:validate",
@@ -145,7 +161,8 @@ LOSS = Loss(
         formula="KL(y ‖ ŷ) = Σ_c y_c·(ln y_c − ln ŷ_c) = H(y, ŷ) − H(y)",
         when="The target is a distribution, not one class: soft labels from a teacher, a "
         "prior to match.",
-        conventions="Natural log. Default reduction sum (the definition); batchmean divides "
+        conventions="Natural log (nats) unless log_base says 2 (bits) or 10. Default "
+        "reduction sum (the definition); batchmean divides "
         "by the rows, the KL per observation; mean divides by every element, as PyTorch's "
         "reduction='mean' (which PyTorch warns is not the KL per observation). 0·ln 0 = 0. "
         "log_target: y given as ln y, as F.kl_div(log_target=True). Terms are per row "
@@ -179,12 +196,16 @@ expected: 0.0883195
 def _kl_rows(solution: Solution) -> Rows:
     import numpy as np
 
+    from rnnloss_cli.core.result import log_divisor
+
     d, result = solution.result.details, solution.result
+    log, tex = log_name(result.log_base), latex_log(result.log_base)
+    divisor = log_divisor(result.log_base or "e")
     formula: list[Any] = [
         Formula(
-            "KL(y ‖ ŷ) = Σᵢ Σ_c yᵢ,c·(ln yᵢ,c − ln ŷᵢ,c)   (0·ln 0 = 0)",
+            f"KL(y ‖ ŷ) = Σᵢ Σ_c yᵢ,c·({log} yᵢ,c − {log} ŷᵢ,c)   (0·{log} 0 = 0)",
             r"\mathrm{KL}(y \,\|\, \hat{y}) = \sum_i \sum_c y_{i,c}\,"
-            r"(\ln y_{i,c} - \ln \hat{y}_{i,c})\qquad (0 \cdot \ln 0 = 0)",
+            f"({tex} y_{{i,c}} - {tex} \\hat{{y}}_{{i,c}})\\qquad (0 \\cdot {tex} 0 = 0)",
         ),
         Formula(
             "= H(y, ŷ) − H(y): the cross-entropy minus the target's own entropy",
@@ -199,6 +220,10 @@ def _kl_rows(solution: Solution) -> Rows:
 
     p = d["p"]
 
+    def logs(natural: float) -> tuple[str, float, float]:
+        """log_of's arguments: the log's name, ln(base), the natural log (for underflow)."""
+        return log, divisor, natural
+
     def row(i: int) -> list[str]:
         nonzero = [int(c) for c in np.flatnonzero(weights[i])]
         shown = elide(nonzero, 4, 2, 1)
@@ -207,8 +232,8 @@ def _kl_rows(solution: Solution) -> Rows:
         parts = [
             "…"
             if c is None
-            else f"{operand(weights[i, c])}·({log_of(float(weights[i, c]), 'ln', 1.0, log_y[i, c])}"
-            f" − {log_of(float(p[i, c]), 'ln', 1.0, log_p[i, c])})"
+            else f"{operand(weights[i, c])}·({log_of(float(weights[i, c]), *logs(log_y[i, c]))}"
+            f" − {log_of(float(p[i, c]), *logs(log_p[i, c]))})"
             for c in shown
         ]
         work = "\n + ".join(parts) if parts else "0 (y is all zeros)"
@@ -278,14 +303,18 @@ def _gradient_rows(solution: Solution) -> Rows:
 
     d, result, gradient = solution.result.details, solution.result, solution.gradient
     assert gradient is not None
-    divisor = gradient.parts["divisor"]
-    by = over(divisor)
+    divisor, base_name = gradient.parts["divisor"], result.log_base
+    by = over(divisor, base_name)
     words = KL_GRADIENT_DIVISORS[result.reduction]
     if divisor != 1:
         words += f" = {num(divisor)}"
     den, den_tex = ("/D", "/D") if divisor != 1 else ("", "")
+    if base_name not in (None, "e"):  # in bits or log₁₀: every log divided by ln b
+        words += f"; log base {base_name}, so divided by ln {base_name}"
+        den = f"/(D·ln {base_name})" if divisor != 1 else f"/ln {base_name}"
+        den_tex = rf"/(D \ln {base_name})" if divisor != 1 else rf"/\ln {base_name}"
     if "log_probs" in d:
-        name, name_tex = "ln ŷᵢ,c", r"\ln \hat{y}_{i,c}"
+        name, name_tex = "log ŷᵢ,c", r"\log \hat{y}_{i,c}"
         body, body_tex = f"−yᵢ,c{den}", f"-y_{{i,c}}{den_tex}"
     else:
         name, name_tex = "ŷᵢ,c", r"\hat{y}_{i,c}"
