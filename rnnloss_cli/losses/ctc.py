@@ -713,9 +713,15 @@ def question(result: CTCResult) -> str:
             f"compare it with the exact CTC loss over all {result.dp.frames}-frame alignments."
         )
     label = _word(result, result.label)
-    given = "these per-frame distributions" if result.alphabet is not None else "these values"
+    frames = f"over T = {result.dp.frames} frames"
+    if result.alphabet is not None:
+        given = f"from these per-frame distributions ({frames})"
+    else:  # lecture-mode values: each symbol's value at every frame
+        given = f"from these values, each symbol's at every frame, {frames}"
     settings = f"{mean_words(result)}{base(result.log_base)}".lstrip(", ")
-    return f"Compute the CTC loss of the label {label} from {given}" + (
+    if result.method == "normalized":  # the values are divided by their sum first
+        given += ", each frame's values first divided by their sum (method normalized)"
+    return f"Compute the exact CTC loss of the label {label} {given}" + (
         f" ({settings})." if settings else "."
     )
 
@@ -736,10 +742,17 @@ def working(solution: Solution, details: bool = False) -> Document:
 
 
 def _given(result: CTCResult) -> tuple[Paragraph, ...]:
-    """Return the alignments the problem lists, as a question gives them: the paths alone."""
+    """Return the alignments the problem lists, as a question gives them: each path, and the
+    factors the lecture states for it where it states them (the answer key is worked from
+    those, not from the symbols' probabilities) — never their products."""
     if result.naive is None:
         return ()
-    paths = [f"{i + 1}. {_word(result, a.path)}" for i, a in enumerate(result.naive.alignments)]
+    paths = []
+    for i, a in enumerate(result.naive.alignments):
+        text = f"{i + 1}. {_word(result, a.path)}"
+        if a.stated:
+            text += f"   stated factors: {', '.join(num(f) for f in a.factors)}"
+        paths.append(text)
     return (paragraph(f"alignments (T = {result.dp.frames}):", *paths),)
 
 
