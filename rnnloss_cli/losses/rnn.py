@@ -26,7 +26,7 @@ from rnnloss_cli.document import (
 from rnnloss_cli.errors import printable
 from rnnloss_cli.losses import Explanation, Key, Loss
 from rnnloss_cli.losses.keys import template
-from rnnloss_cli.render.numbers import LazyRows, num, paren, vector
+from rnnloss_cli.render.numbers import LazyRows, elide, num, paren, vector
 from rnnloss_cli.workings.common import Formula, answer, formula_paragraph, headline
 
 if TYPE_CHECKING:
@@ -252,11 +252,14 @@ def _problem(
     shape: str,
 ) -> Any:
     """Return the output problem with the outputs as its predictions, validated."""
+    from rnnloss_cli import losses
     from rnnloss_cli.errors import ProblemError
     from rnnloss_cli.problems import _validate
 
     values = outputs[:, 0] if flat else outputs
     data = {**raw, key: values.tolist()}
+    if losses.get(data_loss(raw)).key("grad") is not None:
+        data["grad"] = True  # ctc's core computes its gradient only when asked
     try:
         return _validate(data, 0, None, None, None, source, depth + 1)
     except ProblemError as exc:
@@ -270,6 +273,13 @@ def _problem(
         raise
 
 
+def data_loss(raw: dict[str, Any]) -> str:
+    """Return the canonical loss an output problem names (validated already)."""
+    from rnnloss_cli import losses
+
+    return losses.canonical(str(raw["loss"])) or str(raw["loss"])
+
+
 def solve_output(output: dict[str, Any], outputs: Any, source: str | None = None) -> Any:
     """Return the output problem solved with these outputs as its predictions, and its
     gradient with respect to them (T × K): the output loss's own, from the registry."""
@@ -280,7 +290,11 @@ def solve_output(output: dict[str, Any], outputs: Any, source: str | None = None
     shape = f"{steps} values" if output["flat"] else f"{steps} × {count}"
     problem = _problem(output["raw"], output["key"], outputs, output["flat"], source, 0, shape)
     solution = solve(problem)
-    gradient = losses.resolve(losses.get(output["loss"]).gradient)(solution.result, problem.inputs)
+    gradient = solution.gradient  # the solver asked the registry, where grad: true
+    if gradient is None:
+        gradient = losses.resolve(losses.get(output["loss"]).gradient)(
+            solution.result, problem.inputs
+        )
     return solution, gradient.values.reshape(steps, count)
 
 
@@ -523,16 +537,17 @@ expected: 3.1463                  # the answer key (optional): the loss before t
 # writers in rnnloss_cli.render set it in the terminal, Markdown or LaTeX. Long sequences
 # stay a screenful: the writers elide the middle of every table and matrix.
 
+SHORT_VECTOR = 4  # entries of a vector in a step table before its middle is elided
 DIGITS = 4  # significant digits of the vectors in the step tables (--json: every digit)
 SLOPES = {"tanh": ("(1 − hₜ²)", r"(1 - h_t^2)"), "relu": ("[aₜ > 0]", r"[a_t > 0]")}
 
 
 def _vec(values: Any, digits: int = DIGITS) -> str:
     """Return a short vector `[0.4621, −0.2913]` (one value: the value alone)."""
-    items = [num(v, digits) for v in values]
-    if len(items) == 1:
-        return items[0]
-    return vector(values, limit=10) if len(items) > 10 else "[" + ", ".join(items) + "]"
+    if len(values) == 1:
+        return num(values[0], digits)
+    shown = elide(range(len(values)), SHORT_VECTOR, SHORT_VECTOR - 1, 1)
+    return "[" + ", ".join("…" if i is None else num(values[i], digits) for i in shown) + "]"
 
 
 def _rows(matrix: Any, digits: int = DIGITS) -> str:
@@ -658,7 +673,7 @@ def _pre_activation(d: dict[str, Any], t: int) -> str:
     size, width = weights["W_xh"].shape
     a = run.pre[t]
     if size > SUBSTITUTE_UNITS or width + size > SUBSTITUTE_TERMS:
-        return _vec(a, 6)
+        return _vec(a)
     x, h = d["inputs"][t], run.previous[t]
     units = []
     for i in range(size):
@@ -763,21 +778,34 @@ def _contributions(solution: Solution) -> list[Block]:
 
 
 def _norm_line(solution: Solution) -> Line:
+    """Return how the gradient flowing from step t + 1 changes crossing one step: the
+    geometric mean of ‖from t + 1‖ / ‖∂L/∂hₜ₊₁‖ over the steps, and its (T − 1)th power."""
+    import math
+
+    import numpy as np
+
     back = solution.result.details["back"]
-    norms = back.grad_norms
-    steps = norms.size
+    steps = back.grad_norms.size
     if steps < 2:
-        return line(("", ""))
-    last, first = float(norms[-1]), float(norms[0])
-    if last > 0 and first < last / 10:
-        trend = "it shrinks going back: vanishing gradients (early steps learn little)"
-    elif last > 0 and first > last * 10:
-        trend = "it grows going back: exploding gradients (clip them)"
+        return line("")
+    passed = np.linalg.norm(back.from_next[:-1], axis=1)
+    arriving = back.grad_norms[1:]
+    usable = (passed > 0) & (arriving > 0) & np.isfinite(arriving)
+    if not usable.any():
+        return line(("‖∂L/∂hₜ‖ ", "bold"), "nothing flows back from one step to the one before")
+    gain = float(np.exp(np.mean(np.log(passed[usable] / arriving[usable]))))
+    over = math.exp(min((steps - 1) * math.log(gain), 709.0))
+    if over < 1e-2:
+        trend = "vanishing gradients: the early steps hear almost nothing of the late outputs"
+    elif over > 1e2:
+        trend = "exploding gradients: clip them"
     else:
         trend = "neither vanishing nor exploding over these steps"
     return line(
         ("‖∂L/∂hₜ‖ ", "bold"),
-        f"from t = {steps} to t = 1: {num(last, DIGITS)} → {num(first, DIGITS)}; {trend}",
+        f"one step back multiplies what flows from t + 1 by about {num(gain, DIGITS)} "
+        f"(geometric mean of ‖from t + 1‖ / ‖∂L/∂hₜ₊₁‖); over {steps - 1} steps "
+        f"{num(gain, DIGITS)}^{steps - 1} = {num(over, DIGITS)}: {trend}",
     )
 
 
