@@ -471,14 +471,20 @@ def trellis_heading(result: CTCResult) -> str:
     return f"Trellis (forward {what} α, frames down, extended label across)"
 
 
-def gradient_heading(result: CTCResult) -> str:
-    """The gradient's heading: its formula, over ln b when the loss is in log base b."""
-    formula = "softmax − occupancy"
+def _divisors(result: CTCResult) -> list[str]:
+    """Return what a gradient is divided by, as the loss is: ln b, the label length."""
     divisors = []
     if result.log_base != "e":
         divisors.append(f"ln {result.log_base}")
     if result.reduction == "mean":
         divisors.append(per_symbol_words(result) if result.label else "1 (max(L, 1), L = 0)")
+    return divisors
+
+
+def gradient_heading(result: CTCResult) -> str:
+    """The gradient's heading: its formula, over ln b when the loss is in log base b."""
+    formula = "softmax − occupancy"
+    divisors = _divisors(result)
     if divisors:
         formula = f"(softmax − occupancy) / {' / '.join(divisors)}"
     return f"Gradient ∂loss/∂logits ({formula}), frames down"
@@ -693,11 +699,7 @@ def given_gradient_heading(result: CTCResult, wrt: str, weight: float | None) ->
     """The heading of the gradient with respect to the matrix as given: its formula, over
     ln b and the label length as the loss is, times the custom loss's weight."""
     name, formula = GIVEN_FORMULAS[wrt]
-    divisors = []
-    if result.log_base != "e":
-        divisors.append(f"ln {result.log_base}")
-    if result.reduction == "mean":
-        divisors.append(per_symbol_words(result) if result.label else "1 (max(L, 1), L = 0)")
+    divisors = _divisors(result)
     if divisors:
         formula = f"({formula}) / {' / '.join(divisors)}"
     if weight is not None:
