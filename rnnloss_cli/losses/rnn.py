@@ -722,7 +722,6 @@ def _output_sections(solution: Solution) -> list[Block]:
 def _backward_table(solution: Solution) -> Table:
     d = solution.result.details
     back = d["back"]
-    slope = SLOPES[d["activation"]][0]
 
     def row(t: int) -> list[str]:
         return [
@@ -734,14 +733,8 @@ def _backward_table(solution: Solution) -> Table:
             _vec(back.delta[t]),
         ]
 
-    headers = (
-        "t",
-        "∂L/∂oₜ",
-        "from output W_hyᵀ·∂L/∂oₜ",
-        "from t + 1",
-        "‖∂L/∂hₜ‖",
-        f"δₜ = ∂L/∂hₜ ⊙ {slope}",
-    )
+    # Short headers (the formula above says what each is): the table must fit a page.
+    headers = ("t", "∂L/∂oₜ", "W_hyᵀ·∂L/∂oₜ", "from t + 1", "‖∂L/∂hₜ‖", "δₜ")
     return Table(headers, LazyRows(back.delta.shape[0], row), bold=4)
 
 
