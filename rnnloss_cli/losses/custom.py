@@ -330,7 +330,7 @@ def working(solution: Solution, details: bool = False) -> Document:
         # Before the answer's neighbours: after the terms, as every loss's gradient is.
         at = next((i + 1 for i, s in enumerate(sections) if s.role == "terms"), len(sections))
         sections.insert(at, gradient_section(solution))
-        out = replace(out, sections=tuple(sections))
+        out = out._replace(sections=tuple(sections))
     return out
 
 
