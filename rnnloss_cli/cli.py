@@ -73,7 +73,12 @@ def _usage_message(exc: Any) -> str:
         if not owners:
             return exc.format_message()
 
-        loss = losses.canonical(command_name) or command_name
+        loss = losses.canonical(command_name or "")
+        if loss is None:  # solve, explain, new…: not a loss, so no loss's own hint
+            where = f"it belongs to {', '.join(owners)}"
+            if command_name == "solve":
+                where += "; for solve, write it as a key in the problem file"
+            return f"No such option: {option} ({where})"
         hint = belongs_elsewhere(loss, option, owners, written=command_name, flag=True)
         # Typer's "(Possible options: --log-base)" names a near option of this command:
         # beside where the option really belongs, it misleads.

@@ -158,6 +158,14 @@ def backward(
             "b_y": output_grad.sum(axis=0),
         }
         norms = np.sqrt(np.einsum("ij,ij->i", hidden_grad, hidden_grad))
+    at_output = ~np.isfinite(from_output).all(axis=1)
+    if at_output.any():  # not carried back through time: no W_hh, no truncation helps
+        t = int(np.argmax(at_output))
+        what = "∂L/∂oₜ" if not np.isfinite(output_grad[t]).all() else "W_hyᵀ·∂L/∂oₜ"
+        raise ValueError(
+            f"the backward pass overflows float64 at step {t + 1}, at the output ({what} is "
+            "beyond ±1.8e308): make W_hy, b_y or the outputs smaller"
+        )
     finite = np.isfinite(delta).all(axis=1) & np.isfinite(hidden_grad).all(axis=1)
     if not finite.all() or not all(np.isfinite(g).all() for g in grads.values()):
         last = int(np.flatnonzero(~finite).max()) if not finite.all() else 0

@@ -263,13 +263,15 @@ def _problem(
     try:
         return _validate(data, 0, None, None, None, source, depth + 1)
     except ProblemError as exc:
+        # The line printed is exc.message (ProblemError keeps it apart from args).
+        hint = f"{exc.message} (the RNN gives {shape} as {key})"
         if exc.key is not None and exc.key.split("[")[0] == key:
             exc.key = "output"
-            exc.args = (f"{exc.args[0]} (the RNN gives {shape} as {key})",)
+            exc.message, exc.args = hint, (hint,)
         else:
             exc.key = f"output.{exc.key}" if exc.key else "output"
-            if key in str(exc.args[0]):
-                exc.args = (f"{exc.args[0]} (the RNN gives {shape} as {key})",)
+            if key in exc.message:
+                exc.message, exc.args = hint, (hint,)
         raise
 
 
