@@ -306,8 +306,8 @@ def _base():
         ("W_hh", [[0.1, 0.2, 0.3], [0.0, 0.4, 0.5]], "W_hh is 2 × 3 but must be H × H = 2 × 2"),
         ("W_hy", [[1.0, -1.0, 2.0]], "W_hy is 1 × 3 but must be K × H = 1 × 2"),
         ("b_h", [0, 0, 0], "b_h is 3 values but must be H = 2 values"),
-        ("b_y", [0, 0], "b_y is 2 values but must be K = 1 values"),
-        ("h0", [0], "h0 is 1 values but must be H = 2 values"),
+        ("b_y", [0, 0], "b_y is 2 values but must be K = 1 value"),
+        ("h0", [0], "h0 is 1 value but must be H = 2 values"),
         ("inputs", [[1, 2], [3, 4]], "inputs is 2 × 2 but must be T × D = 2 × 1"),
     ],
 )

@@ -60,7 +60,14 @@ CONTRIBUTION_ENTRIES = 4
 
 
 def _shape(x: Any) -> str:
-    return f"{x.shape[0]} × {x.shape[1]}" if x.ndim == 2 else f"{x.shape[0]} values"
+    if x.ndim == 2:
+        return f"{x.shape[0]} × {x.shape[1]}"
+    return _count(x.shape[0])
+
+
+def _count(n: int) -> str:
+    """Return `1 value`, `2 values`."""
+    return f"{n} value" + ("" if n == 1 else "s")
 
 
 def validate(r: Reader) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
@@ -109,17 +116,17 @@ def validate(r: Reader) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
     b_h, b_y = vector_of("b_h"), vector_of("b_y")
     if b_h.size != size:
         raise ProblemError(
-            f"b_h is {_shape(b_h)} but must be H = {size} values (H from W_xh)", key="b_h"
+            f"b_h is {_shape(b_h)} but must be H = {_count(size)} (H from W_xh)", key="b_h"
         )
     if b_y.size != count:
         raise ProblemError(
-            f"b_y is {_shape(b_y)} but must be K = {count} values (K from W_hy's rows)",
+            f"b_y is {_shape(b_y)} but must be K = {_count(count)} (K from W_hy's rows)",
             key="b_y",
         )
     h0 = vector_of("h0") if r.has("h0") else np.zeros(size)
     if h0.size != size:
         raise ProblemError(
-            f"h0 is {_shape(h0)} but must be H = {size} values (H from W_xh)", key="h0"
+            f"h0 is {_shape(h0)} but must be H = {_count(size)} (H from W_xh)", key="h0"
         )
     inputs = r.array("inputs")
     if inputs.ndim == 1:  # a list of numbers: one number a step (D = 1)

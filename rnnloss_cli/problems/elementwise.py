@@ -184,7 +184,7 @@ def _parse_targets(r: Reader, classes: list[str] | None, n_classes: int) -> tupl
         index = int(number)
         if not 0 <= index < n_classes:
             raise ProblemError(
-                f"class index {index} is out of range for {n_classes} classes "
+                f"class index {index} is out of range for {_classes(n_classes)} "
                 f"(0 to {n_classes - 1})",
                 key=key,
             )
@@ -267,3 +267,8 @@ def _validate_classification(
             raise ProblemError(f"must lie in [0, 1), got {fmt(smoothing)}", key="label_smoothing")
         inputs["label_smoothing"] = smoothing
     return inputs, warnings, display
+
+
+def _classes(count: int) -> str:
+    """Return `1 class`, `3 classes`."""
+    return f"{count} class" + ("" if count == 1 else "es")
