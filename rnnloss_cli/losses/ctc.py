@@ -136,6 +136,26 @@ LOSS = Loss(
             "torch's ctc_loss).",
         ),
         Key("trellis", "flag", "true or false", help="Show the alpha table.", default=False),
+        Key(
+            "steps",
+            "flag",
+            "true: write out the forward recursion cell by cell (β and occupancy too with grad)",
+            help="Write out the forward recursion cell by cell with the numbers substituted "
+            "(β and the occupancy α·β/p too with --grad); up to "
+            "400 cells (frames × states), beyond which --trellis shows the table.",
+            default=False,
+        ),
+        Key(
+            "enumerate",
+            "flag",
+            "true (or all): list every length-T alignment of the label, most probable first",
+            help="all: list every length-T alignment that collapses to the label, most "
+            "probable first, their sum beside the forward algorithm's (2,000 listed at most; "
+            "the count is exact).",
+            default=False,
+            flag="--alignments",
+            choices=("all",),
+        ),
         GRAD.with_help(
             "Show the gradient of the answer with respect to the matrix as given (matrix "
             "mode); dp.grad keeps the one with respect to the logits."
