@@ -591,6 +591,11 @@ class Enumerated:
         return len(self.paths) < self.count
 
     @property
+    def agrees(self) -> bool:
+        """Whether the sum of every path's product is the forward algorithm's (to 1e−9)."""
+        return math.isclose(self.listed_sum, self.total, rel_tol=1e-9, abs_tol=1e-300)
+
+    @property
     def rest(self) -> float:
         """What the alignments left out sum to: the forward p − the listed sum."""
         return self.total - self.listed_sum
