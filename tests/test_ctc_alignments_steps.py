@@ -350,6 +350,16 @@ def test_markdown_lists_every_path_and_the_recursion():
     assert len(re.findall(r"^\| \d+ \| [-123]{5} \|", every, re.M)) == 28
     assert "| 24 | 1-2-3 | 0.02016 | ✓ listed |" in text
     assert "α(5, 6) = (α(4, 6) + α(4, 5)) × P(-)" in text
+    # a listing longer than the writers' usual rows is not elided either
+    capped = ["ctc", "--label", "abc", "--probabilities", "a=0.3,b=0.3,c=0.2,-=0.2"]
+    capped += ["--frames", "11", "--alignments", "all"]
+    for fmt, row in (
+        ("markdown", r"^\| (\d+) \| [-abc]{11} \|"),
+        ("latex", r"^(\d+) & \S+ & "),
+    ):
+        text = invoke([*capped, "--format", fmt]).stdout
+        numbers = [int(n) for n in re.findall(row, text, re.M)]
+        assert numbers == list(range(1, 2001)), fmt
 
 
 def test_latex_compiles(tmp_path):
