@@ -249,6 +249,9 @@ def _parameter(name: str, annotation: Any, default: Any = inspect.Parameter.empt
 
 def _key_parameter(key: Any) -> Any:
     """Return the command parameter of a key's inline flag, named as the key it sets."""
+    if key.kind == "flag" and key.choices:  # a flag written with its value: --alignments all
+        option = typer.Option(key.option, help=key.help, metavar="|".join(key.choices).upper())
+        return _parameter(key.name, Annotated[str | None, option], None)
     if key.kind == "flag":
         return _parameter(key.name, Annotated[bool, typer.Option(key.option, help=key.help)], False)
     kind = list[str] if key.repeated else str  # a repeated flag (--alignment) is a list

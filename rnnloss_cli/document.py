@@ -80,13 +80,16 @@ class Table(NamedTuple):
     writer that shows a dozen of two million rows formats only those.
 
     `left` are the columns set flush left (words and working; numbers are right); `bold`
-    the column of the terms; `wide` a column that takes the width left over."""
+    the column of the terms; `wide` a column that takes the width left over; `whole` asks
+    every writer for every row (a listing asked for whole: every alignment of a label),
+    where a long table otherwise has its middle elided."""
 
     headers: tuple[str, ...]
     rows: Sequence[Sequence[str | Line]]
     left: frozenset[int] = frozenset()
     bold: int | None = None
     wide: int | None = None
+    whole: bool = False
 
 
 # How a matrix cell is written: `operand` a given value (never the whole number it is

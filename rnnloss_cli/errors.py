@@ -109,5 +109,7 @@ def _surrogate(c: str) -> str:
 def inline_key(key: str) -> str:
     """Write a key as the flag that sets it: `log_base[0]` → `--log-base[0]`."""
     head, sep, rest = key.partition("[")
-    flag = {"alignments": "alignment"}.get(head, head)  # the one flag named in the singular
+    # The flags not named as their keys: --alignment (one listed path, repeated) and
+    # --alignments all (key enumerate).
+    flag = {"alignments": "alignment", "enumerate": "alignments"}.get(head, head)
     return "--" + flag.replace("_", "-") + sep + rest

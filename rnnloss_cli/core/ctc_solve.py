@@ -70,6 +70,8 @@ class CTCResult:
     # ln α (natural), T × (2L+1), where the trellis was asked for and some α underflows
     # (or overflows) float64 while its logarithm is finite; else None.
     log_alpha: np.ndarray | None = None
+    alignments: Enumerated | None = None  # every alignment listed (enumerate: true)
+    steps: Steps | None = None  # the recursion cell by cell (steps: true, small problems)
 
     @property
     def per_symbol(self) -> float:
@@ -307,6 +309,8 @@ def solve_lecture(
     trellis: bool = False,
     log_base: str = "e",
     reduction: str = "sum",
+    steps: bool = False,
+    all_alignments: bool = False,
 ) -> CTCResult:
     """Return the listed-alignment sum (as the lecture) and the exact CTC sum for one T.
 
@@ -377,7 +381,33 @@ def solve_lecture(
         reduction=reduction,
         log_alpha=log_alpha,
     )
+    if steps or all_alignments:
+        row = [float(probabilities[s]) for s in dp.states]
+        emissions = [row] * frames
+        listed = [a.path for a in naive.alignments] if naive is not None else []
+        result = _extras(result, list(dp.states), emissions, listed, steps, all_alignments)
     return replace(result, value=result.reduced(result.losses[method]))
+
+
+def _extras(
+    result: CTCResult,
+    states: list[str],
+    emissions: list[list[float]],
+    listed: list[list[str]],
+    steps: bool,
+    all_alignments: bool,
+    backward: bool = False,
+) -> CTCResult:
+    """Return the result with its alignments listed and its recursion written out, as asked."""
+    return replace(
+        result,
+        alignments=(
+            enumerate_alignments(states, emissions, listed, result.dp.probability)
+            if all_alignments
+            else None
+        ),
+        steps=recursion_steps(states, emissions, backward) if steps else None,
+    )
 
 
 def _beyond_float64(alpha: np.ndarray) -> bool:
@@ -456,6 +486,8 @@ def solve_matrix(
     grad: bool = False,
     log_base: str = "e",
     reduction: str = "sum",
+    steps: bool = False,
+    all_alignments: bool = False,
 ) -> CTCResult:
     """Return the exact CTC loss of a T × V matrix, with best path, greedy path and extras.
 
@@ -498,6 +530,11 @@ def solve_matrix(
             else None
         ),
     )
+    if steps or all_alignments:
+        with np.errstate(under="ignore"):
+            emissions = np.exp(log_probs[:, dp.states]).tolist()
+        states = [alphabet[i] for i in dp.states]
+        result = _extras(result, states, emissions, [], steps, all_alignments, grad)
     return replace(result, value=result.reduced(result.exact_loss))
 
 
@@ -528,3 +565,193 @@ def alignment_states(path: Sequence[Any], states: Sequence[Any]) -> list[int] | 
             return None
         walk.append(found)
     return walk if walk and walk[-1] >= len(states) - 2 else None
+
+
+# --- every alignment listed, and the recursion cell by cell (issue 14) ------------------
+
+ALIGNMENTS_SHOWN = 2_000  # alignments listed by --alignments all; the count stays exact
+# Frames × alignments that --alignments all may walk: generating a path costs a few
+# operations a frame, so this keeps the listing within about a second.
+MAX_ENUMERATION_WORK = 2_000_000
+STEPS_CELLS = 400  # frames × states written out by --steps; beyond it, --trellis
+
+
+@dataclass(frozen=True)
+class Enumerated:
+    """Every length-T alignment of the label, most probable first (the first `shown`)."""
+
+    paths: list[tuple[list[str], float, bool]]  # path, product, whether the lecture lists it
+    count: int  # every alignment: exact, however many are listed
+    listed_sum: float  # Σ of the listed products
+    total: float  # the forward algorithm's p (the same sum over every path)
+
+    @property
+    def capped(self) -> bool:
+        """Whether some alignments are left out of `paths`."""
+        return len(self.paths) < self.count
+
+    @property
+    def agrees(self) -> bool:
+        """Whether the sum of every path's product is the forward algorithm's (to 1e−9)."""
+        return math.isclose(self.listed_sum, self.total, rel_tol=1e-9, abs_tol=1e-300)
+
+    @property
+    def rest(self) -> float:
+        """What the alignments left out sum to: the forward p − the listed sum."""
+        return self.total - self.listed_sum
+
+
+def _skips(states: Sequence[Any]) -> list[bool]:
+    """Return, per extended state s, whether s may be entered from s − 2: only a letter
+    (odd s), and only when it differs from the letter two states back."""
+    return [s % 2 == 1 and s >= 2 and states[s] != states[s - 2] for s in range(len(states))]
+
+
+def enumeration_work(label: Sequence[Any], frames: int) -> tuple[int, int]:
+    """Return (the number of alignments, frames × that number): what listing them costs."""
+    count = ctc.count_alignments(label, frames)
+    return count, count * frames
+
+
+def enumerate_alignments(
+    states: Sequence[Any],
+    emissions: Sequence[Sequence[float]],
+    listed: Sequence[Sequence[Any]] = (),
+    total: float = math.nan,
+    shown: int = ALIGNMENTS_SHOWN,
+) -> Enumerated:
+    """Return every path through the extended-label trellis, most probable first.
+
+    `states` is the blank-extended label (its symbols), `emissions[t][s]` the value of
+    state s's symbol at frame t. Paths are generated frame by frame along the trellis's
+    transitions only (stay, step, skip a blank between different letters), and a state
+    from which the last two states cannot be reached in the frames left is never entered:
+    no work is spent on a prefix that does not become an alignment. `listed` are the
+    lecture's listed paths (marked), `total` the forward p shown beside the sum.
+    """
+    size, frames = len(states), len(emissions)
+    skip = _skips(states)
+    # The fewest frames after this one that state s needs to reach an accepting state.
+    need = [0] * size
+    for s in range(size - 3, -1, -1):
+        onward = [need[s + 1]] + ([need[s + 2]] if s + 2 < size and skip[s + 2] else [])
+        need[s] = 1 + min(onward)
+    frontier = [((s,), emissions[0][s]) for s in range(min(2, size)) if need[s] <= frames - 1]
+    for t in range(1, frames):
+        left = frames - 1 - t
+        grown = []
+        for walk, product in frontier:
+            s = walk[-1]
+            nexts = [s, s + 1] + ([s + 2] if s + 2 < size and skip[s + 2] else [])
+            for n in nexts:
+                if n < size and need[n] <= left:
+                    grown.append(((*walk, n), product * emissions[t][n]))
+        frontier = grown
+    marked = {tuple(p) for p in listed}
+    paths = []
+    for walk, product in frontier:
+        path = [states[s] for s in walk]
+        paths.append((path, product, tuple(path) in marked))
+    paths.sort(key=lambda p: -p[1])  # stable: equal products keep the trellis's order
+    kept = paths[:shown]
+    return Enumerated(kept, len(paths), math.fsum(p[1] for p in kept), total)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of a recursion written out: the terms added, the factor, the value."""
+
+    s: int
+    terms: list[tuple[int, float]]  # (state it comes from or goes to, its α or y·β)
+    factor: float  # α: the emission of state s at t; β: 1 (the emissions are in the terms)
+    value: float
+    skip: str  # "allowed", "repeat" (a letter equal to the one two back), "blank", or ""
+
+
+@dataclass(frozen=True)
+class BetaCell:
+    """One cell of the backward recursion: the (state, y_(t+1)(state), β(t+1, state))
+    terms whose products it adds, and the value."""
+
+    s: int
+    terms: list[tuple[int, float, float]]
+    value: float
+
+
+@dataclass(frozen=True)
+class Steps:
+    """The forward (and backward) recursion cell by cell: what --steps writes out."""
+
+    states: list[str]  # the blank-extended label
+    alpha: list[list[Cell]]  # per frame, the cells a path can reach
+    final: list[tuple[int, float]]  # the accepting states and their α at T
+    probability: float  # their sum
+    beta: list[list[BetaCell]] | None = None  # per frame (with grad), the cells that reach the end
+    occupancy: list[list[float]] | None = None  # α·β / p, T × S (with grad)
+
+
+def _skip_reason(states: Sequence[Any], s: int) -> str:
+    if s < 2:
+        return ""
+    if s % 2 == 0:
+        return "blank"
+    return "allowed" if states[s] != states[s - 2] else "repeat"
+
+
+def recursion_steps(
+    states: Sequence[Any], emissions: Sequence[Sequence[float]], backward: bool = False
+) -> Steps | None:
+    """Return the forward recursion cell by cell (and with `backward` β and the
+    occupancy α·β/p), or None beyond STEPS_CELLS cells.
+
+    α(1, s) = y₁(s) for the first two states; α(t, s) = (α(t−1, s) + α(t−1, s−1)
+    [+ α(t−1, s−2) when s is a letter unlike the one two states back]) × y_t(s).
+    β(T, s) = 1 on the last two states; β(t, s) = Σ over s' ∈ {s, s+1, [s+2]} of
+    y_{t+1}(s') β(t+1, s'); α(t, s)·β(t, s) sums the paths through the cell.
+    """
+    size, frames = len(states), len(emissions)
+    if size * frames > STEPS_CELLS:
+        return None
+    skip = _skips(states)
+    table = [[0.0] * size for _ in range(frames)]
+    rows: list[list[Cell]] = []
+    for t in range(frames):
+        row = []
+        for s in range(min(size, 2 * t + 2)):  # states after t + 1 frames: s ≤ 2t + 1
+            if t == 0:
+                terms: list[tuple[int, float]] = []
+                value = emissions[0][s]
+            else:
+                sources = [s, s - 1] + ([s - 2] if skip[s] else [])
+                terms = [(p, table[t - 1][p]) for p in sources if p >= 0]
+                value = math.fsum(a for _, a in terms) * emissions[t][s]
+            table[t][s] = value
+            row.append(Cell(s, terms, emissions[t][s], value, _skip_reason(states, s)))
+        rows.append(row)
+    accepting = [s for s in (size - 1, size - 2) if s >= 0]
+    final = [(s, table[-1][s]) for s in accepting]
+    probability = math.fsum(a for _, a in final)
+    beta_rows = occupancy = None
+    if backward:
+        beta = [[0.0] * size for _ in range(frames)]
+        beta_rows: list[list[BetaCell]] = [[] for _ in range(frames)]
+        for s in accepting:
+            beta[-1][s] = 1.0
+        beta_rows[-1] = [BetaCell(s, [], 1.0) for s in sorted(accepting)]
+        for t in range(frames - 2, -1, -1):
+            for s in range(size):
+                # Only states from which the end is reachable in the frames left.
+                if size - 1 - s > 2 * (frames - 1 - t) + 1:
+                    continue
+                targets = [s, s + 1] + ([s + 2] if s + 2 < size and skip[s + 2] else [])
+                back = [(n, emissions[t + 1][n], beta[t + 1][n]) for n in targets if n < size]
+                beta[t][s] = math.fsum(y * b for _, y, b in back)
+                beta_rows[t].append(BetaCell(s, back, beta[t][s]))
+        occupancy = [
+            [
+                table[t][s] * beta[t][s] / probability if probability > 0.0 else 0.0
+                for s in range(size)
+            ]
+            for t in range(frames)
+        ]
+    return Steps(list(states), rows, final, probability, beta_rows, occupancy)

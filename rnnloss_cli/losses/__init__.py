@@ -60,7 +60,9 @@ class Key(NamedTuple):
     description: str  # what the key is, for the schema (one wording per key name)
     help: str | None = None  # the inline flag's --help line; None: no inline flag
     default: Any = None  # the value when the key is absent (None: no default, or required)
-    choices: tuple[str, ...] = ()  # kind choice: the values, canonical spelling first
+    # kind choice: the values, canonical spelling first; kind flag: the value its flag takes
+    # (`--alignments all`), a flag with no value when empty
+    choices: tuple[str, ...] = ()
     bounds: Mapping[str, float] | None = None  # schema: minimum, exclusiveMaximum, …
     flag: str | None = None  # the flag when it is not --name-with-dashes ("--alignment")
     repeated: bool = False  # the flag may be given again and again (a list)

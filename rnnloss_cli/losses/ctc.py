@@ -136,6 +136,26 @@ LOSS = Loss(
             "torch's ctc_loss).",
         ),
         Key("trellis", "flag", "true or false", help="Show the alpha table.", default=False),
+        Key(
+            "steps",
+            "flag",
+            "true: write out the forward recursion cell by cell (β and occupancy too with grad)",
+            help="Write out the forward recursion cell by cell with the numbers substituted "
+            "(β and the occupancy α·β/p too with --grad); up to "
+            "400 cells (frames × states), beyond which --trellis shows the table.",
+            default=False,
+        ),
+        Key(
+            "enumerate",
+            "flag",
+            "true (or all): list every length-T alignment of the label, most probable first",
+            help="all: list every length-T alignment that collapses to the label, most "
+            "probable first, their sum beside the forward algorithm's (2,000 listed at most; "
+            "the count is exact).",
+            default=False,
+            flag="--alignments",
+            choices=("all",),
+        ),
         GRAD.with_help(
             "Show the gradient of the answer with respect to the matrix as given (matrix "
             "mode); dp.grad keeps the one with respect to the logits."
@@ -165,7 +185,12 @@ LOSS = Loss(
         "frame normalised (method normalized). Matrix mode (a T × V distribution per frame): "
         "exact loss, best and greedy paths, trellis, gradient. Reduction sum (default) is the "
         "lecture's −log p; reduction mean divides it by the label length, as PyTorch's "
-        "F.ctc_loss does by default — its number is the sum ÷ L.",
+        "F.ctc_loss does by default — its number is the sum ÷ L. From the inside (either mode): "
+        "--alignments all lists every length-T alignment with its product, most probable "
+        "first, their sum beside the forward algorithm's (2,000 listed at most, the count "
+        "exact); --steps writes the forward recursion α cell by cell with the numbers "
+        "substituted (β and the occupancy α·β/p too with --grad; up to 400 cells, beyond "
+        "which --trellis shows the table).",
         pitfalls="Listing a few paths is not CTC; a path must collapse to the label (H-E-LL-O is "
         "HELO: a repeat needs a blank between); one input has one length T; per-frame values "
         "must sum to 1.",
@@ -464,6 +489,188 @@ def exact_lines(result: CTCResult) -> list[Line]:
     return body
 
 
+ALIGNMENTS_HEADERS = ["#", "path", "product of its values", "listed by the lecture"]
+
+
+def alignments_section(result: CTCResult) -> Section:
+    """Return every alignment of the label, most probable first, and their sum beside the
+    forward algorithm's (`--alignments all`)."""
+    every = result.alignments
+    assert every is not None
+    dp = result.dp
+    label = _word(result, result.label)
+    what = "p" if result.is_distribution else "Σ"
+    listed_column = result.naive is not None
+    rows: list[list[str | Line]] = [
+        [str(i + 1), _word(result, path), num(product)]
+        + ([line(("✓ listed", "good")) if marked else ""] if listed_column else [])
+        for i, (path, product, marked) in enumerate(every.paths)
+    ]
+    shown = len(every.paths)
+    lines = []
+    if every.capped:
+        lines.append(
+            line(
+                f"the {shown:,} most probable of {every.count:,} listed (the count is exact); "
+                f"their sum {operand(every.listed_sum)}; the other {every.count - shown:,} sum "
+                f"to the forward algorithm's {what} − that = {operand(every.rest)}"
+            )
+        )
+    else:
+        verdict = "they agree" if every.agrees else "they DIFFER"
+        lines.append(
+            line(
+                ("Sum   ", "bold"),
+                f"Σ of the {every.count:,} products = {operand(every.listed_sum)}   forward "
+                f"algorithm: {what} = {operand(every.total)}   ({verdict})",
+            )
+        )
+    if result.naive is not None:
+        listed = sum(1 for _, _, marked in every.paths if marked)
+        lines.append(
+            line(
+                (
+                    f"the lecture lists {len(result.naive.alignments)} alignment"
+                    f"{'' if len(result.naive.alignments) == 1 else 's'}; {listed} of them "
+                    f"{'is' if listed == 1 else 'are'} among these (✓): listing a few paths "
+                    "is not CTC",
+                    "dim",
+                )
+            )
+        )
+    frames = dp.frames
+    heading = (
+        f"Every alignment (all {every.count:,} length-{frames} paths that collapse to {label}, "
+        "most probable first)"
+    )
+    headers = ALIGNMENTS_HEADERS if listed_column else ALIGNMENTS_HEADERS[:3]
+    table = Table(tuple(headers), rows, left=frozenset({1, 3}), wide=1, whole=True)
+    return Section(heading, (table, Paragraph(tuple(lines))), "alignments")
+
+
+def _state_names(result: CTCResult, states: Sequence[str]) -> list[str]:
+    epsilon = "ε" if "ε" not in result.label else result.blank
+    return symbols_shown([epsilon if x == result.blank else x for x in states])
+
+
+def _emission(result: CTCResult, symbol: str, t: int) -> str:
+    """Return how a frame's value of a symbol is written: P(a) (lecture), y(t, a) (matrix)."""
+    symbol = printable(symbol)
+    return f"P({symbol})" if result.alphabet is None else f"y({t}, {symbol})"
+
+
+SKIP_NOTES = {
+    "allowed": "+ s−2: a skip over the blank, {before} ≠ {here}",
+    "repeat": "no s−2: {here} repeats {before}, so the blank between is needed",
+}
+
+
+def steps_sections(result: CTCResult) -> list[Section]:
+    """Return the forward recursion cell by cell (and β and the occupancy with grad), or a
+    note that the problem is over the cap, pointing to --trellis (`--steps`)."""
+    import numpy as np
+
+    from rnnloss_cli.core.ctc_solve import STEPS_CELLS
+
+    steps = result.steps
+    dp = result.dp
+    if steps is None:
+        cells = dp.frames * len(dp.states)
+        note = (
+            f"T × states = {dp.frames:,} × {len(dp.states):,} = {cells:,} cells, over the "
+            f"{STEPS_CELLS} written out cell by cell: --trellis (trellis: true) shows the α table"
+        )
+        return [Section("Forward recursion, cell by cell", (paragraph(note),), "steps")]
+    names = _state_names(result, steps.states)
+    legend = "states s: " + "   ".join(f"{i} {n}" for i, n in enumerate(names))
+    if names[0] != printable(result.blank):
+        legend += f"   ({names[0]}: the blank, {printable(result.blank)})"
+    rule = (
+        "α(1, s) = the first frame's value for s = 0, 1 (a path starts in the first blank or "
+        "the first letter); α(t, s) = (α(t−1, s) + α(t−1, s−1) [+ α(t−1, s−2)]) × the "
+        "frame's value of s's symbol, where the skip from s−2 is allowed only into a letter "
+        "unlike the one two states back (never into a blank, not across a repeated letter)"
+    )
+    lines: list[Line] = [line(legend), line((rule, "dim"))]
+    for t, row in enumerate(steps.alpha, start=1):
+        lines.append(line((f"t = {t}", "bold")))
+        for cell in row:
+            symbol = names[cell.s]
+            factor = _emission(result, steps.states[cell.s], t)
+            if t == 1:
+                lines.append(line(f"  α(1, {cell.s}) = {factor} = {num(cell.value)}"))
+                continue
+            sources = " + ".join(f"α({t - 1}, {p})" for p, _ in cell.terms)
+            values = " + ".join(num(v) for _, v in cell.terms)
+            if len(cell.terms) > 1:
+                sources, values = f"({sources})", f"({values})"
+            note = ""
+            if cell.skip in SKIP_NOTES:
+                before = names[cell.s - 2]
+                note = "   (" + SKIP_NOTES[cell.skip].format(before=before, here=symbol) + ")"
+            lines.append(
+                line(
+                    f"  α({t}, {cell.s}) = {sources} × {factor} = {values} × {num(cell.factor)} = ",
+                    (num(cell.value), "bold"),
+                    (note, "dim"),
+                )
+            )
+    what = "p" if result.is_distribution else "Σ"
+    frames = dp.frames
+    ends = " + ".join(f"α({frames}, {s})" for s, _ in steps.final)
+    values = " + ".join(num(v) for _, v in steps.final)
+    lines.append(
+        line(
+            ("End   ", "bold"),
+            f"{what} = {ends} = {values} = {operand(steps.probability)}   (an alignment ends "
+            "in the last letter or the blank after it)",
+        )
+    )
+    sections = [Section("Forward recursion, cell by cell", (Paragraph(tuple(lines)),), "steps")]
+    if steps.beta is not None and steps.occupancy is not None:
+        back: list[Line] = [
+            line(legend),
+            line(
+                (
+                    "β(T, s) = 1 for the last two states; β(t, s) = Σ over s' = s, s+1 [, s+2 "
+                    "by the same skip rule] of y(t+1, s')·β(t+1, s'): the probability of the "
+                    "frames after t, from state s",
+                    "dim",
+                )
+            ),
+        ]
+        for t in range(frames, 0, -1):
+            back.append(line((f"t = {t}", "bold")))
+            for cell in steps.beta[t - 1]:
+                if t == frames:
+                    back.append(line(f"  β({t}, {cell.s}) = 1"))
+                    continue
+                terms = " + ".join(
+                    f"{_emission(result, steps.states[n], t + 1)}·β({t + 1}, {n})"
+                    for n, _, _ in cell.terms
+                )
+                values = " + ".join(f"{num(y)} × {num(b)}" for _, y, b in cell.terms)
+                back.append(
+                    line(f"  β({t}, {cell.s}) = {terms} = {values} = ", (num(cell.value), "bold"))
+                )
+        occupancy = Matrix(
+            np.array(steps.occupancy),
+            tuple(names),
+            "t",
+            "trellis",
+            note=(
+                "γ(t, s) = α(t, s)·β(t, s) / p: the probability that the alignment is in state "
+                "s at frame t (each row sums to 1); the occupancy of a symbol at t sums γ over "
+                "its states, and ∂loss/∂logits = softmax − occupancy"
+            ),
+        )
+        sections += [
+            Section("Backward recursion β, cell by cell", (Paragraph(tuple(back)),), "steps"),
+            Section("Occupancy α·β/p, frames down", (occupancy,), "steps"),
+        ]
+    return sections
+
+
 def trellis_heading(result: CTCResult) -> str:
     """The trellis's heading: its cells are probabilities only when the values are a
     distribution."""
@@ -643,6 +850,10 @@ def _sections(result: CTCResult, solution: Solution) -> list[Section]:
         blocks = (paragraph(collapse_rule(result)), table, Paragraph(tuple(listed_totals(result))))
         sections.append(Section(LISTED_HEADING, blocks, "listed"))
     sections.append(Section(EXACT_HEADING, (Paragraph(tuple(exact_lines(result))),), "exact"))
+    if result.alignments is not None:
+        sections.append(alignments_section(result))
+    if getattr(solution.problem, "inputs", {}).get("steps"):
+        sections += steps_sections(result)
     trellis = trellis_data(result)
     if trellis is not None:
         alpha, columns, marks, note = trellis
@@ -832,6 +1043,11 @@ def json_object(solution: Solution) -> dict[str, Any]:
         dp_out["greedy"] = {"path": symbols(greedy.path), "collapsed": symbols(greedy.collapsed)}
     if dp.alpha is not None:
         dp_out["alpha"] = dp.alpha
+    if result.alignments is not None:  # the first ALIGNMENTS_SHOWN; dp.paths counts them all
+        dp_out["alignments"] = [
+            {"path": word(path), "probability": product}
+            for path, product, _ in result.alignments.paths
+        ]
     if result.gradient is not None:
         dp_out["grad"] = result.gradient
     out["dp"] = dp_out

@@ -272,6 +272,10 @@ def validate_ctc(r: Reader) -> Validated:
         inputs = None
     if inputs is not None:
         inputs["reduction"] = reduction
+        inputs["steps"] = r.flag("steps")
+        inputs["all_alignments"] = _enumerate_flag(r)
+        if inputs["all_alignments"]:
+            _check_enumeration(inputs)
         return inputs, warnings, display
     if r.has("alignments") or r.has("frames"):
         raise ProblemError(
@@ -348,6 +352,36 @@ def _exact_frames(inputs: dict[str, Any]) -> int:
     if inputs.get("frames") is not None:  # (validation drops keys that are None)
         return int(inputs["frames"])
     return max(len(a["path"]) for a in inputs["alignments"])
+
+
+def _enumerate_flag(r: Reader) -> bool:
+    """Return whether every alignment is to be listed: `enumerate: true` in a file, or
+    `--alignments all` (the flag's one value) on the command line."""
+    value = r.data.get("enumerate")
+    if isinstance(value, str) and value.strip().lower() == "all":
+        return True
+    if isinstance(value, bool) or value is None:
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ProblemError(
+        f"expected true, false or all (--alignments all), got {shown(value)}", key="enumerate"
+    )
+
+
+def _check_enumeration(inputs: dict[str, Any]) -> None:
+    """Refuse to list every alignment when there are too many to walk, before any is made."""
+    from rnnloss_cli.core.ctc_solve import MAX_ENUMERATION_WORK, enumeration_work
+
+    frames = _exact_frames(inputs)
+    count, work_done = enumeration_work(inputs["label"], frames)
+    if work_done > MAX_ENUMERATION_WORK:
+        raise ProblemError(
+            f"{count:,} alignments of {frames:,} frames is {work_done:,} symbols to write, over "
+            f"the limit of {MAX_ENUMERATION_WORK:,}: list every alignment of a smaller problem "
+            "(fewer frames or a shorter label); the exact sum and count need no listing",
+            key="enumerate",
+        )
 
 
 def _check_trellis(inputs: dict[str, Any], key: str) -> None:

@@ -413,14 +413,15 @@ def _longtable(spec: str, headers: Sequence[str], rows: Iterable[Sequence[str]],
     """Return a booktabs longtable (it breaks across pages, never just after its head)."""
     head = _guard(" & ".join(headers)) + " \\\\*"  # *: no page break after the head
     body = [_guard(" & ".join(row)) + " \\\\" for row in rows]
+    chunk = max(100, len(body) + 2)
     return "\n".join(
         [
-            # One chunk for the whole table (at most MAX_ROWS + 2 rows are written) and no
+            # One chunk for the whole table (MAX_ROWS + 2 rows, or a table asked for whole) and no
             # \endhead (a head is boxed with the widths of the previous run): the columns
             # get their widths in one pdflatex run, head and body alike.
             "{"
             + size
-            + "\\setlength{\\tabcolsep}{4pt}\\csname c@LTchunksize\\endcsname=100\\relax",
+            + f"\\setlength{{\\tabcolsep}}{{4pt}}\\csname c@LTchunksize\\endcsname={chunk}\\relax",
             # A page near its end breaks before the table rather than after its head.
             "\\par\\vskip 0pt plus 6\\baselineskip\\penalty-150\\vskip 0pt plus -6\\baselineskip",
             f"\\begin{{longtable}}[l]{{@{{}}{spec}@{{}}}}",
@@ -463,7 +464,8 @@ def table(block: doc.Table) -> str:
     table wider than the line wraps its wide column (and then its widest columns of
     words) so that it fits."""
     count = len(block.headers)
-    rows = [None if r is None else list(block.rows[r]) for r in _kept(len(block.rows))]
+    indices = range(len(block.rows)) if block.whole else _kept(len(block.rows))
+    rows = [None if r is None else list(block.rows[r]) for r in indices]
     widths = [
         max([_width(block.headers[c])] + [_width(row[c]) for row in rows if row is not None])
         for c in range(count)

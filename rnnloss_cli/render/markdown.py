@@ -47,9 +47,11 @@ def _kept(count: int) -> list[int | None]:
     return elide(range(count), MAX_ROWS, MAX_ROWS - 5, 4)
 
 
-def table(headers: Sequence[Any], rows: Sequence[Sequence[Any]]) -> list[str]:
-    """Return a Markdown table; numbers right-aligned, the middle of long tables elided."""
-    kept = [["⋮"] * len(headers) if i is None else list(rows[i]) for i in _kept(len(rows))]
+def table(headers: Sequence[Any], rows: Sequence[Sequence[Any]], whole: bool = False) -> list[str]:
+    """Return a Markdown table; numbers right-aligned, the middle of long tables elided
+    (unless it is asked for `whole`)."""
+    indices = range(len(rows)) if whole else _kept(len(rows))
+    kept = [["⋮"] * len(headers) if i is None else list(rows[i]) for i in indices]
     return _table(headers, kept)
 
 
@@ -135,7 +137,7 @@ def _block(block: doc.Block) -> list[str]:
             for item, math in zip(block.lines, maths, strict=True)
         )
     if isinstance(block, doc.Table):
-        return table(block.headers, block.rows)
+        return table(block.headers, block.rows, block.whole)
     note = block.note
     if block.marks_note is not None:
         marks = f"bold marks {block.marks_note}"

@@ -249,7 +249,7 @@ def _table(table: doc.Table) -> Table:
             style="bold" if i == table.bold else None,
             ratio=1 if i == table.wide else None,
         )
-    for r in _elide(len(table.rows)):
+    for r in range(len(table.rows)) if table.whole else _elide(len(table.rows)):
         if r is None:
             out.add_row(*["⋮"] * len(table.headers))
         else:
