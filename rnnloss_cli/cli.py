@@ -433,7 +433,7 @@ def new(loss: LossArg) -> None:
     points editors at the schema (rnnloss schema > rnnloss.schema.json)."""
     from rnnloss_cli.streams import write
 
-    write(_catalog_entry(loss).template)
+    write(_catalog_entry(loss).explanation.template)
 
 
 @command(

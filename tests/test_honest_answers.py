@@ -523,7 +523,7 @@ def test_shell_completion_is_offered():
 
 @pytest.mark.parametrize("loss", sorted(LOSSES))
 def test_every_worked_example_in_explain_runs_without_the_source_tree(loss, tmp_path):
-    entry = LOSSES[loss]
+    entry = LOSSES[loss].explanation
     assert entry.example and entry.example in " ".join(_text(["explain", loss], 1000).split())
     script = "import sys; sys.argv[0] = 'rnnloss'; from rnnloss_cli.entry import main; main()"
     command = entry.example.replace("rnnloss ", f'{sys.executable} -c "{script}" ')

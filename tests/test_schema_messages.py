@@ -61,7 +61,7 @@ def test_every_bundled_problem_validates(path):
 
 @pytest.mark.parametrize("name", list(CATALOG))
 def test_every_template_validates(name):
-    assert _best(yaml.safe_load(CATALOG[name].template)) is None
+    assert _best(yaml.safe_load(CATALOG[name].explanation.template)) is None
 
 
 def test_a_problems_list_of_the_bundled_problems_validates():

@@ -84,7 +84,7 @@ def test_every_bundled_problem_validates_against_the_schema(path):
 
 @pytest.mark.parametrize("name", LOSSES)
 def test_every_template_validates_against_the_schema(name):
-    data = yaml.safe_load(LOSSES[name].template)
+    data = yaml.safe_load(LOSSES[name].explanation.template)
     assert not list(_validator().iter_errors(data))
 
 

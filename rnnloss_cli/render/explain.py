@@ -8,7 +8,8 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from rnnloss_cli.catalog import LOSSES, Entry
+from rnnloss_cli.catalog import LOSSES
+from rnnloss_cli.losses import Loss
 
 
 def overview() -> Table:
@@ -18,14 +19,14 @@ def overview() -> Table:
     table.add_column("aliases", overflow="fold")
     table.add_column("what it is", ratio=3, overflow="fold")
     table.add_column("typical use", ratio=2, overflow="fold")
-    for entry in LOSSES.values():
-        table.add_row(
-            entry.name, Text(", ".join(entry.aliases) or "—"), Text(entry.summary), Text(entry.use)
-        )
+    for loss in LOSSES.values():
+        entry = loss.explanation
+        aliases = Text(", ".join(loss.aliases) or "—")
+        table.add_row(loss.name, aliases, Text(entry.summary), Text(entry.use))
     return table
 
 
-def one(entry: Entry) -> RenderableType:
+def one(loss: Loss) -> RenderableType:
     """Return one loss explained: definition, formula, use, conventions, pitfalls, example."""
 
     def section(heading: str, body: str) -> list[RenderableType]:
@@ -35,9 +36,10 @@ def one(entry: Entry) -> RenderableType:
             Text(""),
         ]
 
-    aliases = f" (aliases: {', '.join(entry.aliases)})" if entry.aliases else ""
+    entry = loss.explanation
+    aliases = f" (aliases: {', '.join(loss.aliases)})" if loss.aliases else ""
     parts: list[RenderableType] = [
-        Text(f"{entry.title} — rnnloss {entry.name}{aliases}", style="bold underline"),
+        Text(f"{loss.title} — rnnloss {loss.name}{aliases}", style="bold underline"),
         Text(""),
         *section("Definition", entry.summary[0].upper() + entry.summary[1:] + "."),
         *section("Formula", entry.formula),
@@ -47,7 +49,7 @@ def one(entry: Entry) -> RenderableType:
         *section(
             "Worked example",
             f"{entry.example}\n(the source repository's {entry.problem}; a template to edit: "
-            f"rnnloss new {entry.name} > p.yaml)",
+            f"rnnloss new {loss.name} > p.yaml)",
         ),
     ]
     return Group(*parts)
