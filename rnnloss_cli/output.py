@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rnnloss_cli.batch import Entry, exit_status, solve_file, solve_paths, summary
+from rnnloss_cli.core.text import count
 from rnnloss_cli.errors import ProblemError, printable
 from rnnloss_cli.solver import Solution
 from rnnloss_cli.streams import complain, is_terminal, write
@@ -474,9 +475,9 @@ def _several(entries: list[Entry], entry: Entry) -> bool:
 
 def _totals_line(counts: dict[str, int]) -> str:
     return (
-        f"{_count(counts['problems'], 'problem')}: {counts['solved']} solved, "
+        f"{count(counts['problems'], 'problem')}: {counts['solved']} solved, "
         f"{counts['matched']} matched, {counts['mismatched']} mismatched, "
-        f"{_count(counts['errors'], 'error')}"
+        f"{count(counts['errors'], 'error')}"
     )
 
 
@@ -559,7 +560,3 @@ def _message(error: ProblemError | None) -> str:
     if error is None:
         return ""
     return ": ".join(p for p in (error.key, error.message) if p)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"

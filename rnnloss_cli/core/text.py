@@ -39,3 +39,8 @@ def num(x: Any, digits: int = 6) -> str:
             mantissa, exponent = text.split("e")
             text = f"{mantissa}e{int(exponent):+03d}"
     return text.replace("-", MINUS)
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """Return `1 row`, `2 rows`, `10,000 rows` (`plural` where it is not noun + s: classes)."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rnnloss_cli.core.text import count as counted
 from rnnloss_cli.document import Block, Document, Line, Matrix, line, paragraph
 from rnnloss_cli.losses import Explanation, Key, Loss
 from rnnloss_cli.losses.keys import CLASSES, GRAD, LOG_BASE, LOG_PROBS, YHAT, Y, reduction, template
@@ -87,7 +88,7 @@ def readings(problem: Any, result: Any) -> list[Any]:
     if result.reduction == "none":
         return []
     rows, count = result.details["y"].shape
-    row_words = _count(rows, "row")
+    row_words = counted(rows, "row")
     values = {
         "sum": (result.sum, "the sum"),
         "batchmean": (result.sum / rows, f"the batchmean (the sum ÷ {row_words})"),
@@ -114,11 +115,6 @@ def readings(problem: Any, result: Any) -> list[Any]:
             seen.add(in_base)
             out.append(Reading(tuple(settings), in_base, what))
     return out
-
-
-def _count(n: int, noun: str) -> str:
-    """Return `1 row`, `2 rows`, `10,000 rows`."""
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 LOSS = Loss(
@@ -275,11 +271,11 @@ def _kl_totals(solution: Solution) -> list[Line]:
     lines = [
         line(
             ("batchmean  ", "bold"),
-            f"{total} / {_count(rows, 'row')} = {num(result.sum / rows)}",
+            f"{total} / {counted(rows, 'row')} = {num(result.sum / rows)}",
         ),
         line(
             ("mean       ", "bold"),
-            f"{total} / {_count(rows * count, 'element')} = {num(result.sum / (rows * count))}"
+            f"{total} / {counted(rows * count, 'element')} = {num(result.sum / (rows * count))}"
             "   (PyTorch's 'mean')",
         ),
     ]

@@ -59,24 +59,14 @@ SUBSTITUTE_TERMS = 4
 CONTRIBUTION_ENTRIES = 4
 
 
-def _shape(x: Any) -> str:
-    if x.ndim == 2:
-        return f"{x.shape[0]} × {x.shape[1]}"
-    return _count(x.shape[0])
-
-
-def _count(n: int) -> str:
-    """Return `1 value`, `2 values`."""
-    return f"{n} value" + ("" if n == 1 else "s")
-
-
 def validate(r: Reader) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
     """Return the RNN's inputs: five weights whose shapes agree, h0, the inputs, the
     options, and the output problem validated as its own loss over the T outputs."""
     import numpy as np
 
+    from rnnloss_cli.core.text import count as counted
     from rnnloss_cli.errors import ProblemError
-    from rnnloss_cli.problems.values import fmt, parse_number
+    from rnnloss_cli.problems.values import fmt, parse_number, shape_words
 
     if not r.has("output"):
         raise ProblemError(
@@ -95,7 +85,9 @@ def validate(r: Reader) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
     def vector_of(key: str) -> np.ndarray:
         value = r.array(key)
         if value.ndim != 1:
-            raise ProblemError(f"expected a list of numbers, got a {_shape(value)} matrix", key=key)
+            raise ProblemError(
+                f"expected a list of numbers, got a {shape_words(value)} matrix", key=key
+            )
         return value
 
     w_xh = matrix("W_xh")
@@ -104,37 +96,33 @@ def validate(r: Reader) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
     count = w_hy.shape[0]
     if w_hh.shape != (size, size):
         raise ProblemError(
-            f"W_hh is {_shape(w_hh)} but must be H × H = {size} × {size} (H from W_xh)",
+            f"W_hh is {shape_words(w_hh)} but must be H × H = {size} × {size} (H from W_xh)",
             key="W_hh",
         )
     if w_hy.shape[1] != size:
         raise ProblemError(
-            f"W_hy is {_shape(w_hy)} but must be K × H = {count} × {size} (H from W_xh, "
+            f"W_hy is {shape_words(w_hy)} but must be K × H = {count} × {size} (H from W_xh, "
             "K from W_hy's rows)",
             key="W_hy",
         )
+
+    def sized(key: str, vector: np.ndarray, length: int, letter: str, source: str) -> None:
+        if vector.size != length:
+            must = f"{letter} = {counted(length, 'value')} ({letter} from {source})"
+            raise ProblemError(f"{key} is {shape_words(vector)} but must be {must}", key=key)
+
     b_h, b_y = vector_of("b_h"), vector_of("b_y")
-    if b_h.size != size:
-        raise ProblemError(
-            f"b_h is {_shape(b_h)} but must be H = {_count(size)} (H from W_xh)", key="b_h"
-        )
-    if b_y.size != count:
-        raise ProblemError(
-            f"b_y is {_shape(b_y)} but must be K = {_count(count)} (K from W_hy's rows)",
-            key="b_y",
-        )
+    sized("b_h", b_h, size, "H", "W_xh")
+    sized("b_y", b_y, count, "K", "W_hy's rows")
     h0 = vector_of("h0") if r.has("h0") else np.zeros(size)
-    if h0.size != size:
-        raise ProblemError(
-            f"h0 is {_shape(h0)} but must be H = {_count(size)} (H from W_xh)", key="h0"
-        )
+    sized("h0", h0, size, "H", "W_xh")
     inputs = r.array("inputs")
     if inputs.ndim == 1:  # a list of numbers: one number a step (D = 1)
         inputs = inputs.reshape(-1, 1)
     steps = inputs.shape[0]
     if inputs.shape[1] != width:
         raise ProblemError(
-            f"inputs is {_shape(inputs)} but must be T × D = {steps} × {width} (D from "
+            f"inputs is {shape_words(inputs)} but must be T × D = {steps} × {width} (D from "
             "W_xh's columns, T from inputs' rows)",
             key="inputs",
         )

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnloss_cli.core.text import count
 from rnnloss_cli.errors import ProblemError, quoted
 from rnnloss_cli.losses.hinge import MULTICLASS
 from rnnloss_cli.problems.values import (
@@ -184,7 +185,7 @@ def _parse_targets(r: Reader, classes: list[str] | None, n_classes: int) -> tupl
         index = int(number)
         if not 0 <= index < n_classes:
             raise ProblemError(
-                f"class index {index} is out of range for {_classes(n_classes)} "
+                f"class index {index} is out of range for {count(n_classes, 'class', 'classes')} "
                 f"(0 to {n_classes - 1})",
                 key=key,
             )
@@ -267,8 +268,3 @@ def _validate_classification(
             raise ProblemError(f"must lie in [0, 1), got {fmt(smoothing)}", key="label_smoothing")
         inputs["label_smoothing"] = smoothing
     return inputs, warnings, display
-
-
-def _classes(count: int) -> str:
-    """Return `1 class`, `3 classes`."""
-    return f"{count} class" + ("" if count == 1 else "es")

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnloss_cli.core.text import count
 from rnnloss_cli.errors import ProblemError, quoted
 from rnnloss_cli.losses.reinforce import RETURNS
 from rnnloss_cli.problems.elementwise import parse_classes
@@ -70,7 +71,7 @@ def _index(
     if not 0 <= index < n_classes:
         padding = "" if ignore is None else f", and is not the padding index {ignore}"
         raise ProblemError(
-            f"class index {index} is out of range for {_classes(n_classes)} (0 to "
+            f"class index {index} is out of range for {count(n_classes, 'class', 'classes')} (0 to "
             f"{n_classes - 1}){padding}",
             key=key,
         )
@@ -187,8 +188,3 @@ def validate_reinforce(r: Reader) -> Validated:
         "normalize": normalize,
     }
     return inputs, warnings, {"pred_key": pred_key}
-
-
-def _classes(count: int) -> str:
-    """Return `1 class`, `3 classes`."""
-    return f"{count} class" + ("" if count == 1 else "es")

@@ -14,7 +14,7 @@ import numpy as np
 
 from rnnloss_cli.core.result import DISTRIBUTION_TOLERANCE as ROW_SUM_TOLERANCE
 from rnnloss_cli.core.result import name_first
-from rnnloss_cli.core.text import num
+from rnnloss_cli.core.text import count, num
 from rnnloss_cli.errors import ProblemError, printable, quoted
 
 MAX_NAME = 50  # characters in a class name or a CTC symbol: names are table cells
@@ -435,16 +435,18 @@ class Reader:
         return present[0]
 
 
+def shape_words(x: np.ndarray) -> str:
+    """Return an array's shape as messages say it: `3 values`, `2 × 3`."""
+    if x.ndim == 1:
+        return count(x.shape[0], "value")
+    return " × ".join(str(n) for n in x.shape)
+
+
 def same_shape(a: np.ndarray, a_key: str, b: np.ndarray, b_key: str) -> None:
     if a.shape != b.shape:
-
-        def shape(x: np.ndarray) -> str:
-            if x.ndim == 1:
-                return f"{x.shape[0]} value{'s' if x.shape[0] != 1 else ''}"
-            return f"{x.shape[0]} × {x.shape[1]}"
-
         raise ProblemError(
-            f"shapes disagree: {a_key} has {shape(a)} but {b_key} has {shape(b)}", key=b_key
+            f"shapes disagree: {a_key} has {shape_words(a)} but {b_key} has {shape_words(b)}",
+            key=b_key,
         )
 
 
