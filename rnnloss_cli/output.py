@@ -22,22 +22,9 @@ from rnnloss_cli.solver import Solution
 from rnnloss_cli.streams import complain, is_terminal, write
 
 MAX_WORKINGS = 100  # a single-loss command prints at most this many workings
-INPUT_FLAGS = (
-    "y",
-    "yhat",
-    "logits",
-    "log_probs",
-    "target",
-    "label",
-    "probs",
-    "probabilities",
-    "rewards",
-    "scores",
-    "inputs",  # rnn: its weights and inputs (its output problem needs a file)
-    "W_xh",
-    "W_hh",
-    "W_hy",
-)
+# The kinds of key that carry a problem's numbers (not a setting): a command given none of
+# them as flags has nothing to solve.
+INPUT_KINDS = ("array", "matrix", "vector", "indices", "label", "pairs")
 
 
 MIN_WIDTH, MAX_WIDTH, DEFAULT_WIDTH = 40, 500, 80  # columns the working is laid out in
@@ -313,10 +300,12 @@ def run_command(loss: str, file: str | None, flags: dict[str, Any], options: Out
         complain(str(clash))
         return 2
     if file is None:
+        from rnnloss_cli import losses
         from rnnloss_cli.problems import validate
         from rnnloss_cli.solver import solve
 
-        if not any(k in flags for k in INPUT_FLAGS):
+        inputs = {k.name for k in losses.get(loss).keys if k.kind in INPUT_KINDS}
+        if not inputs & set(flags):
             from rnnloss_cli.loader import stdin_holds_input
 
             if stdin_holds_input():  # `cat p.yaml | rnnloss hinge`: `-` was left out
