@@ -477,3 +477,28 @@ def test_vanishing_gradients_are_named(tmp_path):
     output = {"loss": "mse", "y": [0.0] * 29 + [1.0]}
     document = _run(["rnn", _write(tmp_path, _problem(weights, output))]).stdout
     assert "vanishing gradients" in document
+
+
+def test_huge_but_finite_gradients_have_norms_and_no_nan(tmp_path):
+    # Found by the fuzz test: finite entries whose squares overflow (‖·‖ of 1e300 rows), and
+    # a loss that is ∞ before and after the step ("higher by nan" once).
+    data = _base() | {
+        "W_hh": [[0.1, 0.2], [0.0, 1e30]],
+        "W_hy": [[1.0, -1.0]],
+        "b_y": [1e300],
+        "learning_rate": 0.1,
+    }
+    data.pop("expected", None)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for args in ([], ["--json"], ["--format", "markdown"]):
+            result = _run(["rnn", _write(tmp_path, data), *args])
+            assert result.exit_code == 0, result.output
+            assert "nan" not in result.stdout.lower()
+    from rnnloss_cli.core.rnn import row_norms
+
+    rows = [[3e300, 4e300], [0.0, 0.0], [3.0, 4.0]]
+    assert row_norms(rows).tolist() == pytest.approx([5e300, 0.0, 5.0])
+    assert row_norms([[1.7e308, 1.7e308]])[0] == float("inf")

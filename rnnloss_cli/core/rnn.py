@@ -25,7 +25,6 @@ whether the new weights are still numbers.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -157,7 +156,6 @@ def backward(
             "W_hy": output_grad.T @ run.hidden,
             "b_y": output_grad.sum(axis=0),
         }
-        norms = np.sqrt(np.einsum("ij,ij->i", hidden_grad, hidden_grad))
     at_output = ~np.isfinite(from_output).all(axis=1)
     if at_output.any():  # not carried back through time: no W_hh, no truncation helps
         t = int(np.argmax(at_output))
@@ -173,9 +171,19 @@ def backward(
             f"the backward pass overflows float64 at step {last + 1} (exploding gradients: "
             "‖∂L/∂hₜ‖ grows past ±1.8e308 going back): make W_hh smaller, or truncate"
         )
-    if not np.isfinite(norms).all():  # each entry finite, the norm too large: say ∞
-        norms = np.where(np.isfinite(norms), norms, math.inf)
-    return Backward(output_grad, from_output, from_next, hidden_grad, delta, grads, norms)
+    return Backward(
+        output_grad, from_output, from_next, hidden_grad, delta, grads, row_norms(hidden_grad)
+    )
+
+
+def row_norms(rows: np.ndarray) -> np.ndarray:
+    """Return the 2-norm of each row, each row scaled by its largest entry first so that
+    the squares cannot overflow; a norm beyond float64 (entries finite) is ∞."""
+    rows = np.atleast_2d(np.asarray(rows, dtype=float))
+    top = np.max(np.abs(rows), axis=1, initial=0.0)
+    safe = np.where(top > 0, top, 1.0)
+    with np.errstate(over="ignore"):
+        return top * np.sqrt(np.sum((rows / safe[:, None]) ** 2, axis=1))
 
 
 def clip(grads: Mapping[str, np.ndarray], max_norm: float | None) -> Clipping:

@@ -778,7 +778,9 @@ def _norm_line(solution: Solution) -> Line:
     steps = back.grad_norms.size
     if steps < 2:
         return line("")
-    passed = np.linalg.norm(back.from_next[:-1], axis=1)
+    from rnnloss_cli.core.rnn import row_norms
+
+    passed = row_norms(back.from_next[:-1])
     arriving = back.grad_norms[1:]
     usable = (passed > 0) & (arriving > 0) & np.isfinite(arriving)
     if not usable.any():
@@ -864,9 +866,12 @@ def _update_blocks(solution: Solution) -> list[Block]:
     new_run = d["updated_run"]
     value = float(solution.result.value)
     change = new_value - value
-    verdict = (
-        f"lower by {num(-change)}" if change < 0 else f"higher by {num(change)}: η is too large"
-    )
+    if change != change:  # ∞ before and after
+        verdict = "both beyond float64: the step cannot be judged by the loss"
+    elif change < 0:
+        verdict = f"lower by {num(-change)}"
+    else:
+        verdict = f"higher by {num(change)}: η is too large"
     outputs = new_run.outputs
     if outputs.shape[1] == 1:
         blocks.append(paragraph(f"new outputs o = {vector(outputs[:, 0])}"))
