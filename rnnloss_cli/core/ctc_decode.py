@@ -1,0 +1,303 @@
+"""CTC decoding: the greedy (best-path) decoder and prefix beam search, frame by frame.
+
+Prefix beam search (Hannun et al. 2014, "First-pass large vocabulary continuous speech
+recognition using bi-directional recurrent DNNs"; Hannun, "Sequence Modeling with CTC",
+Distill 2017) keeps, after every frame, the `beam_width` most probable *prefixes* (outputs
+so far, after collapsing), each with two probabilities: P_b, of the paths that produce it
+and end in a blank, and P_nb, of those that end in its last symbol. They are kept apart
+because the next frame treats them differently: a repeat of the last symbol c extends
+"…c" only from P_b (a blank between two c's), and merely continues "…c" from P_nb.
+
+One frame, for each prefix ℓ in the beam with last symbol e, and y the frame's row:
+    ℓ stays, by a blank:            P_b(ℓ)   += (P_b(ℓ) + P_nb(ℓ)) · y(blank)
+    ℓ stays, repeating e:           P_nb(ℓ)  += P_nb(ℓ) · y(e)
+    ℓ grows to ℓ+c, c ≠ e:          P_nb(ℓ+c) += (P_b(ℓ) + P_nb(ℓ)) · y(c)
+    ℓ grows to ℓ+e (needs a blank):  P_nb(ℓ+e) += P_b(ℓ) · y(e)
+A prefix reached two ways (ℓ+c already in the beam) sums them; the candidates are then
+ranked by P_b + P_nb and the best `beam_width` kept. The beam's probability of a prefix
+is therefore a lower bound of its exact probability (the paths through pruned prefixes
+are lost); with a beam wide enough to prune nothing, it is exact. Everything is kept as
+natural logarithms, so long inputs do not underflow.
+
+The numbers agree with TensorFlow's `ctc_beam_search_decoder` (which takes logits and
+applies log-softmax first) and with brute-force enumeration of every path (tests).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnnloss_cli.core import ctc
+
+BEAM_WIDTH = 100  # the default, as TensorFlow's and Keras's ctc beam search decoders
+# Limits that keep decoding within about a second: the beam entries kept for the working
+# (frames × width), and the candidates scored (frames × width × alphabet).
+MAX_BEAM_ENTRIES = 200_000
+MAX_DECODE_WORK = 50_000_000
+# Cells of the forward algorithm spent on the exact probabilities of the n-best; beyond
+# it the rest are left out (None), as a warning says.
+MAX_EXACT_CELLS = 20_000_000
+
+
+class Trie:
+    """Every prefix the search made, as nodes: node 0 is the empty prefix, each other node
+    a parent node and one symbol (a prefix is not copied each time it grows)."""
+
+    def __init__(self) -> None:
+        self.parent = [-1]
+        self.symbol = [-1]
+        self.children: dict[tuple[int, int], int] = {}
+
+    def child(self, node: int, symbol: int) -> int:
+        """Return the node of prefix `node` + `symbol`, made on first use."""
+        key = (node, symbol)
+        found = self.children.get(key)
+        if found is None:
+            found = self.children[key] = len(self.parent)
+            self.parent.append(node)
+            self.symbol.append(symbol)
+        return found
+
+    def prefix(self, node: int) -> tuple[int, ...]:
+        """Return the symbols of a node's prefix, first to last."""
+        out = []
+        while node > 0:
+            out.append(self.symbol[node])
+            node = self.parent[node]
+        return tuple(reversed(out))
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """One prefix of the beam after a frame: log P_b, log P_nb and their log-sum."""
+
+    node: int
+    log_blank: float  # ln P_b: the paths producing it that end in a blank
+    log_non_blank: float  # ln P_nb: those that end in its last symbol
+    log_probability: float  # ln (P_b + P_nb)
+    trie: Trie
+
+    @property
+    def prefix(self) -> tuple[int, ...]:
+        return self.trie.prefix(self.node)
+
+    @property
+    def blank(self) -> float:
+        return _exp(self.log_blank)
+
+    @property
+    def non_blank(self) -> float:
+        return _exp(self.log_non_blank)
+
+    @property
+    def probability(self) -> float:
+        return _exp(self.log_probability)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The beam after one frame: the prefixes kept (most probable first), how many distinct
+    prefixes were scored, and the best one pruned (None when nothing was pruned)."""
+
+    kept: list[Prefix]
+    candidates: int
+    best_pruned: Prefix | None
+
+    @property
+    def pruned(self) -> int:
+        return self.candidates - len(self.kept)
+
+
+@dataclass(frozen=True)
+class Best:
+    """One of the n-best: the beam's estimate beside the exact probability of the prefix
+    (the forward algorithm, every alignment summed); None where it was not computed."""
+
+    prefix: tuple[int, ...]
+    log_probability: float  # the beam's ln (P_b + P_nb) after the last frame
+    exact_log_probability: float | None
+
+    @property
+    def probability(self) -> float:
+        return _exp(self.log_probability)
+
+    @property
+    def exact_probability(self) -> float | None:
+        return None if self.exact_log_probability is None else _exp(self.exact_log_probability)
+
+
+@dataclass(frozen=True)
+class GreedyDecoding:
+    """The arg-max symbol of every frame (best-path decoding), the path's probability, and
+    the exact probability of what it collapses to."""
+
+    path: list[int]
+    collapsed: tuple[int, ...]
+    log_probability: float  # ln Πₜ maxᵥ yₜ(v): of the one path, not of its collapse
+    exact_log_probability: float
+
+    @property
+    def probability(self) -> float:
+        return _exp(self.log_probability)
+
+    @property
+    def exact_probability(self) -> float:
+        return _exp(self.exact_log_probability)
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """A matrix decoded: greedy always; with `method` "beam", the beam after every frame and
+    the n-best (the last frame's beam, most probable first)."""
+
+    method: str  # "greedy" or "beam"
+    beam_width: int | None
+    greedy: GreedyDecoding
+    frames: list[Frame]  # beam search only: one per frame
+    nbest: list[Best]  # beam: the final beam; greedy: its one output
+    log_probs: np.ndarray  # the T × V natural-log probabilities decoded
+    exact_complete: bool = True  # False: some n-best exact probabilities were left out
+
+    @property
+    def best(self) -> tuple[int, ...]:
+        """The decoded output: the first of the n-best."""
+        return self.nbest[0].prefix
+
+
+def _exp(log_value: float) -> float:
+    """Return e^x, 0.0 where it underflows (the log stays exact)."""
+    if log_value == -math.inf:
+        return 0.0
+    return math.exp(log_value) if log_value < 709.0 else math.inf
+
+
+def exact_log_probability(log_probs: np.ndarray, prefix: Sequence[int], blank: int) -> float:
+    """Return ln p(prefix | x): every length-T alignment of it summed (forward algorithm)."""
+    if len(prefix) == 0:
+        return float(np.sum(log_probs[:, blank]))
+    loss = ctc.ctc_loss(
+        log_probs,
+        np.asarray(prefix, dtype=np.int64),
+        log_probs.shape[0],
+        len(prefix),
+        blank=blank,
+        reduction="none",
+    )
+    return -float(loss)
+
+
+def greedy(log_probs: np.ndarray, blank: int) -> GreedyDecoding:
+    """Return the best-path decoding: the arg-max of every frame, collapsed."""
+    path = np.argmax(log_probs, axis=1)
+    log_p = float(np.sum(log_probs[np.arange(log_probs.shape[0]), path]))
+    collapsed = tuple(ctc.collapse(path.tolist(), blank))
+    return GreedyDecoding(
+        path.tolist(), collapsed, log_p, exact_log_probability(log_probs, collapsed, blank)
+    )
+
+
+def beam_search(log_probs: np.ndarray, blank: int, beam_width: int) -> list[Frame]:
+    """Return the beam after every frame of prefix beam search over a T × V matrix of
+    natural-log probabilities (rows as given: not renormalised)."""
+    if beam_width < 1:
+        raise ValueError(f"beam_width must be at least 1, got {beam_width}")
+    lp = np.asarray(log_probs, dtype=np.float64)
+    symbols = lp.shape[1]
+    trie = Trie()
+    nodes = [0]  # the beam's prefixes, as trie nodes
+    log_b = np.array([0.0])  # before any frame: the empty prefix, "ending in a blank"
+    log_nb = np.array([-np.inf])
+    columns = np.arange(symbols)[None, :]
+    frames = []
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        for row in lp:
+            last = np.array([trie.symbol[n] for n in nodes])
+            total = np.logaddexp(log_b, log_nb)
+            stay_b = total + row[blank]
+            stay_nb = np.where(last >= 0, log_nb + row[np.maximum(last, 0)], -np.inf)
+            # Growing by c: (P_b + P_nb)·y(c), or P_b·y(c) when c repeats the last symbol.
+            source = np.where(columns == last[:, None], log_b[:, None], total[:, None])
+            grow = source + row[None, :]
+            grow[:, blank] = -np.inf
+            # A growth that is already in the beam is that prefix: add it there.
+            where = {n: i for i, n in enumerate(nodes)}
+            for i, n in enumerate(nodes):
+                parent = where.get(trie.parent[n]) if n else None
+                if parent is not None:
+                    c = trie.symbol[n]
+                    stay_nb[i] = np.logaddexp(stay_nb[i], grow[parent, c])
+                    grow[parent, c] = -np.inf
+            stay = np.logaddexp(stay_b, stay_nb)
+            scores = np.concatenate([stay, grow.ravel()])
+            live = np.flatnonzero(scores > -np.inf)
+            if live.size == 0:  # every path has probability 0: keep the beam, at 0
+                live = np.arange(len(nodes))
+            # The best W + 1 (the +1: the best pruned), most probable first; ties keep
+            # the candidates' order (stays, then growths).
+            if live.size > beam_width + 1:
+                top = np.argpartition(-scores[live], beam_width)[: beam_width + 1]
+                live_top = np.sort(live[top])
+            else:
+                live_top = live
+            order = live_top[np.argsort(-scores[live_top], kind="stable")]
+            keep, rest = order[:beam_width], order[beam_width:]
+
+            scored = (nodes, stay_b, stay_nb, grow, trie)
+            kept = [_candidate(int(k), *scored) for k in keep]
+            best_pruned = _candidate(int(rest[0]), *scored) if rest.size else None
+            nodes = [p.node for p in kept]
+            log_b = np.array([p.log_blank for p in kept])
+            log_nb = np.array([p.log_non_blank for p in kept])
+            frames.append(Frame(kept, int(live.size), best_pruned))
+    return frames
+
+
+def _candidate(
+    k: int,
+    nodes: list[int],
+    stay_b: np.ndarray,
+    stay_nb: np.ndarray,
+    grow: np.ndarray,
+    trie: Trie,
+) -> Prefix:
+    """Return candidate k of a frame: beam prefix k staying (k < W), else the growth
+    (w, c) of prefix w by symbol c, numbered row by row after the stays."""
+    if k < len(nodes):
+        b, nb = float(stay_b[k]), float(stay_nb[k])
+        return Prefix(nodes[k], b, nb, float(np.logaddexp(b, nb)), trie)
+    w, c = divmod(k - len(nodes), grow.shape[1])
+    nb = float(grow[w, c])
+    return Prefix(trie.child(nodes[w], c), -math.inf, nb, nb, trie)
+
+
+def decode(
+    log_probs: np.ndarray, blank: int, method: str = "beam", beam_width: int = BEAM_WIDTH
+) -> Decoding:
+    """Return the decoding of a T × V matrix of natural-log probabilities: greedy, and with
+    method "beam" prefix beam search, the n-best with their exact probabilities."""
+    lp = np.asarray(log_probs, dtype=np.float64)
+    best_path = greedy(lp, blank)
+    if method == "greedy":
+        nbest = [
+            Best(best_path.collapsed, best_path.log_probability, best_path.exact_log_probability)
+        ]
+        return Decoding("greedy", None, best_path, [], nbest, lp)
+    if method != "beam":
+        raise ValueError(f"method must be greedy or beam, got {method!r}")
+    frames = beam_search(lp, blank, beam_width)
+    final = frames[-1].kept
+    nbest, spent, complete = [], 0, True
+    for entry in final:
+        cells = lp.shape[0] * (2 * len(entry.prefix) + 1)
+        if spent + cells > MAX_EXACT_CELLS:
+            complete = False
+            nbest.append(Best(entry.prefix, entry.log_probability, None))
+            continue
+        spent += cells
+        exact = exact_log_probability(lp, entry.prefix, blank)
+        nbest.append(Best(entry.prefix, entry.log_probability, exact))
+    return Decoding("beam", beam_width, best_path, frames, nbest, lp, complete)
