@@ -145,9 +145,14 @@ def default_title(path: str, index: int, count: int) -> str:
 
 
 def solve_file(
-    path: str, *, loss: str | None = None, overrides: Mapping[str, Any] | None = None
+    path: str,
+    *,
+    loss: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    defaults: Mapping[str, Any] | None = None,
 ) -> list[Entry]:
-    """Return an entry for every problem in the file at `path` (one entry if it is unreadable)."""
+    """Return an entry for every problem in the file at `path` (one entry if it is
+    unreadable); `overrides` (flags) replace its keys, `defaults` fill those it lacks."""
     from rnnloss_cli.loader import load_file
 
     try:
@@ -159,6 +164,8 @@ def solve_file(
     for raw in raws:
         data = raw.data
         expected_text = raw.expected_text
+        if defaults and isinstance(data, dict):
+            data = {**defaults, **data}
         if overrides and isinstance(data, dict):
             data = {**data, **overrides}
             if "expected" in overrides:

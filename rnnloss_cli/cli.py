@@ -30,9 +30,12 @@ EPILOG_SOLVE = (
 class OneLineGroup(TyperGroup):
     """Every usage error ends as one line on standard error and exit status 2."""
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+    def main(
+        self, args: Any = None, *rest: Any, standalone_mode: bool = True, **kwargs: Any
+    ) -> Any:
+        args = _bare_decode(list(sys.argv[1:] if args is None else args))
         try:
-            rv = super().main(*args, standalone_mode=False, **kwargs)
+            rv = super().main(args, *rest, standalone_mode=False, **kwargs)
         except typer.TyperException as exc:
             if type(exc).__name__ == "NoArgsIsHelpError":  # bare `rnnloss`: the help, plainly
                 typer.echo(exc.format_message())
@@ -51,6 +54,30 @@ class OneLineGroup(TyperGroup):
 
             sys.exit(cannot_write(exc))
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _bare_decode(args: list[str]) -> list[str]:
+    """Return the arguments with `--decode` written alone read as `--decode beam`: when
+    nothing follows it, or an option, or a file (`ctc p.yaml --decode`, `--decode p.yaml`).
+    Anything else after it is its value (`--decode greedy`; a misspelt one is named)."""
+    import os
+
+    out = list(args)
+    i = 0
+    while i < len(out):
+        if out[i] == "--":
+            break
+        if out[i] == "--decode":
+            after = out[i + 1] if i + 1 < len(out) else None
+            if (
+                after is None
+                or after.startswith("-")
+                or after.lower().endswith((".yaml", ".yml"))
+                or os.path.exists(after)
+            ):
+                out.insert(i + 1, "beam")
+        i += 1
+    return out
 
 
 def _usage_message(exc: Any) -> str:
@@ -141,6 +168,9 @@ def commands(only: str | None = None) -> list[tuple[str, Callable[[], Any], dict
 
     if only is not None and only in losses.MODULES:
         return _loss_commands(losses.get(only))[:1]
+    if only is not None and only in losses.EXTRA_COMMANDS:
+        found = _loss_commands(losses.get(losses.EXTRA_COMMANDS[only]))
+        return [c for c in found if c[0] == only]
     everything = [c for loss in losses.every() for c in _loss_commands(loss)] + COMMANDS
     return [c for c in everything if only is None or c[0] == only]
 
@@ -259,7 +289,7 @@ def _key_parameter(key: Any) -> Any:
     return _parameter(key.name, Annotated[kind | None, option], None)  # type: ignore[valid-type]
 
 
-def solving(loss: Any) -> Any:
+def solving(loss: Any, name: str | None = None, defaults: dict[str, Any] | None = None) -> Any:
     """Return the command for a loss (a `losses.Loss`): the file argument, a flag for each
     of its keys that has a --help line (named as the problem key it sets), --details where
     the loss has parts of its own, then COMMON_OPTIONS, solved by `_run`.
@@ -278,18 +308,19 @@ def solving(loss: Any) -> Any:
     shared = [_parameter(name, annotation, default) for name, annotation, default in COMMON_OPTIONS]
 
     def command(**flags: Any) -> None:
-        _run(loss.name, flags)
+        _run(loss.name, flags, defaults or {})
 
     parameters = [*own, *shared]
-    command.__name__ = loss.name
+    command.__name__ = name or loss.name
     command.__doc__ = loss.help
     command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     command.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": None}
     return command
 
 
-def _run(loss: str, flags: dict[str, Any]) -> None:
-    """Solve one command's problem(s) from a file or from flags, print, and exit."""
+def _run(loss: str, flags: dict[str, Any], defaults: dict[str, Any] | None = None) -> None:
+    """Solve one command's problem(s) from a file or from flags, print, and exit; `defaults`
+    are keys set beneath the file's and the flags' (`rnnloss decode`: decode: beam)."""
     from rnnloss_cli import output
 
     file = flags.pop("file")
@@ -301,7 +332,7 @@ def _run(loss: str, flags: dict[str, Any]) -> None:
         flags.pop("latex_body"),
     )
     overrides = {k: v for k, v in flags.items() if v is not None and v is not False}
-    raise typer.Exit(output.run_command(loss, file, overrides, options))
+    raise typer.Exit(output.run_command(loss, file, overrides, options, defaults or {}))
 
 
 def _output_options(
@@ -360,6 +391,17 @@ def _loss_commands(loss: Any) -> list[tuple[str, Callable[[], Any], dict[str, An
     out = [(loss.name, build, settings)]
     for alias in loss.aliases:
         out.append((alias, build, {"hidden": True, "help": f"Alias of {loss.name}: {loss.help}"}))
+    for extra in loss.commands:
+        extra_settings = {
+            "help": extra.help,
+            "short_help": extra.short,
+            "epilog": (
+                f"Examples:\n\n  rnnloss {extra.name} {extra.example}\n\n"
+                f"  rnnloss {extra.name} problem.yaml --json"
+            ),
+        }
+        built = functools.cache(lambda e=extra: solving(loss, e.name, dict(e.defaults)))
+        out.append((extra.name, built, extra_settings))
     return out
 
 

@@ -293,8 +293,15 @@ def svg_clash(svg: str | None, files: list[str]) -> ProblemError | None:
     return None
 
 
-def run_command(loss: str, file: str | None, flags: dict[str, Any], options: OutputOptions) -> int:
-    """Solve a single-loss command's file (or its flags) and print it; return the exit status."""
+def run_command(
+    loss: str,
+    file: str | None,
+    flags: dict[str, Any],
+    options: OutputOptions,
+    defaults: dict[str, Any] | None = None,
+) -> int:
+    """Solve a single-loss command's file (or its flags) and print it; return the exit
+    status. `defaults` are keys beneath the file's and the flags' (`rnnloss decode`)."""
     clash = svg_clash(options.svg, [] if file is None else [file])
     if clash is not None:
         complain(str(clash))
@@ -319,13 +326,14 @@ def run_command(loss: str, file: str | None, flags: dict[str, Any], options: Out
                 )
             return 2
         try:
-            solution = solve(validate(flags, loss=loss, expected_text=flags.get("expected")))
+            data = {**(defaults or {}), **flags}
+            solution = solve(validate(data, loss=loss, expected_text=flags.get("expected")))
         except ProblemError as exc:
             complain(str(exc))
             return 2
         entries = [Entry("<inline>", 0, solution=solution)]
     else:
-        entries = solve_file(file, loss=loss, overrides=flags)
+        entries = solve_file(file, loss=loss, overrides=flags, defaults=defaults)
 
     solved = [e.solution for e in entries if e.solution is not None]
     if options.format == "json":

@@ -72,6 +72,8 @@ class CTCResult:
     log_alpha: np.ndarray | None = None
     alignments: Enumerated | None = None  # every alignment listed (enumerate: true)
     steps: Steps | None = None  # the recursion cell by cell (steps: true, small problems)
+    decoding: Any = None  # core.ctc_decode.Decoding, where decoding was asked for
+    label_given: bool = True  # False: decoding without a label, the label is the decoded one
 
     @property
     def per_symbol(self) -> float:
@@ -476,7 +478,7 @@ def _impossible(label: list[str], label_is_string: bool, needed: int, frames: in
 
 def solve_matrix(
     *,
-    label: list[str],
+    label: list[str] | None = None,
     label_is_string: bool,
     blank: str,
     alphabet: list[str],
@@ -488,17 +490,33 @@ def solve_matrix(
     reduction: str = "sum",
     steps: bool = False,
     all_alignments: bool = False,
+    decode: str | None = None,
+    beam_width: int | None = None,
+    label_given: bool = True,
 ) -> CTCResult:
     """Return the exact CTC loss of a T × V matrix, with best path, greedy path and extras.
 
     `prediction` holds per-frame probabilities (`kind` "probs"), log-probabilities or logits.
     `reduction` `mean` divides the loss (and its gradient) by the label length, as torch's
-    default; `sum` is −log p.
+    default; `sum` is −log p. `decode` ("greedy" or "beam", with `beam_width`) decodes the
+    matrix too; without a label (`label` None) the label is the decoded output.
     """
     if reduction not in ("sum", "mean"):
         raise ValueError(f"reduction must be sum or mean, got {reduction!r}")
     log_probs = as_log_probs(prediction, kind)
     index = {s: i for i, s in enumerate(alphabet)}
+    decoding = None
+    if decode is not None:
+        from rnnloss_cli.core import ctc_decode
+
+        decoding = ctc_decode.decode(
+            log_probs, index[blank], decode, beam_width or ctc_decode.BEAM_WIDTH
+        )
+        if label is None:
+            label = [alphabet[i] for i in decoding.best]
+            _check_decoded_label(label, log_probs.shape[0], trellis, all_alignments)
+    if label is None:
+        raise ValueError("a label is needed unless the matrix is decoded")
     dp = ctc.ctc_matrix(
         [index[s] for s in label], log_probs, index[blank], trellis=trellis, grad=grad
     )
@@ -535,7 +553,34 @@ def solve_matrix(
             emissions = np.exp(log_probs[:, dp.states]).tolist()
         states = [alphabet[i] for i in dp.states]
         result = _extras(result, states, emissions, [], steps, all_alignments, grad)
-    return replace(result, value=result.reduced(result.exact_loss))
+    return replace(
+        result,
+        value=result.reduced(result.exact_loss),
+        decoding=decoding,
+        label_given=label_given,
+    )
+
+
+def _check_decoded_label(
+    label: Sequence[str], frames: int, trellis: bool, all_alignments: bool
+) -> None:
+    """Refuse what a decoded label makes too large: the limits a given label is held to
+    when it is validated (problems/ctc.py), checked once the label is known."""
+    cells = frames * (2 * len(label) + 1)
+    if cells > MAX_TRELLIS:
+        raise ValueError(
+            f"the decoded output has {len(label):,} symbols: {frames:,} frames × "
+            f"{2 * len(label) + 1:,} states is {cells:,} cells of the forward algorithm, over "
+            f"the limit of {MAX_TRELLIS:,}"
+        )
+    if all_alignments:
+        count, work = enumeration_work(label, frames)
+        if work > MAX_ENUMERATION_WORK:
+            raise ValueError(
+                f"the decoded output has {count:,} alignments of {frames:,} frames, "
+                f"{work:,} symbols to write, over the limit of {MAX_ENUMERATION_WORK:,}: "
+                "list every alignment of a smaller problem"
+            )
 
 
 def solve(mode: str, **inputs: Any) -> CTCResult:
@@ -573,6 +618,11 @@ ALIGNMENTS_SHOWN = 2_000  # alignments listed by --alignments all; the count sta
 # Frames × alignments that --alignments all may walk: generating a path costs a few
 # operations a frame, so this keeps the listing within about a second.
 MAX_ENUMERATION_WORK = 2_000_000
+# Cells of the forward algorithm's table: T frames × (2·label + 1) states. It bounds the
+# time and memory of the exact loss, the best path, the gradient and the trellis alike
+# (with problems/ctc.py's MAX_MATRIX, at most about 6 s and 1 GB: the gradient and the
+# trellis as JSON).
+MAX_TRELLIS = 4_000_000
 STEPS_CELLS = 400  # frames × states written out by --steps; beyond it, --trellis
 
 

@@ -36,6 +36,10 @@ MODULES: dict[str, str] = {
     "rnn": "rnnloss_cli.losses.rnn",
 }
 
+# Commands of a loss beyond its own (each declared in that loss's `commands`), and the loss:
+# `rnnloss decode` is ctc with `decode: beam` by default.
+EXTRA_COMMANDS: dict[str, str] = {"decode": "ctc"}
+
 # A function named as "package.module:function" (imported when called), or the function.
 Ref = str | Callable[..., Any]
 
@@ -93,6 +97,17 @@ class Explanation(NamedTuple):
     example: str = ""  # the worked example as a command that runs in any install
 
 
+class Command(NamedTuple):
+    """A command of a loss beyond its own: the loss's keys and flags, with some keys set by
+    default (beneath the file's and the flags'): `rnnloss decode` is ctc with decode: beam."""
+
+    name: str
+    defaults: Mapping[str, Any]
+    help: str
+    short: str
+    example: str  # its flags in the --help example
+
+
 class Loss(NamedTuple):
     """Everything about one loss: its keys, validator, core function, command and entry."""
 
@@ -124,6 +139,7 @@ class Loss(NamedTuple):
     # (result, inputs) -> core.result.Gradient: the gradient of the headline value with
     # respect to the prediction input as given, for `grad: true`
     gradient: Ref | None = None
+    commands: tuple[Command, ...] = ()  # more commands of this loss (EXTRA_COMMANDS)
 
     def key(self, name: str) -> Key | None:
         """Return this loss's key `name`, or None."""

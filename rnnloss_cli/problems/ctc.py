@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from rnnloss_cli.core.ctc_solve import MAX_TRELLIS
 from rnnloss_cli.errors import ProblemError, quoted
-from rnnloss_cli.losses.ctc import METHODS
+from rnnloss_cli.losses.ctc import DECODERS, METHODS
 from rnnloss_cli.losses.ctc import REDUCTIONS as CTC_REDUCTIONS
 from rnnloss_cli.problems.values import (
     Reader,
@@ -33,11 +34,8 @@ MAX_ALPHABET = 1_000
 MAX_ALIGNMENTS = 1_000
 MAX_LISTED_FRAMES = 40_000  # all listed alignments together (each is also <= MAX_FRAMES)
 MAX_MATRIX = 2_000_000  # values in a probs / log_probs / logits matrix
-# Cells of the forward algorithm's table: T frames × (2·label + 1) states. It bounds the
-# time and memory of the exact loss, the best path, the gradient and the trellis alike
-# (with MAX_MATRIX, at most about 6 s and 1 GB: the gradient and the trellis as JSON).
-MAX_TRELLIS = 4_000_000
 MATRIX_KEYS = ("probs", "log_probs", "logits")
+MAX_BEAM_WIDTH = 10_000
 ALIGNMENT_KEYS = ("path", "factors")
 
 
@@ -264,18 +262,19 @@ def validate_ctc(r: Reader) -> Validated:
             key="reduction",
         )
     reduction = r.choice("reduction", CTC_REDUCTIONS, "sum")
+    decoding = _decoding(r)
     if lecture:
         inputs, warnings, display = _validate_lecture(r, method, trellis)
     elif matrix_keys:
-        inputs, warnings, display = _validate_matrix(r, matrix_keys[0], method, trellis)
+        inputs, warnings, display = _validate_matrix(r, matrix_keys[0], method, trellis, decoding)
     else:
         inputs = None
     if inputs is not None:
         inputs["reduction"] = reduction
         inputs["steps"] = r.flag("steps")
         inputs["all_alignments"] = _enumerate_flag(r)
-        if inputs["all_alignments"]:
-            _check_enumeration(inputs)
+        if inputs["all_alignments"] and inputs.get("label") is not None:
+            _check_enumeration(inputs)  # a decoded label is checked once it is decoded
         return inputs, warnings, display
     if r.has("alignments") or r.has("frames"):
         raise ProblemError(
@@ -295,7 +294,18 @@ def _validate_lecture(r: Reader, method: str | None, trellis: bool) -> Validated
         "belongs to matrix mode: a gradient is taken with respect to a per-frame matrix (an "
         "alphabet with probs, log_probs or logits); lecture mode's per-symbol values have none"
     )
-    r.forbid({"alphabet": matrix_mode, "grad": no_gradient})
+    no_decoding = (
+        "belongs to matrix mode: decoding reads a per-frame matrix (an alphabet with probs, "
+        "log_probs or logits); lecture mode's values are the same every frame"
+    )
+    r.forbid(
+        {
+            "alphabet": matrix_mode,
+            "grad": no_gradient,
+            "decode": no_decoding,
+            "beam_width": no_decoding,
+        }
+    )
     probabilities = _probabilities(r)
     blank = _symbol(r.get("blank", "-"), "blank")
     one_char = all(len(s) == 1 for s in probabilities)
@@ -343,7 +353,8 @@ def work(inputs: dict[str, Any]) -> tuple[int, int]:
     (T is the matrix's rows, `frames`, or the longest listed alignment)."""
     frames = _exact_frames(inputs)
     listed = sum(len(a["path"]) for a in inputs.get("alignments") or ())
-    return frames * (2 * len(inputs["label"]) + 1), frames + listed
+    label = inputs.get("label") or ()  # decoding without a label: the decoded one's, later
+    return frames * (2 * len(label) + 1), frames + listed
 
 
 def _exact_frames(inputs: dict[str, Any]) -> int:
@@ -397,7 +408,72 @@ def _check_trellis(inputs: dict[str, Any], key: str) -> None:
         )
 
 
-def _validate_matrix(r: Reader, matrix_key: str, method: str | None, trellis: bool) -> Validated:
+def _decoding(r: Reader) -> tuple[str | None, int | None]:
+    """Return the decoding asked for (greedy, beam or None) and the beam width: `decode:
+    beam` (or true), `decode: greedy`; a `beam_width` alone asks for beam search."""
+    from rnnloss_cli.core.ctc_decode import BEAM_WIDTH
+
+    method = None
+    if r.has("decode"):
+        value = r.data["decode"]
+        if value is True:
+            method = "beam"
+        elif value is not False:
+            method = r.choice("decode", DECODERS, "")
+    width = None
+    if r.has("beam_width"):
+        number = parse_number(r.data["beam_width"], "beam_width")
+        if not number.is_integer() or number < 1:
+            raise ProblemError(
+                f"a beam width is a whole number of prefixes, at least 1, got {fmt(number)}",
+                key="beam_width",
+            )
+        if number > MAX_BEAM_WIDTH:
+            raise ProblemError(
+                f"{fmt(number)} is over the limit of {MAX_BEAM_WIDTH:,} prefixes", key="beam_width"
+            )
+        if method == "greedy":
+            raise ProblemError(
+                "is for beam search (decode: beam); greedy decoding keeps one path",
+                key="beam_width",
+            )
+        width, method = int(number), "beam"
+    if method == "beam" and width is None:
+        width = BEAM_WIDTH
+    return method, width
+
+
+def _check_decoding(inputs: dict[str, Any], key: str) -> None:
+    """Refuse beam search that would score or keep too much (frames × width × alphabet)."""
+    from rnnloss_cli.core.ctc_decode import MAX_BEAM_ENTRIES, MAX_DECODE_WORK
+
+    if inputs.get("decode") != "beam":
+        return
+    frames, symbols = inputs["prediction"].shape
+    width = inputs["beam_width"]
+    entries, scored = frames * width, frames * width * symbols
+    if entries > MAX_BEAM_ENTRIES:
+        raise ProblemError(
+            f"{frames:,} frames × a beam of {width:,} is {entries:,} prefixes to keep, over the "
+            f"limit of {MAX_BEAM_ENTRIES:,}: a narrower beam (beam_width) or fewer frames",
+            key=key,
+        )
+    if scored > MAX_DECODE_WORK:
+        raise ProblemError(
+            f"{frames:,} frames × a beam of {width:,} × {symbols:,} symbols is {scored:,} "
+            f"candidates to score, over the limit of {MAX_DECODE_WORK:,}: a narrower beam "
+            "(beam_width) or fewer frames",
+            key=key,
+        )
+
+
+def _validate_matrix(
+    r: Reader,
+    matrix_key: str,
+    method: str | None,
+    trellis: bool,
+    decoding: tuple[str | None, int | None] = (None, None),
+) -> Validated:
     r.forbid(
         {
             "alignments": "listed alignments belong to lecture mode (per-symbol probabilities)",
@@ -433,8 +509,19 @@ def _validate_matrix(r: Reader, matrix_key: str, method: str | None, trellis: bo
     if blank not in alphabet:
         raise ProblemError(f"the blank {quoted(blank)} is not in the alphabet", key="blank")
     one_char = all(len(s) == 1 for s in alphabet)
-    label, label_is_string = _label(r, one_char, alphabet)
-    _check_label(label, blank, alphabet, "place in the alphabet")
+    decode, beam_width = decoding
+    if decode is None and not r.has("label"):
+        raise ProblemError(
+            "missing: the label whose loss to compute, or decode: beam (or greedy) to find the "
+            "output without one (`rnnloss decode`)",
+            key="label",
+        )
+    if decode is not None and not r.has("label"):
+        # Decoding needs no label: the exact loss is then the decoded output's.
+        label, label_is_string = None, one_char
+    else:
+        label, label_is_string = _label(r, one_char, alphabet)
+        _check_label(label, blank, alphabet, "place in the alphabet")
 
     matrix = parse_array(r.data[matrix_key], matrix_key, ndims=(2, 1), **infinities(matrix_key))
     if matrix.ndim == 1:
@@ -464,6 +551,11 @@ def _validate_matrix(r: Reader, matrix_key: str, method: str | None, trellis: bo
         "kind": matrix_key,
         "trellis": trellis,
         "grad": r.flag("grad"),
+        "decode": decode,
+        "beam_width": beam_width,
+        "label_given": label is not None,
     }
-    _check_trellis(inputs, matrix_key)
+    if label is not None:
+        _check_trellis(inputs, matrix_key)
+    _check_decoding(inputs, matrix_key)
     return inputs, warnings, {"matrix_key": matrix_key, "matrix": matrix}
