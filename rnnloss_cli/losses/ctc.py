@@ -17,7 +17,7 @@ from rnnloss_cli.document import (
     paragraph,
 )
 from rnnloss_cli.errors import printable
-from rnnloss_cli.losses import Explanation, Key, Loss
+from rnnloss_cli.losses import Command, Explanation, Key, Loss
 from rnnloss_cli.losses.keys import GRAD, LOG_BASE, LOG_PROBS, LOGITS, PROBS, reduction, template
 from rnnloss_cli.render.numbers import (
     listing,
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from rnnloss_cli.solver import Solution
 
 METHODS = ("listed", "valid", "exact", "normalized")
+DECODERS = ("beam", "greedy")  # decode: prefix beam search (the default), or arg-max
 # sum: −log p, the lecture's; mean: divided by the label length (at least 1), as
 # torch.nn.functional.ctc_loss's default reduction does.
 REDUCTIONS = ("sum", "mean")
@@ -79,7 +80,7 @@ LOSS = Loss(
         Key(
             "label",
             "label",
-            "the label: a string of symbols, or a list",
+            "the label: a string of symbols, or a list (optional when decoding)",
             help="The label, e.g. HELLO (or 'th e' for multi-character symbols).",
         ),
         Key(
@@ -156,6 +157,24 @@ LOSS = Loss(
             flag="--alignments",
             choices=("all",),
         ),
+        Key(
+            "decode",
+            "choice",
+            "matrix mode: decode the matrix, greedy (arg-max per frame) or beam (prefix beam "
+            "search); the label is then optional",
+            help="Matrix mode: decode the matrix: beam (prefix beam search, the beam after "
+            "every frame; --decode alone) or greedy (arg-max per frame). The label is then "
+            "optional.",
+            choices=DECODERS,
+        ),
+        Key(
+            "beam_width",
+            "integer",
+            "prefixes kept after every frame by beam search (default 100)",
+            help="Prefixes kept after every frame by beam search (default 100, as "
+            "TensorFlow's decoder); implies --decode beam.",
+            bounds={"minimum": 1, "maximum": 10_000},
+        ),
         GRAD.with_help(
             "Show the gradient of the answer with respect to the matrix as given (matrix "
             "mode); dp.grad keeps the one with respect to the logits."
@@ -174,6 +193,19 @@ LOSS = Loss(
     working="rnnloss_cli.losses.ctc:working",
     json="rnnloss_cli.losses.ctc:json_object",
     gradient="rnnloss_cli.core.sequence_grad:ctc",
+    commands=(
+        Command(
+            "decode",
+            {"decode": "beam"},
+            help="Decode per-frame CTC distributions (matrix mode): prefix beam search with "
+            "the beam after every frame (--decode greedy: arg-max per frame), the n-best with "
+            "their probabilities beside the exact ones (the forward algorithm); the label is "
+            "optional. The ctc command's keys and flags, with decode: beam by default.",
+            short="CTC decoding: prefix beam search, frame by frame.",
+            example="--alphabet '-,a,b' --probs '0.6,0.3,0.1; 0.5,0.3,0.2; 0.6,0.1,0.3' "
+            "--beam-width 2",
+        ),
+    ),
     explanation=Explanation(
         summary="−log of the total probability of every alignment that collapses to the label",
         use="speech and handwriting recognition: unsegmented input, shorter label",
@@ -190,7 +222,13 @@ LOSS = Loss(
         "first, their sum beside the forward algorithm's (2,000 listed at most, the count "
         "exact); --steps writes the forward recursion α cell by cell with the numbers "
         "substituted (β and the occupancy α·β/p too with --grad; up to 400 cells, beyond "
-        "which --trellis shows the table).",
+        "which --trellis shows the table). Decoding (matrix mode; rnnloss decode, or "
+        "--decode): greedy takes the arg-max of every frame — the best single path, not the "
+        "best output; prefix beam search keeps the beam-width most probable prefixes after "
+        "every frame, each with P_b (its paths ending in a blank) and P_nb (ending in its "
+        "last symbol), and gives the n-best with the beam's probability beside the exact one "
+        "(a lower bound: the paths through pruned prefixes are lost). Without a label the "
+        "answer is the CTC loss of the decoded output.",
         pitfalls="Listing a few paths is not CTC; a path must collapse to the label (H-E-LL-O is "
         "HELO: a repeat needs a blank between); one input has one length T; per-frame values "
         "must sum to 1.",
@@ -272,13 +310,12 @@ def repeat_states(result: CTCResult) -> list[int]:
 
 def inputs_lines(result: CTCResult, solution: Solution) -> list[str]:
     """Return the inputs as lines: the label and blank, the values or the alphabet."""
-    lines: list[str] = [
-        (
-            f"label = {_word(result, result.label)}   ({len(result.label)} symbol"
-            f"{'' if len(result.label) == 1 else 's'})"
-            f"   blank = {printable(result.blank)}"
-        )
-    ]
+    if result.label_given:
+        count = f"{len(result.label)} symbol{'' if len(result.label) == 1 else 's'}"
+        first = f"label = {_word(result, result.label)}   ({count})   blank = "
+    else:  # the question gives none: the answer must not be in its inputs
+        first = "no label (decoding finds the output)   blank = "
+    lines: list[str] = [first + printable(result.blank)]
     if result.probabilities is not None:
         values = "   ".join(
             f"P({printable(s)}) = {operand(p)}" for s, p in result.probabilities.items()
@@ -480,7 +517,7 @@ def exact_lines(result: CTCResult) -> list[Line]:
             )
         )
     greedy = getattr(dp, "greedy", None)
-    if greedy is not None and result.alphabet is not None:
+    if greedy is not None and result.alphabet is not None and result.decoding is None:
         path = [result.alphabet[i] for i in greedy.path]
         collapsed = [result.alphabet[i] for i in greedy.collapsed]
         body.append(
@@ -821,7 +858,14 @@ def answer_lines(solution: Solution) -> list[Line]:
         "exact": "exact",
         "normalized": f"exact, {divided}" if divided else "exact",
     }[result.method]
-    lines = [headline(f"CTC loss ({what}{settings})", result.value)]
+    title = f"CTC loss ({what}{settings})"
+    if not result.label_given:
+        title = f"CTC loss of the decoded output {_word(result, result.label)} ({what}{settings})"
+    lines = [headline(title, result.value)]
+    if result.decoding is not None:
+        from rnnloss_cli.losses import ctc_decoding
+
+        lines.append(ctc_decoding.answer_line(result))
     if result.method in ("listed", "valid"):
         what = f"exact CTC loss for T = {frames}"
         if normalized is not None:
@@ -850,6 +894,10 @@ def _sections(result: CTCResult, solution: Solution) -> list[Section]:
         blocks = (paragraph(collapse_rule(result)), table, Paragraph(tuple(listed_totals(result))))
         sections.append(Section(LISTED_HEADING, blocks, "listed"))
     sections.append(Section(EXACT_HEADING, (Paragraph(tuple(exact_lines(result))),), "exact"))
+    if result.decoding is not None:
+        from rnnloss_cli.losses import ctc_decoding
+
+        sections += ctc_decoding.sections(result)
     if result.alignments is not None:
         sections.append(alignments_section(result))
     if getattr(solution.problem, "inputs", {}).get("steps"):
@@ -920,6 +968,10 @@ def given_gradient_heading(result: CTCResult, wrt: str, weight: float | None) ->
 
 def question(result: CTCResult) -> str:
     """Return what a CTC problem asks, in a sentence."""
+    if result.decoding is not None:
+        from rnnloss_cli.losses import ctc_decoding
+
+        return ctc_decoding.question(result)
     if result.naive is not None:
         return (
             "Compute the CTC loss from the listed alignments, as the lecture does, and "
@@ -1051,4 +1103,62 @@ def json_object(solution: Solution) -> dict[str, Any]:
     if result.gradient is not None:
         dp_out["grad"] = result.gradient
     out["dp"] = dp_out
+    if result.decoding is not None:
+        out["decode"] = decode_object(result, symbols)
     return out
+
+
+def decode_object(result: CTCResult, symbols: Any) -> dict[str, Any]:
+    """Return the contract's `decode` object: `greedy`, `beam` (the prefixes kept after each
+    frame, most probable first; null for greedy decoding) and `nbest`; logs in the
+    problem's log base, a probability that underflows float64 is 0 beside its exact log."""
+    decoding = result.decoding
+    div = result.log_divisor
+
+    def log(value: float | None) -> float | None:
+        return None if value is None else value / div
+
+    def prefix(entry: Any) -> dict[str, Any]:
+        return {
+            "prefix": symbols(entry.prefix),
+            "blank": entry.blank,
+            "non_blank": entry.non_blank,
+            "probability": entry.probability,
+            "log_probability": log(entry.log_probability),
+        }
+
+    greedy = decoding.greedy
+    beam = None
+    if decoding.method == "beam":
+        beam = [[prefix(p) for p in frame.kept] for frame in decoding.frames]
+    return {
+        "method": decoding.method,
+        "beam_width": decoding.beam_width,
+        "output": symbols(decoding.best),
+        "label_given": result.label_given,
+        "greedy": {
+            "path": symbols(greedy.path),
+            "collapsed": symbols(greedy.collapsed),
+            "probability": greedy.probability,
+            "log_probability": log(greedy.log_probability),
+            "exact_probability": greedy.exact_probability,
+            "exact_log_probability": log(greedy.exact_log_probability),
+        },
+        "beam": beam,
+        "candidates": [f.candidates for f in decoding.frames] if beam is not None else None,
+        "best_pruned": (
+            [None if f.best_pruned is None else prefix(f.best_pruned) for f in decoding.frames]
+            if beam is not None
+            else None
+        ),
+        "nbest": [
+            {
+                "prefix": symbols(b.prefix),
+                "probability": b.probability,
+                "log_probability": log(b.log_probability),
+                "exact_probability": b.exact_probability,
+                "exact_log_probability": log(b.exact_log_probability),
+            }
+            for b in decoding.nbest
+        ],
+    }

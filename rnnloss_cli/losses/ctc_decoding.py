@@ -1,0 +1,310 @@
+"""CTC decoding in the working: the greedy path, prefix beam search frame by frame with the
+numbers in, and the n-best beside their exact probabilities (part of the ctc loss: its
+working and JSON call these when a problem asks to decode)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from rnnloss_cli.document import Line, Section, Table, line, paragraph
+from rnnloss_cli.render.numbers import log_name, num, operand, probability
+
+if TYPE_CHECKING:
+    from rnnloss_cli.core.ctc_decode import Frame, Prefix
+    from rnnloss_cli.core.ctc_solve import CTCResult
+
+FACTORS_SHOWN = 12  # frames of the greedy path's product written out before eliding
+
+RULES = (
+    "Each prefix ℓ (the output so far) carries P_b, the probability of the paths giving ℓ "
+    "that end in a blank, and P_nb, of those ending in ℓ's last symbol e; P = P_b + P_nb. "
+    "From one frame to the next, with y the frame's row:",
+    "  ℓ stays, a blank:       P_b(ℓ)   = P(ℓ) × y(blank)",
+    "  ℓ stays, e repeated:    P_nb(ℓ)  = P_nb(ℓ) × y(e)",
+    "  ℓ grows by c ≠ e:       P_nb(ℓc) += P(ℓ) × y(c)",
+    "  ℓ grows by e:           P_nb(ℓe) += P_b(ℓ) × y(e)",
+    "(e then e again is one e unless a blank comes between: only P_b grows ℓ by e.)",
+    "The candidates are ranked by P and the best beam-width kept; the rest are pruned, and "
+    "the paths through them lost.",
+)
+
+
+def _output(result: CTCResult, prefix: Sequence[int]) -> str:
+    """Return a prefix written as the label is: `cat`, `th e`, ∅ for the empty one."""
+    from rnnloss_cli.losses.ctc import _word
+
+    assert result.alphabet is not None
+    return _word(result, [result.alphabet[i] for i in prefix])
+
+
+def _p(value: float, log_value: float | None) -> str:
+    """Return a probability; where it underflows float64, as e^(its natural log)."""
+    return probability(value, log_value)
+
+
+def _log(result: CTCResult, log_value: float | None) -> str:
+    """Return a natural log in the problem's log base, as the loss is written."""
+    if log_value is None:
+        return "—"
+    return num(log_value / result.log_divisor)
+
+
+def greedy_section(result: CTCResult) -> Section:
+    """Return the greedy (best-path) decoding: the arg-max of every frame, its product, the
+    collapse, and the exact probability of the output beside the one path's."""
+    decoding = result.decoding
+    assert decoding is not None and result.alphabet is not None
+    greedy = decoding.greedy
+    alphabet = result.alphabet
+    from rnnloss_cli.losses.ctc import _word
+
+    matrix = result.decoding.log_probs
+    maxima = [math.exp(matrix[t, c]) for t, c in enumerate(greedy.path)]
+    factors = [num(p) for p in maxima]
+    if len(factors) > FACTORS_SHOWN:
+        factors = [*factors[:6], "…", *factors[-3:]]
+    path = _word(result, [alphabet[c] for c in greedy.path])
+    output = _output(result, greedy.collapsed)
+    lines: list[Line | str] = [
+        f"the most probable symbol of every frame: {path} → collapses to {output}",
+        line(
+            ("p(path) ", "bold"),
+            f"= {' × '.join(factors)} = {_p(greedy.probability, greedy.log_probability)}  "
+            f"(this one path)",
+        ),
+        line(
+            ("p(output) ", "bold"),
+            f"= {_p(greedy.exact_probability, greedy.exact_log_probability)}  (every path that "
+            f"collapses to {output}: the forward algorithm)",
+        ),
+    ]
+    if decoding.method == "beam" and decoding.best != greedy.collapsed:
+        best = decoding.nbest[0]
+        lines.append(
+            line(
+                (
+                    f"greedy picks the best single path, not the best output: beam search "
+                    f"finds {_output(result, best.prefix)}, p = "
+                    f"{_p(best.exact_probability or 0.0, best.exact_log_probability)} exactly",
+                    "dim",
+                )
+            )
+        )
+    return Section(
+        "Greedy decoding (best path: the arg-max of every frame)", (paragraph(*lines),), "decode"
+    )
+
+
+BEAM_HEADERS = ("t", "prefix", "P_b (ends in a blank)", "P_nb (ends in its symbol)", "P")
+
+
+def _row(result: CTCResult, frames: Sequence[Frame], place: tuple[int, int]) -> list[str | Line]:
+    """Return one row of the beam table: prefix i kept after frame t, its P_b and P_nb
+    worked from the previous frame's beam and the frame's row (i = −1: the best pruned)."""
+    from rnnloss_cli.core.ctc_decode import Prefix
+
+    t, i = place
+    decoding = result.decoding
+    assert decoding is not None and result.alphabet is not None
+    frame = frames[t]
+    if i < 0:
+        pruned = frame.best_pruned
+        assert pruned is not None
+        return [
+            "",
+            line((f"✂ {_output(result, pruned.prefix)}", "dim")),
+            line((f"best of {frame.pruned:,} pruned", "dim")),
+            line((f"({frame.candidates:,} candidates scored)", "dim")),
+            line((_p(pruned.probability, pruned.log_probability), "dim")),
+        ]
+    if t == 0:  # before the first frame: ∅ alone, "ending in a blank" with P_b = 1
+        before = {(): Prefix(0, 0.0, -math.inf, 0.0, frame.kept[0].trie)}
+    else:
+        before = {p.prefix: p for p in frames[t - 1].kept}
+    matrix = decoding.log_probs
+    blank = result.alphabet.index(result.blank)
+
+    def y(c: int) -> str:
+        return operand(math.exp(matrix[t, c]))
+
+    entry = frame.kept[i]
+    return [
+        str(t + 1),
+        _output(result, entry.prefix),
+        *_worked(entry, before, y, blank),
+        _p(entry.probability, entry.log_probability),
+    ]
+
+
+def _total(entry: Prefix) -> str:
+    return _p(entry.probability, entry.log_probability)
+
+
+def _worked(entry: Prefix, before: dict[tuple[int, ...], Prefix], y: Any, blank: int) -> list[str]:
+    """Return P_b and P_nb of a prefix with the operands they come from: the previous
+    frame's beam and this frame's y (the numbers are the search's own)."""
+    prefix = entry.prefix
+    stayed = before.get(prefix)
+    if stayed is not None:
+        p_b = f"{_total(stayed)} × {y(blank)} = {_p(entry.blank, entry.log_blank)}"
+    else:
+        p_b = "0"
+    terms = []
+    if stayed is not None and prefix and stayed.log_non_blank > -math.inf:
+        terms.append(f"{_p(stayed.non_blank, stayed.log_non_blank)} × {y(prefix[-1])}")
+    parent = before.get(prefix[:-1]) if prefix else None
+    if parent is not None:
+        repeat = len(prefix) > 1 and prefix[-2] == prefix[-1]
+        source = _p(parent.blank, parent.log_blank) if repeat else _total(parent)
+        if not (repeat and parent.log_blank == -math.inf):
+            terms.append(f"{source} × {y(prefix[-1])}")
+    value = _p(entry.non_blank, entry.log_non_blank)
+    p_nb = f"{' + '.join(terms)} = {value}" if terms else value
+    return [p_b, p_nb]
+
+
+def beam_section(result: CTCResult) -> Section:
+    """Return prefix beam search frame by frame: the rules, then the beam after each frame
+    (rows built as a writer reads them: a long input shows its first and last frames)."""
+    from rnnloss_cli.render.numbers import LazyRows
+
+    decoding = result.decoding
+    assert decoding is not None
+    frames = decoding.frames
+    places = [
+        (t, i)
+        for t, frame in enumerate(frames)
+        for i in [*range(len(frame.kept)), *([-1] if frame.best_pruned is not None else [])]
+    ]
+    rows = LazyRows(len(places), lambda k: _row(result, frames, places[k]))
+    table = Table(BEAM_HEADERS, rows, left=frozenset({1, 2, 3}), wide=3)
+    start_line = "before frame 1 the beam holds ∅ alone, with P_b = 1 (nothing emitted yet)"
+    width = decoding.beam_width
+    heading = f"Prefix beam search (beam width {width:,}): the beam after every frame"
+    return Section(heading, (paragraph(*RULES, start_line), table), "decode")
+
+
+NBEST_HEADERS = ("#", "output", "beam P", "{log} P", "exact p (forward)", "lost to pruning")
+
+
+def nbest_section(result: CTCResult) -> Section:
+    """Return the n-best: the last frame's beam, each with the beam's P, its log, and the
+    exact probability of the output (every alignment summed) beside it."""
+    decoding = result.decoding
+    assert decoding is not None
+    headers = tuple(h.format(log=log_name(result.log_base)) for h in NBEST_HEADERS)
+    rows: list[list[str | Line]] = []
+    for i, best in enumerate(decoding.nbest):
+        exact = "—"
+        lost = "—"
+        if best.exact_log_probability is not None:
+            exact = _p(best.exact_probability or 0.0, best.exact_log_probability)
+            gap = (best.exact_probability or 0.0) - best.probability
+            lost = (
+                "0 (exact)"
+                if abs(gap) <= 1e-12 * max(best.exact_probability or 0.0, 1e-300)
+                else num(gap)
+            )
+        rows.append(
+            [
+                str(i + 1),
+                _output(result, best.prefix),
+                _p(best.probability, best.log_probability),
+                _log(result, best.log_probability),
+                exact,
+                lost,
+            ]
+        )
+    lines: list[Line | str] = []
+    first = decoding.nbest[0]
+    lines.append(
+        line(
+            ("Decoded  ", "bold"),
+            f"{_output(result, first.prefix)}   beam P = "
+            f"{_p(first.probability, first.log_probability)}",
+        )
+    )
+    lines.append(
+        line(
+            (
+                "the beam's P sums only the paths that stayed in the beam, so it is at most the "
+                "exact p; a beam wide enough to prune nothing makes them equal",
+                "dim",
+            )
+        )
+    )
+    if not decoding.exact_complete:
+        lines.append(
+            line(("— : not computed, over the forward algorithm's budget for the n-best", "dim"))
+        )
+    if result.label_given:
+        label = tuple(result.alphabet.index(s) for s in result.label)  # type: ignore[union-attr]
+        rank = next((i for i, b in enumerate(decoding.nbest) if b.prefix == label), None)
+        word = _output(result, label)
+        if rank == 0:
+            lines.append(line(("the label ", ""), (f"{word} is the decoded output ✓", "good")))
+        elif rank is not None:
+            lines.append(
+                line((f"the label {word} is n-best #{rank + 1}, not the decoded output ✗", "bad"))
+            )
+        else:
+            lines.append(
+                line((f"the label {word} is not in the n-best ✗ (its exact p is below)", "bad"))
+            )
+    table = Table(headers, rows, left=frozenset({1, 5}), wide=1)
+    heading = f"The n-best: the beam after the last frame, most probable first ({len(rows):,})"
+    return Section(heading, (table, paragraph(*lines)), "decode")
+
+
+def sections(result: CTCResult) -> list[Section]:
+    """Return the decoding sections: greedy, and for beam search the beam and the n-best."""
+    decoding = result.decoding
+    assert decoding is not None
+    out = [greedy_section(result)]
+    if decoding.method == "beam":
+        out += [beam_section(result), nbest_section(result)]
+    return out
+
+
+def question(result: CTCResult) -> str:
+    """Return what a decoding problem asks, in a sentence."""
+    decoding = result.decoding
+    assert decoding is not None
+    frames = result.dp.frames
+    if decoding.method == "beam":
+        ask = (
+            f"Decode these per-frame distributions (T = {frames}) by prefix beam search with a "
+            f"beam of {decoding.beam_width:,}: the beam after every frame, and the n-best with "
+            "their probabilities beside the exact ones"
+        )
+    else:
+        ask = f"Decode these per-frame distributions (T = {frames}) greedily (arg-max per frame)"
+    if result.label_given:
+        from rnnloss_cli.losses.ctc import _word
+
+        return f"{ask}; and compute the exact CTC loss of the label {_word(result, result.label)}."
+    return f"{ask}; and the exact CTC loss of the decoded output."
+
+
+def answer_line(result: CTCResult) -> Line:
+    """Return the Answer box's decoding line: the output and its probabilities."""
+    decoding = result.decoding
+    assert decoding is not None
+    best = decoding.nbest[0]
+    how = (
+        f"prefix beam search, width {decoding.beam_width:,}"
+        if decoding.method == "beam"
+        else "greedy"
+    )
+    estimate = "beam P" if decoding.method == "beam" else "best path p"
+    exact = _p(best.exact_probability or 0.0, best.exact_log_probability)
+    text = (
+        f"decoded ({how}): {_output(result, best.prefix)}   {estimate} = "
+        f"{_p(best.probability, best.log_probability)}, exact p = {exact}"
+    )
+    if result.label_given:
+        label = tuple(result.alphabet.index(s) for s in result.label)  # type: ignore[union-attr]
+        text += "  (the label ✓)" if best.prefix == label else "  (not the label ✗)"
+    return line(text)
