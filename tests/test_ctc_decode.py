@@ -1,0 +1,395 @@
+"""CTC decoding: prefix beam search against brute-force enumeration of every path, against
+TensorFlow's published beam-search test values, and the greedy decoder."""
+
+import itertools
+import math
+from collections import defaultdict
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rnnloss_cli.core import ctc
+from rnnloss_cli.core.ctc_decode import beam_search, decode, greedy
+
+
+def log_softmax(x):
+    x = np.asarray(x, dtype=np.float64)
+    return (
+        x
+        - np.log(np.exp(x - x.max(1, keepdims=True)).sum(1, keepdims=True))
+        - x.max(1, keepdims=True)
+    )
+
+
+def every_output(lp, blank):
+    """Every output's probability, by summing every length-T path (V^T of them)."""
+    totals = defaultdict(float)
+    frames, symbols = lp.shape
+    for path in itertools.product(range(symbols), repeat=frames):
+        p = math.prod(math.exp(lp[t, c]) for t, c in enumerate(path))
+        totals[tuple(ctc.collapse(list(path), blank))] += p
+    return totals
+
+
+# tensorflow/python/kernel_tests/nn_ops/ctc_decoder_ops_test.py, testCTCDecoderBeamSearch:
+# logits = these probabilities + 2.0 (TF applies log-softmax), blank the last class,
+# beam_width 2, top_paths 2 → [1, 0] at −5.811451 and [1] at −6.63339.
+TF_MATRIX = np.array(
+    [
+        [0.30999, 0.309938, 0.0679938, 0.0673362, 0.0708352, 0.173908],
+        [0.215136, 0.439699, 0.0370931, 0.0393967, 0.0381581, 0.230517],
+        [0.199959, 0.489485, 0.0233221, 0.0251417, 0.0233289, 0.238763],
+        [0.279611, 0.452966, 0.0204795, 0.0209126, 0.0194803, 0.20655],
+        [0.51286, 0.288951, 0.0243026, 0.0220788, 0.0219297, 0.129878],
+    ],
+    dtype=np.float32,
+)
+
+
+def test_tensorflow_beam_search_values():
+    lp = log_softmax(TF_MATRIX.astype(np.float64) + 2.0)
+    result = decode(lp, blank=5, method="beam", beam_width=2)
+    assert [b.prefix for b in result.nbest] == [(1, 0), (1,)]
+    assert result.nbest[0].log_probability == pytest.approx(-5.811451, abs=1e-5)
+    assert result.nbest[1].log_probability == pytest.approx(-6.63339, abs=1e-5)
+    # The beam's estimate is a lower bound: the exact sums are larger (brute force).
+    exact = every_output(lp, 5)
+    for best in result.nbest:
+        assert best.exact_probability == pytest.approx(exact[best.prefix], rel=1e-12)
+        assert best.probability < best.exact_probability
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    frames=st.integers(1, 5),
+    symbols=st.integers(2, 4),
+    seed=st.integers(0, 2**32 - 1),
+    scale=st.sampled_from([0.3, 1.0, 4.0]),
+    data=st.data(),
+)
+def test_a_beam_wide_enough_is_exact(frames, symbols, seed, scale, data):
+    blank = data.draw(st.integers(0, symbols - 1))
+    lp = log_softmax(np.random.default_rng(seed).normal(size=(frames, symbols)) * scale)
+    exact = every_output(lp, blank)
+    result = decode(lp, blank, "beam", beam_width=symbols**frames)
+    got = {b.prefix: b for b in result.nbest}
+    assert set(got) == {k for k, v in exact.items() if v > 0}
+    for prefix, p in exact.items():
+        assert got[prefix].probability == pytest.approx(p, rel=1e-9)
+        assert got[prefix].exact_probability == pytest.approx(p, rel=1e-9)
+    ranked = [b.probability for b in result.nbest]
+    assert ranked == sorted(ranked, reverse=True)
+    assert sum(ranked) == pytest.approx(1.0, rel=1e-9)  # every path is in some prefix
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    frames=st.integers(1, 6),
+    symbols=st.integers(2, 4),
+    width=st.integers(1, 4),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_a_narrow_beam_is_a_lower_bound_and_keeps_its_width(frames, symbols, width, seed):
+    lp = log_softmax(np.random.default_rng(seed).normal(size=(frames, symbols)) * 2)
+    exact = every_output(lp, 0)
+    frames_out = beam_search(lp, 0, width)
+    assert len(frames_out) == frames
+    for frame in frames_out:
+        assert len(frame.kept) == min(width, frame.candidates)
+        probs = [p.probability for p in frame.kept]
+        assert probs == sorted(probs, reverse=True)
+        for p in frame.kept:
+            assert p.probability == pytest.approx(p.blank + p.non_blank, rel=1e-12)
+        if frame.best_pruned is not None:
+            assert frame.best_pruned.probability <= frame.kept[-1].probability
+    for p in frames_out[-1].kept:
+        assert p.probability <= exact[p.prefix] * (1 + 1e-9)
+
+
+def test_greedy_is_the_arg_max_path_collapsed():
+    probs = np.array([[0.6, 0.3, 0.1], [0.2, 0.7, 0.1], [0.2, 0.7, 0.1], [0.5, 0.1, 0.4]])
+    result = greedy(np.log(probs), blank=0)
+    assert result.path == [0, 1, 1, 0]
+    assert result.collapsed == (1,)
+    assert result.probability == pytest.approx(0.6 * 0.7 * 0.7 * 0.5)
+    exact = every_output(np.log(probs), 0)
+    assert result.exact_probability == pytest.approx(exact[(1,)], rel=1e-12)
+
+
+def test_greedy_can_miss_the_most_probable_output():
+    # Two frames: the blank is each frame's arg-max (greedy says ∅, 0.36), but "a" through
+    # "a-", "-a" and "aa" has 0.4·0.6 + 0.6·0.4 + 0.4·0.4 = 0.64.
+    lp = np.log(np.array([[0.6, 0.4], [0.6, 0.4]]))
+    assert greedy(lp, 0).collapsed == ()
+    result = decode(lp, 0, "beam", beam_width=2)
+    assert result.best == (1,)
+    assert result.nbest[0].probability == pytest.approx(0.64)
+    assert result.nbest[1].probability == pytest.approx(0.36)
+
+
+def test_long_inputs_do_not_underflow():
+    rng = np.random.default_rng(1)
+    lp = log_softmax(rng.normal(size=(3000, 5)))
+    result = decode(lp, 0, "beam", beam_width=4)
+    best = result.nbest[0]
+    assert best.probability == 0.0 and math.isfinite(best.log_probability)
+    assert best.exact_log_probability >= best.log_probability - 1e-6
+
+
+# --- the command line: rnnloss decode, ctc --decode, every format ------------------------
+
+import json  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from cli_helpers import invoke  # noqa: E402
+from cli_helpers import write_problem as _write  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED = str(ROOT / "problems/ctc_decode_beam.yaml")
+
+
+def _json(args, status=(0,)):
+    result = invoke([*args, "--json"])
+    assert result.exit_code in status, result.output
+    return json.loads(result.stdout)
+
+
+def test_the_bundled_problem_is_the_hand_working():
+    data = _json(["decode", BUNDLED])
+    assert data["matches"] is True and data["label"] == "a"
+    assert data["value"] == pytest.approx(-math.log(0.309), rel=1e-12)
+    decode = data["decode"]
+    assert decode["method"] == "beam" and decode["beam_width"] == 2
+    assert decode["output"] == "a" and decode["label_given"] is False
+    # the beam after each frame, as the file's comment works it
+    hand = [
+        [("", 0.6, 0.0), ("a", 0.0, 0.3)],
+        [("a", 0.15, 0.27), ("", 0.3, 0.0)],
+        [("a", 0.252, 0.057), ("", 0.18, 0.0)],
+    ]
+    assert len(decode["beam"]) == 3
+    for frame, expected in zip(decode["beam"], hand, strict=True):
+        assert [p["prefix"] for p in frame] == [e[0] for e in expected]
+        for p, (_, b, nb) in zip(frame, expected, strict=True):
+            assert p["blank"] == pytest.approx(b, abs=1e-15)
+            assert p["non_blank"] == pytest.approx(nb, abs=1e-15)
+            assert p["probability"] == pytest.approx(b + nb, abs=1e-15)
+            assert p["log_probability"] == pytest.approx(math.log(b + nb), rel=1e-12)
+    assert decode["candidates"] == [3, 4, 5]
+    assert [p["prefix"] for p in decode["best_pruned"]] == ["b", "b", "ab"]
+    assert [p["probability"] for p in decode["best_pruned"]] == pytest.approx([0.1, 0.12, 0.126])
+    assert decode["greedy"]["path"] == "---" and decode["greedy"]["collapsed"] == ""
+    assert decode["greedy"]["probability"] == pytest.approx(0.18)
+    nbest = decode["nbest"]
+    assert [b["prefix"] for b in nbest] == ["a", ""]
+    assert [b["probability"] for b in nbest] == pytest.approx([0.309, 0.18])
+    assert [b["exact_probability"] for b in nbest] == pytest.approx([0.309, 0.18])
+    assert nbest[0]["log_probability"] == pytest.approx(math.log(0.309))
+
+
+def test_decode_is_ctc_with_decode_beam_however_asked(tmp_path):
+    plain = ROOT / "problems/ctc_decode_beam.yaml"
+    text = plain.read_text(encoding="utf-8")
+    for key in ("decode: beam\n", "beam_width: 2\n", "expected: 1.1744\n"):
+        text = text.replace(key, "")
+    bare = _write(tmp_path, text)
+    wanted = _json(["decode", BUNDLED])["decode"]
+    for args in (
+        ["decode", bare, "--beam-width", "2"],
+        ["ctc", bare, "--decode", "--beam-width", "2"],
+        ["ctc", "--decode", bare, "--beam-width", "2"],
+        ["ctc", bare, "--decode", "beam", "--beam-width", "2"],
+        ["ctc", bare, "--beam-width", "2"],  # a width asks for beam search
+    ):
+        assert _json(args)["decode"] == wanted, args
+    assert _json(["decode", bare])["decode"]["beam_width"] == 100  # TensorFlow's default
+    greedy = _json(["decode", bare, "--decode", "greedy"])["decode"]
+    assert greedy["method"] == "greedy" and greedy["beam"] is None
+    assert [b["prefix"] for b in greedy["nbest"]] == [""]
+    inline = [
+        "decode",
+        "--alphabet",
+        "-,a,b",
+        "--probs",
+        "0.6,0.3,0.1; 0.5,0.3,0.2; 0.6,0.1,0.3",
+        "--beam-width",
+        "2",
+    ]
+    assert _json(inline)["decode"] == wanted
+
+
+def test_a_given_label_keeps_its_loss_and_is_checked_against_the_decoding(tmp_path):
+    data = {
+        "loss": "ctc",
+        "alphabet": ["-", "a", "b"],
+        "probs": [[0.6, 0.3, 0.1], [0.5, 0.3, 0.2], [0.6, 0.1, 0.3]],
+        "label": "b",
+        "decode": "beam",
+        "beam_width": 2,
+    }
+    path = _write(tmp_path, data)
+    result = _json(["ctc", path])
+    # p(b): b-- 0.03, -b- 0.072, --b 0.09, bb- 0.012, -bb 0.036, bbb 0.006 = 0.246
+    assert result["value"] == pytest.approx(-math.log(0.246), rel=1e-12)
+    assert result["decode"]["output"] == "a" and result["decode"]["label_given"] is True
+    text = " ".join(invoke(["ctc", path]).stdout.split())
+    assert "the label b is not in the n-best ✗" in text
+    assert "(not the label ✗)" in text
+
+
+def test_tensorflow_values_through_the_command_line(tmp_path):
+    data = {
+        "loss": "ctc",
+        "alphabet": ["a", "b", "c", "d", "e", "-"],
+        "logits": (TF_MATRIX.astype(np.float64) + 2.0).tolist(),
+        "decode": "beam",
+        "beam_width": 2,
+    }
+    nbest = _json(["ctc", _write(tmp_path, data)])["decode"]["nbest"]
+    assert [b["prefix"] for b in nbest] == ["ba", "b"]
+    assert [b["log_probability"] for b in nbest] == pytest.approx([-5.811451, -6.63339], abs=2e-5)
+
+
+@settings(max_examples=25, deadline=None)
+@given(frames=st.integers(1, 4), symbols=st.integers(2, 4), seed=st.integers(0, 2**32 - 1))
+def test_the_command_line_n_best_is_brute_force_for_a_wide_beam(frames, symbols, seed):
+    alphabet = ["-", "a", "b", "c"][:symbols]
+    lp = log_softmax(np.random.default_rng(seed).normal(size=(frames, symbols)) * 2)
+    probs = np.exp(lp)
+    probs /= probs.sum(1, keepdims=True)
+    rows = "; ".join(",".join(repr(float(v)) for v in row) for row in probs)
+    data = _json(["decode", "--alphabet", ",".join(alphabet), "--probs", rows])
+    exact = every_output(np.log(probs), 0)
+    got = {b["prefix"]: b for b in data["decode"]["nbest"]}
+    words = {"".join(alphabet[i] for i in k): v for k, v in exact.items()}
+    assert set(got) == set(words)
+    for word, p in words.items():
+        assert got[word]["probability"] == pytest.approx(p, rel=1e-9)
+        assert got[word]["exact_probability"] == pytest.approx(p, rel=1e-9)
+    best = max(words, key=words.get)
+    assert data["decode"]["output"] == best or words[data["decode"]["output"]] == pytest.approx(
+        words[best], rel=1e-12
+    )
+
+
+def test_long_input_underflows_to_zero_beside_a_finite_log(tmp_path):
+    # A trained model's peaked output over 20,000 frames: the blank at 0.95 almost
+    # everywhere, a letter at 0.9 in 50 frames. Every probability underflows float64
+    # (0.95^19950 = e^−1023), the logs do not, and the decoded output is short.
+    frames = np.tile([0.95, 0.03, 0.02], (20_000, 1))
+    frames[::400] = [0.05, 0.9, 0.05]
+    data = {
+        "loss": "ctc",
+        "alphabet": ["-", "a", "b"],
+        "probs": frames.tolist(),
+        "decode": "beam",
+        "beam_width": 2,
+    }
+    result = invoke(["ctc", _write(tmp_path, data), "--json"])
+    assert result.exit_code == 0, result.output
+    assert "NaN" not in result.stdout and "Infinity" not in result.stdout
+    best = json.loads(result.stdout)["decode"]["nbest"][0]
+    assert best["probability"] == 0.0 and math.isfinite(best["log_probability"])
+    assert best["exact_log_probability"] >= best["log_probability"] - 1e-9
+    text = invoke(["ctc", _write(tmp_path, data)], env={"COLUMNS": "80"}).stdout
+    assert "e^(−" in text  # an underflowed P written by its log, never as 0
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+@pytest.mark.parametrize("columns", ["60", "80"])
+def test_terminal_fits_its_width(columns):
+    result = invoke(["decode", BUNDLED], env={"COLUMNS": columns})
+    assert result.exit_code == 0
+    assert max(len(line) for line in result.stdout.splitlines()) <= int(columns)
+    flat = " ".join(result.stdout.split())
+    for needle in ("Greedy decoding", "Prefix beam search (beam width 2)", "✂ ab", "The n-best"):
+        assert needle in flat, needle
+    if columns == "80":  # wide enough that no cell of the frame table wraps
+        for needle in ("0.3 × 0.3 + 0.6 × 0.3 = 0.27", "0.42 × 0.6 = 0.252"):
+            assert needle in flat, needle
+
+
+def test_markdown_and_latex(tmp_path):
+    text = invoke(["decode", BUNDLED, "--format", "markdown"]).stdout
+    assert "| 3 | a | 0.42 × 0.6 = 0.252 | 0.27 × 0.1 + 0.3 × 0.1 = 0.057 | 0.309 |" in text
+    assert "| 1 | a | 0.309 |" in text
+    latex = invoke(["decode", BUNDLED, "--format", "latex"]).stdout
+    assert "0.42 \\ensuremath{\\times} 0.6 = 0.252" in latex
+    pdflatex = shutil.which("pdflatex")
+    if pdflatex is None:
+        pytest.skip("pdflatex is not installed")
+    (tmp_path / "doc.tex").write_text(latex, encoding="utf-8")
+    run = subprocess.run(
+        [pdflatex, "-halt-on-error", "-interaction=nonstopmode", "doc.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout.decode(errors="replace")[-2000:]
+    assert "Missing character" not in (tmp_path / "doc.log").read_text(errors="replace")
+
+
+@pytest.mark.parametrize("fmt", ["questions", "questions-latex"])
+def test_question_sheets_give_no_answer(fmt):
+    text = invoke(["decode", BUNDLED, "--format", fmt]).stdout
+    assert "beam search" in text and "0.6" in text
+    for needle in ("0.309", "label = a", "1.1744", "0.252", "n-best:"):
+        assert needle not in text, needle
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "words"),
+    [
+        ({"beam_width": 0}, "beam_width", "at least 1"),
+        ({"beam_width": 1.5}, "beam_width", "whole number"),
+        ({"beam_width": "wide"}, "beam_width", ""),
+        ({"beam_width": 10_001}, "beam_width", "over the limit"),
+        ({"decode": "gredy"}, "decode", "did you mean 'greedy'"),
+        ({"decode": "greedy", "beam_width": 3}, "beam_width", "greedy decoding keeps one path"),
+        ({"decode": None}, "label", "decode: beam"),
+    ],
+)
+def test_bad_decoding_keys_are_one_line(tmp_path, change, key, words):
+    data = {
+        "loss": "ctc",
+        "alphabet": ["-", "a"],
+        "probs": [[0.5, 0.5]],
+        "decode": "beam",
+    } | change
+    data = {k: v for k, v in data.items() if v is not None}
+    result = invoke(["ctc", _write(tmp_path, data)])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"{key}:" in lines[0] and words in lines[0], lines
+
+
+def test_decoding_belongs_to_matrix_mode_and_has_limits(tmp_path):
+    lecture = ["decode", "--label", "HI", "--probabilities", "H=0.5,I=0.3,-=0.2"]
+    result = invoke([*lecture, "--frames", "3"])
+    assert result.exit_code == 2 and "decode: belongs to matrix mode" in result.stderr
+    big = {
+        "loss": "ctc",
+        "alphabet": ["-", "a"],
+        "probs": [[0.5, 0.5]] * 5000,
+        "decode": "beam",
+        "beam_width": 100,
+    }
+    result = invoke(["ctc", _write(tmp_path, big)])
+    assert result.exit_code == 2 and "over the limit of 200,000" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_solve_and_schema_know_decoding():
+    result = invoke(["solve", str(ROOT / "problems"), "--json"])
+    rows = {Path(r["file"]).name: r for r in json.loads(result.stdout)["results"]}
+    assert rows["ctc_decode_beam.yaml"]["ok"] and rows["ctc_decode_beam.yaml"]["result"]["matches"]
+    schema = invoke(["schema"]).stdout
+    assert '"beam_width"' in schema and '"decode"' in schema
+    helped = " ".join(invoke(["--help"], env={"COLUMNS": "200"}).stdout.split())
+    assert "decode" in helped
+    assert re.search(r"--beam-width", invoke(["ctc", "--help"], env={"COLUMNS": "200"}).stdout)
