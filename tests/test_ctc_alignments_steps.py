@@ -100,7 +100,12 @@ def test_the_readme_problem_lists_28_paths_and_marks_the_lecture_s():
     alignments = data["dp"]["alignments"]
     assert len(alignments) == data["dp"]["paths"] == 28
     assert all(isinstance(a["path"], str) and len(a["path"]) == 5 for a in alignments)
-    assert alignments[0] == {"path": "11123", "probability": pytest.approx(0.9**3 * 0.7 * 0.8)}
+    product = 0.9**3 * 0.7 * 0.8
+    assert alignments[0] == {
+        "path": "11123",
+        "probability": pytest.approx(product),
+        "log_probability": pytest.approx(math.log(product)),
+    }
     total = math.fsum(a["probability"] for a in alignments)
     assert total == pytest.approx(data["dp"]["probability"], rel=RTOL)
     text = invoke(
@@ -393,3 +398,28 @@ def test_explain_and_help_mention_the_flags():
     assert "--alignments all" in explain and "--steps" in explain
     helped = " ".join(invoke(["ctc", "--help"], env={"COLUMNS": "200"}).stdout.split())
     assert "--alignments" in helped and "--steps" in helped
+
+
+def test_products_that_underflow_are_ranked_and_shown_by_their_logs(tmp_path):
+    # Every value e^−200 a frame, except that a at frame 1 is e^−190: every product
+    # underflows float64 (e^−1190 for the paths that begin with a, e^−1200 for the others)
+    # but not its log, which ranks them and is what the working writes.
+    log_probs = np.full((6, 3), -200.0)
+    log_probs[0, 1] = -190.0
+    data = {"loss": "ctc", "label": "ab", "alphabet": ["-", "a", "b"]}
+    data |= {"log_probs": log_probs.tolist(), "enumerate": True}
+    path = _write(tmp_path, data)
+    result = _json(["ctc", path])
+    listed = result["dp"]["alignments"]
+    assert len(listed) == 70 and all(a["probability"] == 0.0 for a in listed)
+    logs = [a["log_probability"] for a in listed]
+    assert logs == sorted(logs, reverse=True)
+    for a in listed:
+        expected = sum(log_probs[t, "-ab".index(c)] for t, c in enumerate(a["path"]))
+        assert a["log_probability"] == pytest.approx(expected, rel=1e-15)
+    first = sum(1 for a in listed if a["path"].startswith("a"))
+    assert 0 < first < 70 and all(a["path"].startswith("a") for a in listed[:first])
+    text = invoke(["ctc", path]).stdout
+    assert "e^(−1190)" in text and "e^(−1200)" in text
+    rows = re.findall(r"^\s+\d+\s+[-ab]{6}\s+(\S+)$", text, re.M)
+    assert len(rows) == 70 and "0" not in rows

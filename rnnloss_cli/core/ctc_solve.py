@@ -404,7 +404,13 @@ def _extras(
     return replace(
         result,
         alignments=(
-            enumerate_alignments(states, emissions, listed, result.dp.probability)
+            enumerate_alignments(
+                states,
+                emissions,
+                listed,
+                result.dp.probability,
+                total_log=result.dp.log_probability,
+            )
             if all_alignments
             else None
         ),
@@ -634,6 +640,9 @@ class Enumerated:
     count: int  # every alignment: exact, however many are listed
     listed_sum: float  # Σ of the listed products
     total: float  # the forward algorithm's p (the same sum over every path)
+    logs: list[float] | None = None  # ln of each listed product, exact where it underflows
+    listed_log: float = math.nan  # ln of listed_sum, exact where the sum underflows
+    total_log: float = math.nan  # ln of the forward algorithm's p
 
     @property
     def capped(self) -> bool:
@@ -642,7 +651,10 @@ class Enumerated:
 
     @property
     def agrees(self) -> bool:
-        """Whether the sum of every path's product is the forward algorithm's (to 1e−9)."""
+        """Whether the sum of every path's product is the forward algorithm's (to 1e−9),
+        compared by their logs where float64 holds the sums only as 0."""
+        if self.listed_sum == 0.0 and self.total == 0.0 and math.isfinite(self.total_log):
+            return math.isclose(self.listed_log, self.total_log, rel_tol=0.0, abs_tol=1e-9)
         return math.isclose(self.listed_sum, self.total, rel_tol=1e-9, abs_tol=1e-300)
 
     @property
@@ -669,6 +681,7 @@ def enumerate_alignments(
     listed: Sequence[Sequence[Any]] = (),
     total: float = math.nan,
     shown: int = ALIGNMENTS_SHOWN,
+    total_log: float = math.nan,
 ) -> Enumerated:
     """Return every path through the extended-label trellis, most probable first.
 
@@ -698,13 +711,27 @@ def enumerate_alignments(
                     grown.append(((*walk, n), product * emissions[t][n]))
         frontier = grown
     marked = {tuple(p) for p in listed}
-    paths = []
+    paths, logs = [], []
     for walk, product in frontier:
         path = [states[s] for s in walk]
         paths.append((path, product, tuple(path) in marked))
-    paths.sort(key=lambda p: -p[1])  # stable: equal products keep the trellis's order
-    kept = paths[:shown]
-    return Enumerated(kept, len(paths), math.fsum(p[1] for p in kept), total)
+        # A product float64 holds only as 0 (or ∞) is ranked and shown by its log.
+        logs.append(_log(product) if 0.0 < product < math.inf else _walk_log(walk, emissions))
+    # Most probable first, by the log (the product where it underflows); stable: equal
+    # products keep the trellis's order.
+    order = sorted(range(len(paths)), key=lambda i: (-paths[i][1], -logs[i]))
+    kept = [paths[i] for i in order[:shown]]
+    kept_logs = [logs[i] for i in order[:shown]]
+    listed_sum = math.fsum(p[1] for p in kept)
+    return Enumerated(
+        kept, len(paths), listed_sum, total, kept_logs, _log_sum(kept_logs, listed_sum), total_log
+    )
+
+
+def _walk_log(walk: Sequence[int], emissions: Sequence[Sequence[float]]) -> float:
+    """Return ln of a path's product from its factors' logs (−∞ if one factor is 0)."""
+    factors = [emissions[t][s] for t, s in enumerate(walk)]
+    return -math.inf if min(factors) <= 0.0 else math.fsum(math.log(f) for f in factors)
 
 
 @dataclass(frozen=True)

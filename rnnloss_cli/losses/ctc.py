@@ -24,6 +24,7 @@ from rnnloss_cli.render.numbers import (
     log_name,
     num,
     operand,
+    probability,
 )
 from rnnloss_cli.workings.common import (
     answer,
@@ -538,10 +539,12 @@ def alignments_section(result: CTCResult) -> Section:
     label = _word(result, result.label)
     what = "p" if result.is_distribution else "Σ"
     listed_column = result.naive is not None
+    logs = every.logs or [None] * len(every.paths)
     rows: list[list[str | Line]] = [
-        [str(i + 1), _word(result, path), num(product)]
+        # a product float64 holds only as 0 is written by its log, e^(−800), never 0
+        [str(i + 1), _word(result, path), probability(product, log)]
         + ([line(("✓ listed", "good")) if marked else ""] if listed_column else [])
-        for i, (path, product, marked) in enumerate(every.paths)
+        for i, ((path, product, marked), log) in enumerate(zip(every.paths, logs, strict=True))
     ]
     shown = len(every.paths)
     lines = []
@@ -558,8 +561,9 @@ def alignments_section(result: CTCResult) -> Section:
         lines.append(
             line(
                 ("Sum   ", "bold"),
-                f"Σ of the {every.count:,} products = {operand(every.listed_sum)}   forward "
-                f"algorithm: {what} = {operand(every.total)}   ({verdict})",
+                f"Σ of the {every.count:,} products = "
+                f"{probability(every.listed_sum, every.listed_log)}   forward algorithm: {what} "
+                f"= {probability(every.total, every.total_log)}   ({verdict})",
             )
         )
     if result.naive is not None:
@@ -1096,9 +1100,16 @@ def json_object(solution: Solution) -> dict[str, Any]:
     if dp.alpha is not None:
         dp_out["alpha"] = dp.alpha
     if result.alignments is not None:  # the first ALIGNMENTS_SHOWN; dp.paths counts them all
+        every = result.alignments
+        logs = every.logs or [math.nan] * len(every.paths)
         dp_out["alignments"] = [
-            {"path": word(path), "probability": product}
-            for path, product, _ in result.alignments.paths
+            # added: the product's log (in the log base), exact where the product underflows
+            {
+                "path": word(path),
+                "probability": product,
+                "log_probability": log / result.log_divisor,
+            }
+            for (path, product, _), log in zip(every.paths, logs, strict=True)
         ]
     if result.gradient is not None:
         dp_out["grad"] = result.gradient
