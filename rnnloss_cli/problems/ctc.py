@@ -411,8 +411,6 @@ def _check_trellis(inputs: dict[str, Any], key: str) -> None:
 def _decoding(r: Reader) -> tuple[str | None, int | None]:
     """Return the decoding asked for (greedy, beam or None) and the beam width: `decode:
     beam` (or true), `decode: greedy`; a `beam_width` alone asks for beam search."""
-    from rnnloss_cli.core.ctc_decode import BEAM_WIDTH
-
     method = None
     if r.has("decode"):
         value = r.data["decode"]
@@ -439,16 +437,18 @@ def _decoding(r: Reader) -> tuple[str | None, int | None]:
             )
         width, method = int(number), "beam"
     if method == "beam" and width is None:
+        from rnnloss_cli.core.ctc_decode import BEAM_WIDTH
+
         width = BEAM_WIDTH
     return method, width
 
 
 def _check_decoding(inputs: dict[str, Any], key: str) -> None:
     """Refuse beam search that would score or keep too much (frames × width × alphabet)."""
-    from rnnloss_cli.core.ctc_decode import MAX_BEAM_ENTRIES, MAX_DECODE_WORK
-
     if inputs.get("decode") != "beam":
         return
+    from rnnloss_cli.core.ctc_decode import MAX_BEAM_ENTRIES, MAX_DECODE_WORK
+
     frames, symbols = inputs["prediction"].shape
     width = inputs["beam_width"]
     entries, scored = frames * width, frames * width * symbols
