@@ -69,11 +69,13 @@ def _bare_decode(args: list[str]) -> list[str]:
             break
         if out[i] == "--decode":
             after = out[i + 1] if i + 1 < len(out) else None
-            if (
-                after is None
-                or after.startswith("-")
-                or after.lower().endswith((".yaml", ".yml"))
-                or os.path.exists(after)
+            if after is None or (
+                after.strip().lower() not in ("beam", "greedy")
+                and (
+                    after.startswith("-")
+                    or after.lower().endswith((".yaml", ".yml"))
+                    or os.path.exists(after)
+                )
             ):
                 out.insert(i + 1, "beam")
         i += 1
@@ -87,6 +89,8 @@ def _usage_message(exc: Any) -> str:
     ctx = getattr(exc, "ctx", None)
     command_name = getattr(ctx, "info_name", None)
     option = getattr(exc, "option_name", None)
+    if type(exc).__name__ != "NoSuchOption":  # `--y` with no value: click's own words
+        option = None
     if option is not None:
         owners = [
             name
@@ -289,7 +293,12 @@ def _key_parameter(key: Any) -> Any:
     return _parameter(key.name, Annotated[kind | None, option], None)  # type: ignore[valid-type]
 
 
-def solving(loss: Any, name: str | None = None, defaults: dict[str, Any] | None = None) -> Any:
+def solving(
+    loss: Any,
+    name: str | None = None,
+    defaults: dict[str, Any] | None = None,
+    keys: tuple[str, ...] | None = None,
+) -> Any:
     """Return the command for a loss (a `losses.Loss`): the file argument, a flag for each
     of its keys that has a --help line (named as the problem key it sets), --details where
     the loss has parts of its own, then COMMON_OPTIONS, solved by `_run`.
@@ -301,14 +310,15 @@ def solving(loss: Any, name: str | None = None, defaults: dict[str, Any] | None 
     else:  # a loss written only as a file (custom: its terms are problems)
         argument = typer.Argument(help=loss.file_help, show_default=False)
         file = _parameter("file", Annotated[str, argument])
-    own = [file, *(_key_parameter(k) for k in loss.keys if k.help is not None)]
+    shown = [k for k in loss.keys if k.help is not None and (keys is None or k.name in keys)]
+    own = [file, *(_key_parameter(k) for k in shown)]
     if loss.details_help is not None:
         details = typer.Option("--details", help=loss.details_help)
         own.append(_parameter("details", Annotated[bool, details], False))
     shared = [_parameter(name, annotation, default) for name, annotation, default in COMMON_OPTIONS]
 
     def command(**flags: Any) -> None:
-        _run(loss.name, flags, defaults or {})
+        _run(loss.name, flags, defaults or {}, name or loss.name)
 
     parameters = [*own, *shared]
     command.__name__ = name or loss.name
@@ -318,7 +328,12 @@ def solving(loss: Any, name: str | None = None, defaults: dict[str, Any] | None 
     return command
 
 
-def _run(loss: str, flags: dict[str, Any], defaults: dict[str, Any] | None = None) -> None:
+def _run(
+    loss: str,
+    flags: dict[str, Any],
+    defaults: dict[str, Any] | None = None,
+    command: str | None = None,
+) -> None:
     """Solve one command's problem(s) from a file or from flags, print, and exit; `defaults`
     are keys set beneath the file's and the flags' (`rnnloss decode`: decode: beam)."""
     from rnnloss_cli import output
@@ -332,7 +347,8 @@ def _run(loss: str, flags: dict[str, Any], defaults: dict[str, Any] | None = Non
         flags.pop("latex_body"),
     )
     overrides = {k: v for k, v in flags.items() if v is not None and v is not False}
-    raise typer.Exit(output.run_command(loss, file, overrides, options, defaults or {}))
+    status = output.run_command(loss, file, overrides, options, defaults or {}, command)
+    raise typer.Exit(status)
 
 
 def _output_options(
@@ -400,7 +416,7 @@ def _loss_commands(loss: Any) -> list[tuple[str, Callable[[], Any], dict[str, An
                 f"  rnnloss {extra.name} problem.yaml --json"
             ),
         }
-        built = functools.cache(lambda e=extra: solving(loss, e.name, dict(e.defaults)))
+        built = functools.cache(lambda e=extra: solving(loss, e.name, dict(e.defaults), e.keys))
         out.append((extra.name, built, extra_settings))
     return out
 

@@ -299,6 +299,7 @@ def run_command(
     flags: dict[str, Any],
     options: OutputOptions,
     defaults: dict[str, Any] | None = None,
+    command: str | None = None,
 ) -> int:
     """Solve a single-loss command's file (or its flags) and print it; return the exit
     status. `defaults` are keys beneath the file's and the flags' (`rnnloss decode`)."""
@@ -317,12 +318,13 @@ def run_command(
 
             if stdin_holds_input():  # `cat p.yaml | rnnloss hinge`: `-` was left out
                 complain(
-                    f"standard input is not read without -: run `rnnloss {loss} -` "
+                    f"standard input is not read without -: run `rnnloss {command or loss} -` "
                     "(or give a problem FILE or the inputs as flags)"
                 )
             else:
                 complain(
-                    f"give a problem FILE or the inputs as flags (see `rnnloss {loss} --help`)"
+                    "give a problem FILE or the inputs as flags (see "
+                    f"`rnnloss {command or loss} --help`)"
                 )
             return 2
         try:

@@ -134,6 +134,8 @@ KINDS: dict[str, dict[str, Any]] = {
 def key_schema(key: Key) -> dict[str, Any]:
     """Return the schema of one key's value, from its kind, bounds and choices."""
     kind, description = key.kind, key.description
+    if kind == "flag" and key.choices:  # true, false, or a word the flag takes (`all`)
+        return _enum((True, False, "true", "false", *key.choices), description)
     if kind in KINDS:
         return {**KINDS[kind], "description": description}
     if kind == "choice":  # choices that are whole numbers may be written as YAML integers

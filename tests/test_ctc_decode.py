@@ -238,7 +238,7 @@ def test_a_given_label_keeps_its_loss_and_is_checked_against_the_decoding(tmp_pa
     assert result["value"] == pytest.approx(-math.log(0.246), rel=1e-12)
     assert result["decode"]["output"] == "a" and result["decode"]["label_given"] is True
     text = " ".join(invoke(["ctc", path]).stdout.split())
-    assert "the label b is not in the n-best ✗" in text
+    assert "the label b was pruned ✗" in text
     assert "(not the label ✗)" in text
 
 
@@ -369,9 +369,11 @@ def test_bad_decoding_keys_are_one_line(tmp_path, change, key, words):
 
 
 def test_decoding_belongs_to_matrix_mode_and_has_limits(tmp_path):
-    lecture = ["decode", "--label", "HI", "--probabilities", "H=0.5,I=0.3,-=0.2"]
+    lecture = ["ctc", "--label", "HI", "--probabilities", "H=0.5,I=0.3,-=0.2", "--decode"]
     result = invoke([*lecture, "--frames", "3"])
     assert result.exit_code == 2 and "decode: belongs to matrix mode" in result.stderr
+    result = invoke(["decode", "--probabilities", "H=0.5,I=0.3,-=0.2"])
+    assert result.exit_code == 2 and "No such option: --probabilities" in result.stderr
     big = {
         "loss": "ctc",
         "alphabet": ["-", "a"],
@@ -393,3 +395,110 @@ def test_solve_and_schema_know_decoding():
     helped = " ".join(invoke(["--help"], env={"COLUMNS": "200"}).stdout.split())
     assert "decode" in helped
     assert re.search(r"--beam-width", invoke(["ctc", "--help"], env={"COLUMNS": "200"}).stdout)
+
+
+def test_exact_ties_keep_the_order_the_candidates_were_made():
+    # Five symbols at 0.2 every frame, width 2: candidates tie bit for bit, and the stays
+    # come first, then the growths prefix by prefix, symbol by symbol. Frame 1 keeps ∅
+    # (the stay) and a (the first growth), pruning b first; at frame 3 ab, ac and ad tie
+    # and ab (kept) is made before ac (the best pruned) before ad.
+    frames = beam_search(np.log(np.full((3, 5), 0.2)), 0, 2)
+    assert [p.prefix for p in frames[0].kept] == [(), (1,)]
+    assert [f.best_pruned.prefix for f in frames] == [(2,), (2,), (1, 3)]
+    assert (1, 2) in {p.prefix for p in frames[2].kept}
+    # eight symbols at 0.125, width 16: bd is made before be, so be cannot be kept alone
+    last = beam_search(np.log(np.full((3, 8), 0.125)), 0, 16)[-1]
+    kept = {p.prefix for p in last.kept}
+    assert (2, 5) not in kept or (2, 4) in kept
+
+
+# --- found by the break-it review -------------------------------------------------------
+
+
+def _three_frames(**keys):
+    return {
+        "loss": "ctc",
+        "alphabet": ["-", "a", "b"],
+        "probs": [[0.6, 0.3, 0.1], [0.5, 0.3, 0.2], [0.6, 0.1, 0.3]],
+    } | keys
+
+
+def test_a_pruned_label_is_compared_with_the_decoded_output(tmp_path):
+    below = _write(tmp_path, _three_frames(label="b", beam_width=2), "below.yaml")
+    text = " ".join(invoke(["ctc", below]).stdout.split())
+    # p(b) = 0.246 exactly (the six paths), the decoded a's 0.309
+    assert "the label b was pruned ✗ (its exact p = 0.246, below the decoded a's 0.309)" in text
+    assert "is below" not in text
+
+
+def test_decode_true_false_and_the_schema_agree(tmp_path):
+    as_true = _json(["ctc", _write(tmp_path, _three_frames(decode=True, beam_width=2))])
+    assert as_true["decode"]["method"] == "beam"
+    result = invoke(["ctc", _write(tmp_path, _three_frames(decode=False, beam_width=2))])
+    assert result.exit_code == 2 and "decode: false asks for none" in result.stderr
+    result = invoke(["decode", _write(tmp_path, _three_frames(decode=False))])
+    assert result.exit_code == 2 and "decode: false asks for no decoding" in result.stderr
+    assert "rnnloss decode" not in result.stderr
+    schema = json.loads(invoke(["schema"]).stdout)
+    text = json.dumps(schema)
+    assert '"enum": [true, false, "true", "false", "beam", "greedy", null]' in text
+
+
+@pytest.mark.parametrize("mark", ["∅", "✂", "…", "⋮"])
+def test_a_symbol_may_not_look_like_a_mark_of_the_working(tmp_path, mark):
+    result = invoke(["decode", _write(tmp_path, _three_frames(alphabet=["-", mark, "b"]))])
+    assert result.exit_code == 2 and "alphabet[1]" in result.stderr
+    assert "cannot be a symbol" in result.stderr
+
+
+def test_an_option_without_its_value_says_so():
+    result = invoke(["decode", BUNDLED, "--beam-width"])
+    assert result.exit_code == 2
+    assert "requires an argument" in result.stderr and "No such option" not in result.stderr
+
+
+def test_decode_offers_matrix_mode_only_and_names_itself():
+    helped = invoke(["decode", "--help"], env={"COLUMNS": "200"}).stdout
+    for flag in ("--probabilities", "--alignment ", "--frames", "--method"):
+        assert flag not in helped, flag
+    for flag in ("--alphabet", "--logits", "--beam-width", "--decode", "--label"):
+        assert flag in helped, flag
+    result = invoke(["decode"])
+    assert result.exit_code == 2 and "rnnloss decode --help" in result.stderr
+
+
+def test_a_file_named_like_a_decoder_is_still_a_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "greedy").write_text(json.dumps(_three_frames()), encoding="utf-8")
+    data = _json(["ctc", "--decode", "greedy", "greedy"])
+    assert data["decode"]["method"] == "greedy"
+    assert _json(["ctc", "greedy", "--decode"])["decode"]["method"] == "beam"
+
+
+def test_a_beam_too_large_to_list_leaves_json_beam_null_and_says_so(tmp_path):
+    rng = np.random.default_rng(5)
+    data = {
+        "loss": "ctc",
+        "alphabet": ["-", *"abcdefghij"],
+        "logits": (rng.normal(size=(1000, 11)) * 3).tolist(),
+        "label": "a",
+        "beam_width": 100,
+    }
+    result = _json(["ctc", _write(tmp_path, data)])
+    decode = result["decode"]
+    assert decode["beam"] is None and decode["best_pruned"] is None
+    assert len(decode["candidates"]) == 1000 and len(decode["nbest"]) == 100
+    assert any("listed whole" in w for w in result["warnings"])
+
+
+def test_a_decoded_output_too_long_for_its_exact_loss_names_decode(tmp_path):
+    rng = np.random.default_rng(6)
+    data = {
+        "loss": "ctc",
+        "alphabet": ["-", "a", "b"],
+        "logits": (rng.normal(size=(3000, 3)) * 0.2).tolist(),
+        "decode": "greedy",
+    }
+    result = invoke(["ctc", _write(tmp_path, data)])
+    assert result.exit_code == 2
+    assert "decode: the decoded output has" in result.stderr and "give the label" in result.stderr

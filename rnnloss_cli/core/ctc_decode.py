@@ -38,6 +38,10 @@ BEAM_WIDTH = 100  # the default, as TensorFlow's and Keras's ctc beam search dec
 # (frames × width), and the candidates scored (frames × width × alphabet).
 MAX_BEAM_ENTRIES = 200_000
 MAX_DECODE_WORK = 50_000_000
+# Prefix symbols that the beam after every frame may hold to be listed whole (as JSON
+# `decode.beam`): beyond, only the n-best is listed (a 2,000-frame, 100-wide beam of long
+# prefixes would be hundreds of megabytes).
+MAX_BEAM_LISTED = 1_000_000
 # Cells of the forward algorithm spent on the exact probabilities of the n-best; beyond
 # it the rest are left out (None), as a warning says.
 MAX_EXACT_CELLS = 20_000_000
@@ -50,6 +54,7 @@ class Trie:
     def __init__(self) -> None:
         self.parent = [-1]
         self.symbol = [-1]
+        self.depth = [0]  # each node's prefix length
         self.children: dict[tuple[int, int], int] = {}
 
     def child(self, node: int, symbol: int) -> int:
@@ -60,6 +65,7 @@ class Trie:
             found = self.children[key] = len(self.parent)
             self.parent.append(node)
             self.symbol.append(symbol)
+            self.depth.append(self.depth[node] + 1)
         return found
 
     def prefix(self, node: int) -> tuple[int, ...]:
@@ -129,6 +135,15 @@ class Best:
     def exact_probability(self) -> float | None:
         return None if self.exact_log_probability is None else _exp(self.exact_log_probability)
 
+    @property
+    def lost(self) -> float:
+        """What pruning lost of this output: exact p − the beam's P (0 where they agree to
+        1e−12, and where the exact p was not computed)."""
+        if self.exact_log_probability is None:
+            return 0.0
+        gap = (self.exact_probability or 0.0) - self.probability
+        return 0.0 if abs(gap) <= 1e-12 * max(self.exact_probability or 0.0, 1e-300) else gap
+
 
 @dataclass(frozen=True)
 class GreedyDecoding:
@@ -166,6 +181,36 @@ class Decoding:
     def best(self) -> tuple[int, ...]:
         """The decoded output: the first of the n-best."""
         return self.nbest[0].prefix
+
+    @property
+    def beam_symbols(self) -> int:
+        """The symbols of every prefix kept (and best pruned) after every frame: what
+        listing the beam whole writes."""
+        total = 0
+        for frame in self.frames:
+            depth = frame.kept[0].trie.depth if frame.kept else []
+            total += sum(depth[p.node] + 1 for p in frame.kept)
+            if frame.best_pruned is not None:
+                total += depth[frame.best_pruned.node] + 1
+        return total
+
+    @property
+    def beam_listed(self) -> bool:
+        """Whether the beam after every frame is small enough to be listed whole."""
+        return self.method == "beam" and self.beam_symbols <= MAX_BEAM_LISTED
+
+    @property
+    def better_than_best(self) -> tuple[int, Best] | None:
+        """The first n-best entry whose exact probability is above the decoded output's
+        (the beam ranks by what it kept, which pruning can reorder), with its rank."""
+        top = self.nbest[0].exact_log_probability
+        if top is None:
+            return None
+        for rank, entry in enumerate(self.nbest[1:], start=1):
+            exact = entry.exact_log_probability
+            if exact is not None and exact > top + 1e-12 * max(1.0, abs(top)):
+                return rank, entry
+        return None
 
 
 def _exp(log_value: float) -> float:
@@ -239,8 +284,10 @@ def beam_search(log_probs: np.ndarray, blank: int, beam_width: int) -> list[Fram
             # The best W + 1 (the +1: the best pruned), most probable first; ties keep
             # the candidates' order (stays, then growths).
             if live.size > beam_width + 1:
-                top = np.argpartition(-scores[live], beam_width)[: beam_width + 1]
-                live_top = np.sort(live[top])
+                # Every candidate at least as good as the (W + 1)th best, ties included, in
+                # the order they were made: the stable sort then breaks ties by that order.
+                cut = -np.partition(-scores[live], beam_width)[beam_width]
+                live_top = live[scores[live] >= cut]
             else:
                 live_top = live
             order = live_top[np.argsort(-scores[live_top], kind="stable")]

@@ -511,7 +511,7 @@ def solve_matrix(
         raise ValueError(f"reduction must be sum or mean, got {reduction!r}")
     log_probs = as_log_probs(prediction, kind)
     index = {s: i for i, s in enumerate(alphabet)}
-    decoding = None
+    decoding, decoding_warnings = None, []
     if decode is not None:
         from rnnloss_cli.core import ctc_decode
 
@@ -521,6 +521,13 @@ def solve_matrix(
         if label is None:
             label = [alphabet[i] for i in decoding.best]
             _check_decoded_label(label, log_probs.shape[0], trellis, all_alignments)
+        if decoding.method == "beam" and not decoding.beam_listed:
+            decoding_warnings = [
+                f"the beam after every frame holds {decoding.beam_symbols:,} prefix symbols "
+                f"over {log_probs.shape[0]:,} frames, over the {ctc_decode.MAX_BEAM_LISTED:,} "
+                "listed whole: JSON decode.beam and decode.best_pruned are null (the working "
+                "shows the first and last frames; the n-best are complete)"
+            ]
     if label is None:
         raise ValueError("a label is needed unless the matrix is decoded")
     dp = ctc.ctc_matrix(
@@ -528,6 +535,7 @@ def solve_matrix(
     )
     warnings = _impossible(label, label_is_string, dp.min_frames, dp.frames)
     warnings += _zero_probability(dp)
+    warnings += decoding_warnings
     if dp.log_probability > 0.0:
         warnings.append(
             f"the exact sum over all {dp.paths:,} alignments is {num(dp.probability)} > 1, so "
@@ -571,22 +579,29 @@ def _check_decoded_label(
     label: Sequence[str], frames: int, trellis: bool, all_alignments: bool
 ) -> None:
     """Refuse what a decoded label makes too large: the limits a given label is held to
-    when it is validated (problems/ctc.py), checked once the label is known."""
+    when it is validated (problems/ctc.py), checked once the label is known (ValueError
+    naming the key `decode`)."""
     cells = frames * (2 * len(label) + 1)
+    message = None
     if cells > MAX_TRELLIS:
-        raise ValueError(
-            f"the decoded output has {len(label):,} symbols: {frames:,} frames × "
-            f"{2 * len(label) + 1:,} states is {cells:,} cells of the forward algorithm, over "
-            f"the limit of {MAX_TRELLIS:,}"
+        message = (
+            f"the decoded output has {len(label):,} symbols: its exact loss needs {frames:,} "
+            f"frames × {2 * len(label) + 1:,} states = {cells:,} cells of the forward "
+            f"algorithm, over the limit of {MAX_TRELLIS:,}; give the label whose loss to "
+            "compute (the decoding is then shown beside it), or decode fewer frames"
         )
-    if all_alignments:
+    elif all_alignments:
         count, work = enumeration_work(label, frames)
         if work > MAX_ENUMERATION_WORK:
-            raise ValueError(
+            message = (
                 f"the decoded output has {count:,} alignments of {frames:,} frames, "
-                f"{work:,} symbols to write, over the limit of {MAX_ENUMERATION_WORK:,}: "
-                "list every alignment of a smaller problem"
+                f"{work:,} symbols to write, over the limit of {MAX_ENUMERATION_WORK:,} for "
+                "enumerate: list every alignment of a smaller problem"
             )
+    if message is not None:
+        error = ValueError(message)
+        error.key = "decode"  # type: ignore[attr-defined]
+        raise error
 
 
 def solve(mode: str, **inputs: Any) -> CTCResult:

@@ -106,6 +106,7 @@ class Command(NamedTuple):
     help: str
     short: str
     example: str  # its flags in the --help example
+    keys: tuple[str, ...] | None = None  # the loss's keys it has flags for (None: all)
 
 
 class Loss(NamedTuple):

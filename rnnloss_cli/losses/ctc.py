@@ -160,9 +160,9 @@ LOSS = Loss(
         ),
         Key(
             "decode",
-            "choice",
-            "matrix mode: decode the matrix, greedy (arg-max per frame) or beam (prefix beam "
-            "search); the label is then optional",
+            "flag",
+            "matrix mode: decode the matrix, beam (prefix beam search; or true) or greedy "
+            "(arg-max per frame); the label is then optional",
             help="Matrix mode: decode the matrix: beam (prefix beam search, the beam after "
             "every frame; --decode alone) or greedy (arg-max per frame). The label is then "
             "optional.",
@@ -205,6 +205,24 @@ LOSS = Loss(
             short="CTC decoding: prefix beam search, frame by frame.",
             example="--alphabet '-,a,b' --probs '0.6,0.3,0.1; 0.5,0.3,0.2; 0.6,0.1,0.3' "
             "--beam-width 2",
+            # matrix mode's keys: lecture mode (probabilities, alignments, frames, method)
+            # has nothing to decode
+            keys=(
+                "label",
+                "blank",
+                "alphabet",
+                "probs",
+                "log_probs",
+                "logits",
+                "decode",
+                "beam_width",
+                "reduction",
+                "trellis",
+                "steps",
+                "enumerate",
+                "grad",
+                "log_base",
+            ),
         ),
     ),
     explanation=Explanation(
@@ -1140,7 +1158,7 @@ def decode_object(result: CTCResult, symbols: Any) -> dict[str, Any]:
 
     greedy = decoding.greedy
     beam = None
-    if decoding.method == "beam":
+    if decoding.beam_listed:  # else too large to list: null, and a warning says so
         beam = [[prefix(p) for p in frame.kept] for frame in decoding.frames]
     return {
         "method": decoding.method,
@@ -1156,7 +1174,7 @@ def decode_object(result: CTCResult, symbols: Any) -> dict[str, Any]:
             "exact_log_probability": log(greedy.exact_log_probability),
         },
         "beam": beam,
-        "candidates": [f.candidates for f in decoding.frames] if beam is not None else None,
+        "candidates": [f.candidates for f in decoding.frames] if decoding.frames else None,
         "best_pruned": (
             [None if f.best_pruned is None else prefix(f.best_pruned) for f in decoding.frames]
             if beam is not None

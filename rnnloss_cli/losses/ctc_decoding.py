@@ -186,7 +186,7 @@ def beam_section(result: CTCResult) -> Section:
     return Section(heading, (paragraph(*RULES, start_line), table), "decode")
 
 
-NBEST_HEADERS = ("#", "output", "beam P", "{log} P", "exact p (forward)", "lost to pruning")
+NBEST_HEADERS = ("#", "output", "beam P", "{log} P", "exact p (forward)")
 
 
 def nbest_section(result: CTCResult) -> Section:
@@ -196,17 +196,13 @@ def nbest_section(result: CTCResult) -> Section:
     assert decoding is not None
     headers = tuple(h.format(log=log_name(result.log_base)) for h in NBEST_HEADERS)
     rows: list[list[str | Line]] = []
+    lost = []
     for i, best in enumerate(decoding.nbest):
         exact = "—"
-        lost = "—"
         if best.exact_log_probability is not None:
             exact = _p(best.exact_probability or 0.0, best.exact_log_probability)
-            gap = (best.exact_probability or 0.0) - best.probability
-            lost = (
-                "0 (exact)"
-                if abs(gap) <= 1e-12 * max(best.exact_probability or 0.0, 1e-300)
-                else num(gap)
-            )
+            if best.lost:
+                lost.append(f"#{i + 1} {num(best.lost)}")
         rows.append(
             [
                 str(i + 1),
@@ -214,48 +210,80 @@ def nbest_section(result: CTCResult) -> Section:
                 _p(best.probability, best.log_probability),
                 _log(result, best.log_probability),
                 exact,
-                lost,
             ]
         )
-    lines: list[Line | str] = []
     first = decoding.nbest[0]
-    lines.append(
+    lines: list[Line | str] = [
         line(
             ("Decoded  ", "bold"),
             f"{_output(result, first.prefix)}   beam P = "
             f"{_p(first.probability, first.log_probability)}",
-        )
-    )
-    lines.append(
+        ),
         line(
             (
                 "the beam's P sums only the paths that stayed in the beam, so it is at most the "
                 "exact p; a beam wide enough to prune nothing makes them equal",
                 "dim",
             )
+        ),
+    ]
+    if lost:
+        shown = lost if len(lost) <= 6 else [*lost[:5], f"… ({len(lost):,} in all)"]
+        lines.append(line(("lost to pruning (exact p − beam P): " + ", ".join(shown), "dim")))
+    better = decoding.better_than_best
+    if better is not None:
+        rank, entry = better
+        theirs = _p(entry.exact_probability or 0.0, entry.exact_log_probability)
+        ours = _p(first.exact_probability or 0.0, first.exact_log_probability)
+        lines.append(
+            line(
+                (
+                    f"n-best #{rank + 1}, {_output(result, entry.prefix)}, is more probable than "
+                    f"the decoded output by the exact p ({theirs} against {ours}): the beam "
+                    "ranks by the paths it kept; a wider beam would put it first",
+                    "bad",
+                )
+            )
         )
-    )
     if not decoding.exact_complete:
         lines.append(
             line(("— : not computed, over the forward algorithm's budget for the n-best", "dim"))
         )
     if result.label_given:
-        label = tuple(result.alphabet.index(s) for s in result.label)  # type: ignore[union-attr]
-        rank = next((i for i, b in enumerate(decoding.nbest) if b.prefix == label), None)
-        word = _output(result, label)
-        if rank == 0:
-            lines.append(line(("the label ", ""), (f"{word} is the decoded output ✓", "good")))
-        elif rank is not None:
-            lines.append(
-                line((f"the label {word} is n-best #{rank + 1}, not the decoded output ✗", "bad"))
-            )
-        else:
-            lines.append(
-                line((f"the label {word} is not in the n-best ✗ (its exact p is below)", "bad"))
-            )
-    table = Table(headers, rows, left=frozenset({1, 5}), wide=1)
+        lines.append(_label_line(result))
+    table = Table(headers, rows, left=frozenset({1}), wide=1)
     heading = f"The n-best: the beam after the last frame, most probable first ({len(rows):,})"
     return Section(heading, (table, paragraph(*lines)), "decode")
+
+
+def _label_line(result: CTCResult) -> Line:
+    """Return whether the decoding found the given label: ✓, its rank, or pruned (with its
+    exact p beside the decoded output's: above it, a wider beam would find the label)."""
+    decoding = result.decoding
+    assert decoding is not None and result.alphabet is not None
+    label = tuple(result.alphabet.index(s) for s in result.label)
+    rank = next((i for i, b in enumerate(decoding.nbest) if b.prefix == label), None)
+    word = _output(result, label)
+    if rank == 0:
+        return line(("the label ", ""), (f"{word} is the decoded output ✓", "good"))
+    if rank is not None:
+        return line((f"the label {word} is n-best #{rank + 1}, not the decoded output ✗", "bad"))
+    first = decoding.nbest[0]
+    mine = _p(result.dp.probability, result.dp.log_probability)
+    if first.exact_log_probability is None:
+        compared = ""
+    elif result.dp.log_probability > first.exact_log_probability:
+        compared = (
+            f", above the decoded {_output(result, first.prefix)}'s "
+            f"{_p(first.exact_probability or 0.0, first.exact_log_probability)}: a wider beam "
+            "would find it"
+        )
+    else:
+        compared = (
+            f", below the decoded {_output(result, first.prefix)}'s "
+            f"{_p(first.exact_probability or 0.0, first.exact_log_probability)}"
+        )
+    return line((f"the label {word} was pruned ✗ (its exact p = {mine}{compared})", "bad"))
 
 
 def sections(result: CTCResult) -> list[Section]:

@@ -36,6 +36,8 @@ MAX_LISTED_FRAMES = 40_000  # all listed alignments together (each is also <= MA
 MAX_MATRIX = 2_000_000  # values in a probs / log_probs / logits matrix
 MATRIX_KEYS = ("probs", "log_probs", "logits")
 MAX_BEAM_WIDTH = 10_000
+# Marks the working writes where a symbol could stand: a symbol may not look like one.
+MARKS = {"∅": "the empty output", "…": "an elided part", "✂": "a pruned prefix", "⋮": "elided rows"}
 ALIGNMENT_KEYS = ("path", "factors")
 
 
@@ -52,6 +54,12 @@ def _symbol(value: Any, key: str) -> str:
     text = str(value)
     if not text:
         raise ProblemError("a symbol cannot be empty", key=key)
+    if text in MARKS:
+        raise ProblemError(
+            f"{quoted(text)} is how the working writes {MARKS[text]}, so it cannot be a symbol "
+            "as well: name it otherwise",
+            key=key,
+        )
     return check_name(text, key, "symbol")
 
 
@@ -410,13 +418,17 @@ def _check_trellis(inputs: dict[str, Any], key: str) -> None:
 
 def _decoding(r: Reader) -> tuple[str | None, int | None]:
     """Return the decoding asked for (greedy, beam or None) and the beam width: `decode:
-    beam` (or true), `decode: greedy`; a `beam_width` alone asks for beam search."""
-    method = None
+    beam` (or true), `decode: greedy`, `decode: false` (none); a `beam_width` alone asks
+    for beam search."""
+    method, said_no = None, False
     if r.has("decode"):
         value = r.data["decode"]
-        if value is True:
+        text = value.strip().lower() if isinstance(value, str) else value
+        if text is True or text == "true":
             method = "beam"
-        elif value is not False:
+        elif text is False or text == "false":
+            said_no = True
+        else:
             method = r.choice("decode", DECODERS, "")
     width = None
     if r.has("beam_width"):
@@ -430,11 +442,9 @@ def _decoding(r: Reader) -> tuple[str | None, int | None]:
             raise ProblemError(
                 f"{fmt(number)} is over the limit of {MAX_BEAM_WIDTH:,} prefixes", key="beam_width"
             )
-        if method == "greedy":
-            raise ProblemError(
-                "is for beam search (decode: beam); greedy decoding keeps one path",
-                key="beam_width",
-            )
+        if method == "greedy" or said_no:
+            said = "greedy decoding keeps one path" if method else "decode: false asks for none"
+            raise ProblemError(f"is for beam search (decode: beam); {said}", key="beam_width")
         width, method = int(number), "beam"
     if method == "beam" and width is None:
         from rnnloss_cli.core.ctc_decode import BEAM_WIDTH
@@ -511,6 +521,12 @@ def _validate_matrix(
     one_char = all(len(s) == 1 for s in alphabet)
     decode, beam_width = decoding
     if decode is None and not r.has("label"):
+        if r.has("decode"):  # decode: false, said on purpose
+            raise ProblemError(
+                "missing: the label whose loss to compute (decode: false asks for no decoding, "
+                "which is what finds an output without one)",
+                key="label",
+            )
         raise ProblemError(
             "missing: the label whose loss to compute, or decode: beam (or greedy) to find the "
             "output without one (`rnnloss decode`)",
