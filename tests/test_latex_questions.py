@@ -417,3 +417,27 @@ def test_a_body_compiles_in_a_document_with_the_packages_it_names(tmp_path: Path
     packages = [line[1:].strip() for line in body.splitlines() if line.startswith("%   ")]
     preamble = "\\documentclass{article}\n" + "\n".join(packages)
     _compile(tmp_path, f"{preamble}\n\\begin{{document}}\n\\input{{body}}\n\\end{{document}}\n")
+
+
+@pytest.mark.parametrize("fmt", ["questions", "questions-latex"])
+def test_a_sheet_says_when_it_abridges_the_inputs(tmp_path, fmt):
+    long = tmp_path / "long.yaml"
+    long.write_text(
+        json.dumps({"loss": "mse", "y": list(range(300)), "yhat": [x + 0.5 for x in range(300)]}),
+        encoding="utf-8",
+    )
+    tall = tmp_path / "tall.yaml"
+    rows = [[0.5, 0.5]] * 60
+    tall.write_text(
+        json.dumps({"loss": "ctc", "label": "a", "alphabet": ["-", "a"], "probs": rows}),
+        encoding="utf-8",
+    )
+    short = tmp_path / "short.yaml"
+    short.write_text(json.dumps({"loss": "mse", "y": [1, 2], "yhat": [1, 3]}), encoding="utf-8")
+    for command, path, abridged in (
+        ("mse", long, True),
+        ("ctc", tall, True),
+        ("mse", short, False),
+    ):
+        text = invoke([command, str(path), "--format", fmt]).stdout
+        assert ("abridged" in text) is abridged, (path.name, text[-400:])

@@ -64,10 +64,33 @@ def _label(depth: int, index: int) -> str:
     return f"({number})"
 
 
+ABRIDGED = (
+    "(Some inputs above are abridged, their middle elided (…): the problem file has them in "
+    "full.)"
+)
+
+
 def _shown(document: doc.Document) -> list[doc.Block]:
-    """Return the blocks a question shows: its inputs, then what it gives beyond them."""
+    """Return the blocks a question shows: its inputs, then what it gives beyond them; and
+    a note where a list or matrix is abridged, so that no sheet silently gives a student
+    less data than the question needs."""
     inputs = document.section(INPUTS)
-    return [*(inputs.blocks if inputs is not None else ()), *document.given]
+    blocks = [*(inputs.blocks if inputs is not None else ()), *document.given]
+    if any(_abridged(block) for block in blocks):
+        blocks.append(doc.paragraph(ABRIDGED, style="dim"))
+    return blocks
+
+
+def _abridged(block: doc.Block) -> bool:
+    """Whether a writer shows this block with a part left out."""
+    if isinstance(block, doc.Matrix):  # as the Markdown and LaTeX writers elide one
+        from rnnloss_cli.render.markdown import MAX_COLUMNS, MAX_ROWS
+
+        rows, columns = block.values.shape
+        return rows > MAX_ROWS or columns > MAX_COLUMNS
+    if isinstance(block, doc.Paragraph):
+        return any("…" in doc.plain(line) for line in block.lines)
+    return False
 
 
 def markdown(documents: Sequence[doc.Document]) -> str:
