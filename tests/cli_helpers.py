@@ -4,6 +4,8 @@ build a YAML alias bomb."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -31,3 +33,25 @@ def billion_laughs(levels: int, width: int = 9) -> str:
         lines.append(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]")
     lines += [f"y: *a{levels - 1}", f"yhat: *a{levels - 1}"]
     return "\n".join(lines) + "\n"
+
+
+def compile_latex(text: str, folder: Path) -> str:
+    """Compile a LaTeX document with pdflatex in `folder` (skip the test where pdflatex is
+    not installed); fail with the log's error lines if it does not compile, or if a
+    character is missing from the font. Return the log."""
+    import pytest
+
+    pdflatex = shutil.which("pdflatex")
+    if pdflatex is None:
+        pytest.skip("pdflatex is not installed")
+    (folder / "doc.tex").write_text(text, encoding="utf-8")
+    run = subprocess.run(
+        [pdflatex, "-halt-on-error", "-interaction=nonstopmode", "doc.tex"],
+        cwd=folder,
+        capture_output=True,
+        timeout=120,
+    )
+    log = (folder / "doc.log").read_text(encoding="latin-1")
+    assert run.returncode == 0, [line for line in log.splitlines() if line.startswith("!")]
+    assert "Missing character" not in log
+    return log

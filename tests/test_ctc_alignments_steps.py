@@ -11,13 +11,11 @@ import itertools
 import json
 import math
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_helpers import invoke
+from cli_helpers import compile_latex, invoke
 from cli_helpers import write_problem as _write
 
 from rnnloss_cli.core import ctc_solve
@@ -370,19 +368,7 @@ def test_markdown_lists_every_path_and_the_recursion():
 def test_latex_compiles(tmp_path):
     text = invoke([*ARGS, "--format", "latex"]).stdout
     assert "1-2-3" in text and "Forward recursion" in text
-    pdflatex = shutil.which("pdflatex")
-    if pdflatex is None:
-        pytest.skip("pdflatex is not installed")
-    (tmp_path / "doc.tex").write_text(text, encoding="utf-8")
-    run = subprocess.run(
-        [pdflatex, "-halt-on-error", "-interaction=nonstopmode", "doc.tex"],
-        cwd=tmp_path,
-        capture_output=True,
-        timeout=120,
-    )
-    assert run.returncode == 0, run.stdout.decode(errors="replace")[-2000:]
-    log = (tmp_path / "doc.log").read_text(errors="replace")
-    assert "Missing character" not in log
+    compile_latex(text, tmp_path)
 
 
 @pytest.mark.parametrize("fmt", ["questions", "questions-latex"])

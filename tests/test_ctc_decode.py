@@ -142,11 +142,9 @@ def test_long_inputs_do_not_underflow():
 
 import json  # noqa: E402
 import re  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from cli_helpers import invoke  # noqa: E402
+from cli_helpers import compile_latex, invoke  # noqa: E402
 from cli_helpers import write_problem as _write  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -320,18 +318,7 @@ def test_markdown_and_latex(tmp_path):
     assert "| 1 | a | 0.309 |" in text
     latex = invoke(["decode", BUNDLED, "--format", "latex"]).stdout
     assert "0.42 \\ensuremath{\\times} 0.6 = 0.252" in latex
-    pdflatex = shutil.which("pdflatex")
-    if pdflatex is None:
-        pytest.skip("pdflatex is not installed")
-    (tmp_path / "doc.tex").write_text(latex, encoding="utf-8")
-    run = subprocess.run(
-        [pdflatex, "-halt-on-error", "-interaction=nonstopmode", "doc.tex"],
-        cwd=tmp_path,
-        capture_output=True,
-        timeout=120,
-    )
-    assert run.returncode == 0, run.stdout.decode(errors="replace")[-2000:]
-    assert "Missing character" not in (tmp_path / "doc.log").read_text(errors="replace")
+    compile_latex(latex, tmp_path)
 
 
 @pytest.mark.parametrize("fmt", ["questions", "questions-latex"])
