@@ -318,6 +318,7 @@ def test_markdown_and_latex(tmp_path):
     assert "| 1 | a | 0.309 |" in text
     latex = invoke(["decode", BUNDLED, "--format", "latex"]).stdout
     assert "0.42 \\ensuremath{\\times} 0.6 = 0.252" in latex
+    assert "U+" not in latex  # ∅, ℓ and ✂ set as math, never as code points
     compile_latex(latex, tmp_path)
 
 

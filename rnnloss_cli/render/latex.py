@@ -129,6 +129,8 @@ MATH = {item[0]: "\\" + item[1:] + " " for item in GREEK.split()} | {
     "⟩": r"\rangle ",
     "∀": r"\forall ",
     "∃": r"\exists ",
+    "∅": r"\varnothing ",
+    "ℓ": r"\ell ",
     "°": r"^{\circ}",
     "′": r"'",
 }
@@ -142,6 +144,7 @@ TEXT = {
     "✔": r"\ensuremath{\checkmark}",
     "✗": r"\ensuremath{\times}",
     "✘": r"\ensuremath{\times}",
+    "✂": r"\ensuremath{\times}",  # a pruned prefix: crossed out
     "†": r"\dag{}",
     "‡": r"\ddag{}",
     "•": r"\textbullet{}",
