@@ -160,7 +160,7 @@ def solve_file(
     except ProblemError as exc:
         return [Entry(path, None, error=exc.with_source(path))]
     entries = []
-    used = [0, 0]  # the CTC work of the problems so far, as ctc_work counts it
+    used = [0] * len(FILE_LIMITS)  # the CTC work of the problems so far, as ctc_work counts
     for raw in raws:
         data = raw.data
         expected_text = raw.expected_text

@@ -69,13 +69,13 @@ def _bare_decode(args: list[str]) -> list[str]:
             break
         if out[i] == "--decode":
             after = out[i + 1] if i + 1 < len(out) else None
-            if after is None or (
-                after.strip().lower() not in ("beam", "greedy")
-                and (
-                    after.startswith("-")
-                    or after.lower().endswith((".yaml", ".yml"))
-                    or os.path.exists(after)
-                )
+            if after is not None and after.strip().lower() in ("beam", "greedy"):
+                out[i + 1] = after.strip().lower()  # --decode Beam, as the key takes it
+            elif (
+                after is None
+                or after.startswith("-")
+                or after.lower().endswith((".yaml", ".yml", ".json"))
+                or os.path.exists(after)
             ):
                 out.insert(i + 1, "beam")
         i += 1

@@ -26,7 +26,7 @@ applies log-softmax first) and with brute-force enumeration of every path (tests
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -137,12 +137,18 @@ class Best:
 
     @property
     def lost(self) -> float:
-        """What pruning lost of this output: exact p − the beam's P (0 where they agree to
-        1e−12, and where the exact p was not computed)."""
-        if self.exact_log_probability is None:
+        """The share of this output's exact probability that pruning lost: 1 − beam P /
+        exact p, from their logs (so it holds where both underflow float64); 0 where they
+        agree to 1e−12, and where the exact p was not computed."""
+        exact = self.exact_log_probability
+        if exact is None or exact == -math.inf:
             return 0.0
-        gap = (self.exact_probability or 0.0) - self.probability
-        return 0.0 if abs(gap) <= 1e-12 * max(self.exact_probability or 0.0, 1e-300) else gap
+        share = -math.expm1(min(self.log_probability - exact, 0.0))
+        return 0.0 if share <= 1e-12 else share
+
+    @property
+    def lost_percent(self) -> float:
+        return 100.0 * self.lost
 
 
 @dataclass(frozen=True)
@@ -153,15 +159,15 @@ class GreedyDecoding:
     path: list[int]
     collapsed: tuple[int, ...]
     log_probability: float  # ln Πₜ maxᵥ yₜ(v): of the one path, not of its collapse
-    exact_log_probability: float
+    exact_log_probability: float | None  # None: over the forward algorithm's budget
 
     @property
     def probability(self) -> float:
         return _exp(self.log_probability)
 
     @property
-    def exact_probability(self) -> float:
-        return _exp(self.exact_log_probability)
+    def exact_probability(self) -> float | None:
+        return None if self.exact_log_probability is None else _exp(self.exact_log_probability)
 
 
 @dataclass(frozen=True)
@@ -199,6 +205,26 @@ class Decoding:
         """Whether the beam after every frame is small enough to be listed whole."""
         return self.method == "beam" and self.beam_symbols <= MAX_BEAM_LISTED
 
+    def rank(self, prefix: Sequence[int]) -> int | None:
+        """Return the place (0-based) of an output among the n-best, or None."""
+        wanted = tuple(prefix)
+        return next((i for i, b in enumerate(self.nbest) if b.prefix == wanted), None)
+
+    @property
+    def probs(self) -> np.ndarray:
+        """The matrix decoded, as probabilities (the y of each frame the working writes)."""
+        with np.errstate(under="ignore"):
+            return np.exp(self.log_probs)
+
+    @property
+    def greedy_is_better(self) -> bool:
+        """Whether greedy's output is more probable, by the exact p, than the beam's first:
+        a beam too narrow can prune the output the arg-max path collapses to."""
+        mine, theirs = self.nbest[0].exact_log_probability, self.greedy.exact_log_probability
+        if self.method != "beam" or mine is None or theirs is None:
+            return False
+        return self.greedy.collapsed != self.best and theirs > mine + 1e-12 * max(1.0, abs(mine))
+
     @property
     def better_than_best(self) -> tuple[int, Best] | None:
         """The first n-best entry whose exact probability is above the decoded output's
@@ -235,14 +261,19 @@ def exact_log_probability(log_probs: np.ndarray, prefix: Sequence[int], blank: i
     return -float(loss)
 
 
+def _greedy_path(lp: np.ndarray, blank: int) -> tuple[list[int], tuple[int, ...], float]:
+    """Return the arg-max path of every frame, what it collapses to, and ln of its product."""
+    path = np.argmax(lp, axis=1)
+    log_p = float(np.sum(lp[np.arange(lp.shape[0]), path]))
+    return path.tolist(), tuple(ctc.collapse(path.tolist(), blank)), log_p
+
+
 def greedy(log_probs: np.ndarray, blank: int) -> GreedyDecoding:
-    """Return the best-path decoding: the arg-max of every frame, collapsed."""
-    path = np.argmax(log_probs, axis=1)
-    log_p = float(np.sum(log_probs[np.arange(log_probs.shape[0]), path]))
-    collapsed = tuple(ctc.collapse(path.tolist(), blank))
-    return GreedyDecoding(
-        path.tolist(), collapsed, log_p, exact_log_probability(log_probs, collapsed, blank)
-    )
+    """Return the best-path decoding: the arg-max of every frame, collapsed, with the
+    exact probability of what it collapses to."""
+    lp = np.asarray(log_probs, dtype=np.float64)
+    path, collapsed, log_p = _greedy_path(lp, blank)
+    return GreedyDecoding(path, collapsed, log_p, exact_log_probability(lp, collapsed, blank))
 
 
 def beam_search(log_probs: np.ndarray, blank: int, beam_width: int) -> list[Frame]:
@@ -322,29 +353,39 @@ def _candidate(
 
 
 def decode(
-    log_probs: np.ndarray, blank: int, method: str = "beam", beam_width: int = BEAM_WIDTH
+    log_probs: np.ndarray,
+    blank: int,
+    method: str = "beam",
+    beam_width: int = BEAM_WIDTH,
+    check: Callable[[tuple[int, ...]], None] | None = None,
 ) -> Decoding:
     """Return the decoding of a T × V matrix of natural-log probabilities: greedy, and with
-    method "beam" prefix beam search, the n-best with their exact probabilities."""
+    method "beam" prefix beam search; with the exact probability of each output (greedy's,
+    then the n-best's) while they fit MAX_EXACT_CELLS of the forward algorithm (None
+    after). `check` is called with the decoded output before any exact probability is
+    computed: the caller's limits on it (it raises to refuse)."""
     lp = np.asarray(log_probs, dtype=np.float64)
-    best_path = greedy(lp, blank)
-    if method == "greedy":
-        nbest = [
-            Best(best_path.collapsed, best_path.log_probability, best_path.exact_log_probability)
-        ]
-        return Decoding("greedy", None, best_path, [], nbest, lp)
-    if method != "beam":
+    if method not in ("greedy", "beam"):
         raise ValueError(f"method must be greedy or beam, got {method!r}")
-    frames = beam_search(lp, blank, beam_width)
-    final = frames[-1].kept
-    nbest, spent, complete = [], 0, True
-    for entry in final:
-        cells = lp.shape[0] * (2 * len(entry.prefix) + 1)
+    path, collapsed, path_log = _greedy_path(lp, blank)
+    frames = beam_search(lp, blank, beam_width) if method == "beam" else []
+    outputs = [(p.prefix, p.log_probability) for p in frames[-1].kept] if frames else []
+    if method == "greedy":
+        outputs = [(collapsed, path_log)]
+    if check is not None:
+        check(outputs[0][0])
+    spent, complete = 0, True
+    exact: dict[tuple[int, ...], float] = {}
+    for prefix in [collapsed, *(prefix for prefix, _ in outputs)]:
+        if prefix in exact:
+            continue
+        cells = lp.shape[0] * (2 * len(prefix) + 1)
         if spent + cells > MAX_EXACT_CELLS:
-            complete = False
-            nbest.append(Best(entry.prefix, entry.log_probability, None))
+            complete = False  # this one left out; a shorter one after it may still fit
             continue
         spent += cells
-        exact = exact_log_probability(lp, entry.prefix, blank)
-        nbest.append(Best(entry.prefix, entry.log_probability, exact))
-    return Decoding("beam", beam_width, best_path, frames, nbest, lp, complete)
+        exact[prefix] = exact_log_probability(lp, prefix, blank)
+    best_path = GreedyDecoding(path, collapsed, path_log, exact.get(collapsed))
+    nbest = [Best(prefix, log_p, exact.get(prefix)) for prefix, log_p in outputs]
+    width = beam_width if method == "beam" else None
+    return Decoding(method, width, best_path, frames, nbest, lp, complete)

@@ -144,6 +144,17 @@ class CTCResult:
         grad = getattr(self.dp, "grad", None)
         return None if grad is None else grad / (self.log_divisor * self.per_symbol)
 
+    @property
+    def label_indices(self) -> tuple[int, ...]:
+        """The label as columns of the alphabet (matrix mode)."""
+        assert self.alphabet is not None
+        index = {s: i for i, s in enumerate(self.alphabet)}
+        return tuple(index[s] for s in self.label)
+
+    def in_log_base(self, log_value: float) -> float:
+        """Return a natural log in the problem's log base."""
+        return log_value / self.log_divisor
+
     def word(self, symbols: Sequence[str]) -> str:
         """Return a path or label written as the label was: `H-E-L-L-O`, or `th e` for lists."""
         return _word(symbols, self.label_is_string)
@@ -499,13 +510,15 @@ def solve_matrix(
     decode: str | None = None,
     beam_width: int | None = None,
     label_given: bool = True,
+    check_label: Any = None,
 ) -> CTCResult:
     """Return the exact CTC loss of a T × V matrix, with best path, greedy path and extras.
 
     `prediction` holds per-frame probabilities (`kind` "probs"), log-probabilities or logits.
     `reduction` `mean` divides the loss (and its gradient) by the label length, as torch's
     default; `sum` is −log p. `decode` ("greedy" or "beam", with `beam_width`) decodes the
-    matrix too; without a label (`label` None) the label is the decoded output.
+    matrix too; without a label (`label` None) the label is the decoded output, and
+    `check_label` (the validator's limits) is called with it before it is worked on.
     """
     if reduction not in ("sum", "mean"):
         raise ValueError(f"reduction must be sum or mean, got {reduction!r}")
@@ -515,18 +528,23 @@ def solve_matrix(
     if decode is not None:
         from rnnloss_cli.core import ctc_decode
 
+        check = None
+        if label is None and check_label is not None:  # the validator's limits, on the output
+
+            def check(prefix: tuple[int, ...]) -> None:
+                check_label([alphabet[i] for i in prefix])
+
         decoding = ctc_decode.decode(
-            log_probs, index[blank], decode, beam_width or ctc_decode.BEAM_WIDTH
+            log_probs, index[blank], decode, beam_width or ctc_decode.BEAM_WIDTH, check
         )
         if label is None:
             label = [alphabet[i] for i in decoding.best]
-            _check_decoded_label(label, log_probs.shape[0], trellis, all_alignments)
         if decoding.method == "beam" and not decoding.beam_listed:
             decoding_warnings = [
                 f"the beam after every frame holds {decoding.beam_symbols:,} prefix symbols "
                 f"over {log_probs.shape[0]:,} frames, over the {ctc_decode.MAX_BEAM_LISTED:,} "
                 "listed whole: JSON decode.beam and decode.best_pruned are null (the working "
-                "shows the first and last frames; the n-best are complete)"
+                "shows the first and last frames; the n-best list is whole)"
             ]
     if label is None:
         raise ValueError("a label is needed unless the matrix is decoded")
@@ -573,35 +591,6 @@ def solve_matrix(
         decoding=decoding,
         label_given=label_given,
     )
-
-
-def _check_decoded_label(
-    label: Sequence[str], frames: int, trellis: bool, all_alignments: bool
-) -> None:
-    """Refuse what a decoded label makes too large: the limits a given label is held to
-    when it is validated (problems/ctc.py), checked once the label is known (ValueError
-    naming the key `decode`)."""
-    cells = frames * (2 * len(label) + 1)
-    message = None
-    if cells > MAX_TRELLIS:
-        message = (
-            f"the decoded output has {len(label):,} symbols: its exact loss needs {frames:,} "
-            f"frames × {2 * len(label) + 1:,} states = {cells:,} cells of the forward "
-            f"algorithm, over the limit of {MAX_TRELLIS:,}; give the label whose loss to "
-            "compute (the decoding is then shown beside it), or decode fewer frames"
-        )
-    elif all_alignments:
-        count, work = enumeration_work(label, frames)
-        if work > MAX_ENUMERATION_WORK:
-            message = (
-                f"the decoded output has {count:,} alignments of {frames:,} frames, "
-                f"{work:,} symbols to write, over the limit of {MAX_ENUMERATION_WORK:,} for "
-                "enumerate: list every alignment of a smaller problem"
-            )
-    if message is not None:
-        error = ValueError(message)
-        error.key = "decode"  # type: ignore[attr-defined]
-        raise error
 
 
 def solve(mode: str, **inputs: Any) -> CTCResult:

@@ -39,30 +39,32 @@ def _output(result: CTCResult, prefix: Sequence[int]) -> str:
     return _word(result, [result.alphabet[i] for i in prefix])
 
 
-def _p(value: float, log_value: float | None) -> str:
-    """Return a probability; where it underflows float64, as e^(its natural log)."""
-    return probability(value, log_value)
-
-
 def _log(result: CTCResult, log_value: float | None) -> str:
     """Return a natural log in the problem's log base, as the loss is written."""
     if log_value is None:
         return "—"
-    return num(log_value / result.log_divisor)
+    return num(result.in_log_base(log_value))
+
+
+def _exact(probability_value: float | None, log_value: float | None) -> str:
+    """Return an exact probability, or — where it was over the forward algorithm's budget."""
+    if log_value is None:
+        return "— (over the budget of the forward algorithm)"
+    return probability(probability_value or 0.0, log_value)
 
 
 def greedy_section(result: CTCResult) -> Section:
     """Return the greedy (best-path) decoding: the arg-max of every frame, its product, the
-    collapse, and the exact probability of the output beside the one path's."""
+    collapse, and the exact probability of the output beside the one path's; and which of
+    greedy's output and beam search's is the more probable, by their exact p."""
+    from rnnloss_cli.losses.ctc import _word
+
     decoding = result.decoding
     assert decoding is not None and result.alphabet is not None
     greedy = decoding.greedy
     alphabet = result.alphabet
-    from rnnloss_cli.losses.ctc import _word
-
-    matrix = result.decoding.log_probs
-    maxima = [math.exp(matrix[t, c]) for t, c in enumerate(greedy.path)]
-    factors = [num(p) for p in maxima]
+    probs = decoding.probs
+    factors = [num(probs[t, c]) for t, c in enumerate(greedy.path)]
     if len(factors) > FACTORS_SHOWN:
         factors = [*factors[:6], "…", *factors[-3:]]
     path = _word(result, [alphabet[c] for c in greedy.path])
@@ -71,27 +73,31 @@ def greedy_section(result: CTCResult) -> Section:
         f"the most probable symbol of every frame: {path} → collapses to {output}",
         line(
             ("p(path) ", "bold"),
-            f"= {' × '.join(factors)} = {_p(greedy.probability, greedy.log_probability)}  "
-            f"(this one path)",
+            f"= {' × '.join(factors)} = {probability(greedy.probability, greedy.log_probability)}"
+            "  (this one path)",
         ),
         line(
             ("p(output) ", "bold"),
-            f"= {_p(greedy.exact_probability, greedy.exact_log_probability)}  (every path that "
-            f"collapses to {output}: the forward algorithm)",
+            f"= {_exact(greedy.exact_probability, greedy.exact_log_probability)}  (every path "
+            f"that collapses to {output}: the forward algorithm)",
         ),
     ]
+    best = decoding.nbest[0]
     if decoding.method == "beam" and decoding.best != greedy.collapsed:
-        best = decoding.nbest[0]
-        lines.append(
-            line(
-                (
-                    f"greedy picks the best single path, not the best output: beam search "
-                    f"finds {_output(result, best.prefix)}, p = "
-                    f"{_p(best.exact_probability or 0.0, best.exact_log_probability)} exactly",
-                    "dim",
-                )
+        theirs = _output(result, best.prefix)
+        exact = _exact(best.exact_probability, best.exact_log_probability)
+        if decoding.greedy_is_better:
+            said = (
+                f"greedy's output is the more probable here: beam search's {theirs} has exact "
+                f"p = {exact} — the beam, too narrow, pruned {output} on the way"
             )
-        )
+            lines.append(line((said, "bad")))
+        else:
+            said = (
+                "greedy picks the best single path, not the best output: beam search finds "
+                f"{theirs}, exact p = {exact}"
+            )
+            lines.append(line((said, "dim")))
     return Section(
         "Greedy decoding (best path: the arg-max of every frame)", (paragraph(*lines),), "decode"
     )
@@ -117,29 +123,29 @@ def _row(result: CTCResult, frames: Sequence[Frame], place: tuple[int, int]) -> 
             line((f"✂ {_output(result, pruned.prefix)}", "dim")),
             line((f"best of {frame.pruned:,} pruned", "dim")),
             line((f"({frame.candidates:,} candidates scored)", "dim")),
-            line((_p(pruned.probability, pruned.log_probability), "dim")),
+            line((probability(pruned.probability, pruned.log_probability), "dim")),
         ]
     if t == 0:  # before the first frame: ∅ alone, "ending in a blank" with P_b = 1
         before = {(): Prefix(0, 0.0, -math.inf, 0.0, frame.kept[0].trie)}
     else:
         before = {p.prefix: p for p in frames[t - 1].kept}
-    matrix = decoding.log_probs
+    probs = decoding.probs
     blank = result.alphabet.index(result.blank)
 
     def y(c: int) -> str:
-        return operand(math.exp(matrix[t, c]))
+        return operand(probs[t, c])
 
     entry = frame.kept[i]
     return [
         str(t + 1),
         _output(result, entry.prefix),
         *_worked(entry, before, y, blank),
-        _p(entry.probability, entry.log_probability),
+        probability(entry.probability, entry.log_probability),
     ]
 
 
 def _total(entry: Prefix) -> str:
-    return _p(entry.probability, entry.log_probability)
+    return probability(entry.probability, entry.log_probability)
 
 
 def _worked(entry: Prefix, before: dict[tuple[int, ...], Prefix], y: Any, blank: int) -> list[str]:
@@ -148,19 +154,19 @@ def _worked(entry: Prefix, before: dict[tuple[int, ...], Prefix], y: Any, blank:
     prefix = entry.prefix
     stayed = before.get(prefix)
     if stayed is not None:
-        p_b = f"{_total(stayed)} × {y(blank)} = {_p(entry.blank, entry.log_blank)}"
+        p_b = f"{_total(stayed)} × {y(blank)} = {probability(entry.blank, entry.log_blank)}"
     else:
         p_b = "0"
     terms = []
     if stayed is not None and prefix and stayed.log_non_blank > -math.inf:
-        terms.append(f"{_p(stayed.non_blank, stayed.log_non_blank)} × {y(prefix[-1])}")
+        terms.append(f"{probability(stayed.non_blank, stayed.log_non_blank)} × {y(prefix[-1])}")
     parent = before.get(prefix[:-1]) if prefix else None
     if parent is not None:
         repeat = len(prefix) > 1 and prefix[-2] == prefix[-1]
-        source = _p(parent.blank, parent.log_blank) if repeat else _total(parent)
+        source = probability(parent.blank, parent.log_blank) if repeat else _total(parent)
         if not (repeat and parent.log_blank == -math.inf):
             terms.append(f"{source} × {y(prefix[-1])}")
-    value = _p(entry.non_blank, entry.log_non_blank)
+    value = probability(entry.non_blank, entry.log_non_blank)
     p_nb = f"{' + '.join(terms)} = {value}" if terms else value
     return [p_b, p_nb]
 
@@ -200,14 +206,14 @@ def nbest_section(result: CTCResult) -> Section:
     for i, best in enumerate(decoding.nbest):
         exact = "—"
         if best.exact_log_probability is not None:
-            exact = _p(best.exact_probability or 0.0, best.exact_log_probability)
+            exact = probability(best.exact_probability or 0.0, best.exact_log_probability)
             if best.lost:
-                lost.append(f"#{i + 1} {num(best.lost)}")
+                lost.append(f"#{i + 1} {num(best.lost_percent, 3)}%")
         rows.append(
             [
                 str(i + 1),
                 _output(result, best.prefix),
-                _p(best.probability, best.log_probability),
+                probability(best.probability, best.log_probability),
                 _log(result, best.log_probability),
                 exact,
             ]
@@ -217,7 +223,7 @@ def nbest_section(result: CTCResult) -> Section:
         line(
             ("Decoded  ", "bold"),
             f"{_output(result, first.prefix)}   beam P = "
-            f"{_p(first.probability, first.log_probability)}",
+            f"{probability(first.probability, first.log_probability)}",
         ),
         line(
             (
@@ -229,18 +235,19 @@ def nbest_section(result: CTCResult) -> Section:
     ]
     if lost:
         shown = lost if len(lost) <= 6 else [*lost[:5], f"… ({len(lost):,} in all)"]
-        lines.append(line(("lost to pruning (exact p − beam P): " + ", ".join(shown), "dim")))
+        said = "lost to pruning (the share of the exact p the beam's P misses): "
+        lines.append(line((said + ", ".join(shown), "dim")))
     better = decoding.better_than_best
     if better is not None:
         rank, entry = better
-        theirs = _p(entry.exact_probability or 0.0, entry.exact_log_probability)
-        ours = _p(first.exact_probability or 0.0, first.exact_log_probability)
+        theirs = probability(entry.exact_probability or 0.0, entry.exact_log_probability)
+        ours = probability(first.exact_probability or 0.0, first.exact_log_probability)
         lines.append(
             line(
                 (
                     f"n-best #{rank + 1}, {_output(result, entry.prefix)}, is more probable than "
                     f"the decoded output by the exact p ({theirs} against {ours}): the beam "
-                    "ranks by the paths it kept; a wider beam would put it first",
+                    "ranks by the paths it kept; a wider beam may put it first",
                     "bad",
                 )
             )
@@ -258,31 +265,26 @@ def nbest_section(result: CTCResult) -> Section:
 
 def _label_line(result: CTCResult) -> Line:
     """Return whether the decoding found the given label: ✓, its rank, or pruned (with its
-    exact p beside the decoded output's: above it, a wider beam would find the label)."""
+    exact p beside the decoded output's: above it, a wider beam may find the label)."""
     decoding = result.decoding
-    assert decoding is not None and result.alphabet is not None
-    label = tuple(result.alphabet.index(s) for s in result.label)
-    rank = next((i for i, b in enumerate(decoding.nbest) if b.prefix == label), None)
+    assert decoding is not None
+    label = result.label_indices
+    rank = decoding.rank(label)
     word = _output(result, label)
     if rank == 0:
         return line(("the label ", ""), (f"{word} is the decoded output ✓", "good"))
     if rank is not None:
         return line((f"the label {word} is n-best #{rank + 1}, not the decoded output ✗", "bad"))
     first = decoding.nbest[0]
-    mine = _p(result.dp.probability, result.dp.log_probability)
+    mine = probability(result.dp.probability, result.dp.log_probability)
+    theirs = _exact(first.exact_probability, first.exact_log_probability)
+    decoded = _output(result, first.prefix)
     if first.exact_log_probability is None:
         compared = ""
     elif result.dp.log_probability > first.exact_log_probability:
-        compared = (
-            f", above the decoded {_output(result, first.prefix)}'s "
-            f"{_p(first.exact_probability or 0.0, first.exact_log_probability)}: a wider beam "
-            "would find it"
-        )
+        compared = f", above the decoded {decoded}'s {theirs}: a wider beam may find it"
     else:
-        compared = (
-            f", below the decoded {_output(result, first.prefix)}'s "
-            f"{_p(first.exact_probability or 0.0, first.exact_log_probability)}"
-        )
+        compared = f", below the decoded {decoded}'s {theirs}"
     return line((f"the label {word} was pruned ✗ (its exact p = {mine}{compared})", "bad"))
 
 
@@ -327,12 +329,13 @@ def answer_line(result: CTCResult) -> Line:
         else "greedy"
     )
     estimate = "beam P" if decoding.method == "beam" else "best path p"
-    exact = _p(best.exact_probability or 0.0, best.exact_log_probability)
+    exact = _exact(best.exact_probability, best.exact_log_probability)
     text = (
         f"decoded ({how}): {_output(result, best.prefix)}   {estimate} = "
-        f"{_p(best.probability, best.log_probability)}, exact p = {exact}"
+        f"{probability(best.probability, best.log_probability)}, exact p = {exact}"
     )
     if result.label_given:
-        label = tuple(result.alphabet.index(s) for s in result.label)  # type: ignore[union-attr]
-        text += "  (the label ✓)" if best.prefix == label else "  (not the label ✗)"
+        text += (
+            "  (the label ✓)" if decoding.rank(result.label_indices) == 0 else "  (not the label ✗)"
+        )
     return line(text)

@@ -144,12 +144,12 @@ def combine(components: list[dict[str, Any]]) -> Any:
     return replace(result, warnings=tuple(warnings), details={"components": components})
 
 
-def work(inputs: dict[str, Any]) -> tuple[int, int]:
+def work(inputs: dict[str, Any]) -> tuple[int, ...]:
     """Return the CTC work of the terms together."""
-    from rnnloss_cli.problems import ctc_work
+    from rnnloss_cli.problems import FILE_LIMITS, ctc_work
 
     parts = [ctc_work(c["problem"]) for c in inputs["components"]]
-    return sum(p[0] for p in parts), sum(p[1] for p in parts)
+    return tuple(sum(p[i] for p in parts) for i in range(len(FILE_LIMITS)))
 
 
 def readings(problem: Any, result: Any) -> list[Any]:

@@ -88,7 +88,12 @@ def __getattr__(name: str) -> Any:
 # (`frames: 20000`, aliases) must not multiply what one problem may ask for (4,000,000
 # cells and 20,000 + 40,000 frames, problems/ctc.py). 6,000,000 cells are about 3 s with
 # the trellis and gradient written as JSON; 100,000 frames about 3 s of frame-by-frame loops.
-FILE_LIMITS = (("cells of the forward algorithm", 6_000_000), ("frames", 100_000))
+# Beam search scores frames × width × alphabet candidates: 60,000,000 is about 5 s.
+FILE_LIMITS = (
+    ("cells of the forward algorithm", 6_000_000),
+    ("frames", 100_000),
+    ("candidates scored by beam search", 60_000_000),
+)
 MAX_TITLE = 200  # characters: a title is a line above the working and a cell of a table
 REDUCTIONS = REDUCTION_CHOICES
 
@@ -109,12 +114,12 @@ class Problem:
     grad: bool = False  # `grad: true`: the gradient of the headline value is asked for
 
 
-def ctc_work(problem: Problem) -> tuple[int, int]:
+def ctc_work(problem: Problem) -> tuple[int, ...]:
     """Return the CTC work a problem asks for, its custom terms' included: the cells of
-    forward-algorithm tables and the frames walked one by one. They bound its time and
-    memory; FILE_LIMITS bounds their sums over a file."""
+    forward-algorithm tables, the frames walked one by one, and the candidates beam search
+    scores. They bound its time and memory; FILE_LIMITS bounds their sums over a file."""
     work = losses.get(problem.loss).work
-    return (0, 0) if work is None else losses.resolve(work)(problem.inputs)
+    return (0,) * len(FILE_LIMITS) if work is None else losses.resolve(work)(problem.inputs)
 
 
 def canonical_loss(name: Any, key: str = "loss") -> str:

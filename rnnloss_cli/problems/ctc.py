@@ -3,6 +3,7 @@ matrix mode (an alphabet and a T × V matrix), as contract section 3 describes t
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from rnnloss_cli.core.ctc_solve import MAX_TRELLIS
@@ -282,7 +283,10 @@ def validate_ctc(r: Reader) -> Validated:
         inputs["steps"] = r.flag("steps")
         inputs["all_alignments"] = _enumerate_flag(r)
         if inputs["all_alignments"] and inputs.get("label") is not None:
-            _check_enumeration(inputs)  # a decoded label is checked once it is decoded
+            _check_enumeration(inputs)
+        if inputs.get("decode") is not None and inputs.get("label") is None:
+            # a decoded label is held to the same limits once it is decoded (by the core)
+            inputs["check_label"] = functools.partial(_check_decoded, dict(inputs))
         return inputs, warnings, display
     if r.has("alignments") or r.has("frames"):
         raise ProblemError(
@@ -306,14 +310,9 @@ def _validate_lecture(r: Reader, method: str | None, trellis: bool) -> Validated
         "belongs to matrix mode: decoding reads a per-frame matrix (an alphabet with probs, "
         "log_probs or logits); lecture mode's values are the same every frame"
     )
-    r.forbid(
-        {
-            "alphabet": matrix_mode,
-            "grad": no_gradient,
-            "decode": no_decoding,
-            "beam_width": no_decoding,
-        }
-    )
+    r.forbid({"alphabet": matrix_mode, "grad": no_gradient, "beam_width": no_decoding})
+    if _decoding(r)[0] is not None:  # decode: false asks for nothing, and is let be
+        raise ProblemError(no_decoding, key="decode")
     probabilities = _probabilities(r)
     blank = _symbol(r.get("blank", "-"), "blank")
     one_char = all(len(s) == 1 for s in probabilities)
@@ -355,14 +354,19 @@ def _validate_lecture(r: Reader, method: str | None, trellis: bool) -> Validated
     return inputs, [], {}
 
 
-def work(inputs: dict[str, Any]) -> tuple[int, int]:
+def work(inputs: dict[str, Any]) -> tuple[int, int, int]:
     """Return what validated CTC inputs cost: the cells of the forward algorithm's table,
-    T × (2L + 1), and the frames walked one by one, T plus those of the listed alignments
-    (T is the matrix's rows, `frames`, or the longest listed alignment)."""
+    T × (2L + 1), the frames walked one by one, T plus those of the listed alignments (T is
+    the matrix's rows, `frames`, or the longest listed alignment) and those beam search
+    walks, and the candidates beam search scores, T × width × alphabet."""
     frames = _exact_frames(inputs)
     listed = sum(len(a["path"]) for a in inputs.get("alignments") or ())
     label = inputs.get("label") or ()  # decoding without a label: the decoded one's, later
-    return frames * (2 * len(label) + 1), frames + listed
+    scored = 0
+    if inputs.get("decode") == "beam":
+        listed += frames
+        scored = frames * inputs["beam_width"] * inputs["prediction"].shape[1]
+    return frames * (2 * len(label) + 1), frames + listed, scored
 
 
 def _exact_frames(inputs: dict[str, Any]) -> int:
@@ -403,9 +407,26 @@ def _check_enumeration(inputs: dict[str, Any]) -> None:
         )
 
 
+def _check_decoded(inputs: dict[str, Any], label: list[str]) -> None:
+    """Refuse a decoded output that is too long to work on: the limits of a given label
+    (the forward algorithm's cells; every alignment listed), said of the decoded output."""
+    with_label = {**inputs, "label": label}
+    try:
+        _check_trellis(with_label, "decode")
+        if inputs.get("all_alignments"):
+            _check_enumeration(with_label)
+    except ProblemError as exc:
+        raise ProblemError(
+            f"the decoded output has {len(label):,} symbols, too long for its exact loss: "
+            f"{exc.message}; give the label whose loss to compute (the decoding is then shown "
+            "beside it), or decode fewer frames",
+            key="decode",
+        ) from None
+
+
 def _check_trellis(inputs: dict[str, Any], key: str) -> None:
     """Refuse a problem whose forward-algorithm table is over MAX_TRELLIS cells."""
-    cells, _ = work(inputs)
+    cells = work(inputs)[0]
     if cells > MAX_TRELLIS:
         label = len(inputs["label"])
         raise ProblemError(
@@ -428,8 +449,14 @@ def _decoding(r: Reader) -> tuple[str | None, int | None]:
             method = "beam"
         elif text is False or text == "false":
             said_no = True
+        elif isinstance(text, str) and text in DECODERS:
+            method = text
         else:
-            method = r.choice("decode", DECODERS, "")
+            hint = did_you_mean(text, DECODERS) if isinstance(text, str) else ""
+            raise ProblemError(
+                f"must be beam, greedy, true (beam) or false (none), got {shown(value)}{hint}",
+                key="decode",
+            )
     width = None
     if r.has("beam_width"):
         number = parse_number(r.data["beam_width"], "beam_width")

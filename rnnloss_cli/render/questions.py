@@ -65,8 +65,7 @@ def _label(depth: int, index: int) -> str:
 
 
 ABRIDGED = (
-    "(Some inputs above are abridged, their middle elided (…): the problem file has them in "
-    "full.)"
+    "(Some inputs above are abridged, their middle elided (…): the problem file has them in full.)"
 )
 
 
