@@ -118,13 +118,11 @@ class Frame:
         return self.candidates - len(self.kept)
 
 
-@dataclass(frozen=True)
-class Best:
-    """One of the n-best: the beam's estimate beside the exact probability of the prefix
-    (the forward algorithm, every alignment summed); None where it was not computed."""
+class _Probabilities:
+    """An output's probabilities as numbers: from its `log_probability` (of the search: the
+    beam's, or the one path's) and `exact_log_probability` (the forward algorithm's)."""
 
-    prefix: tuple[int, ...]
-    log_probability: float  # the beam's ln (P_b + P_nb) after the last frame
+    log_probability: float
     exact_log_probability: float | None
 
     @property
@@ -134,6 +132,16 @@ class Best:
     @property
     def exact_probability(self) -> float | None:
         return None if self.exact_log_probability is None else _exp(self.exact_log_probability)
+
+
+@dataclass(frozen=True)
+class Best(_Probabilities):
+    """One of the n-best: the beam's estimate beside the exact probability of the prefix
+    (the forward algorithm, every alignment summed); None where it was not computed."""
+
+    prefix: tuple[int, ...]
+    log_probability: float  # the beam's ln (P_b + P_nb) after the last frame
+    exact_log_probability: float | None
 
     @property
     def lost(self) -> float:
@@ -152,7 +160,7 @@ class Best:
 
 
 @dataclass(frozen=True)
-class GreedyDecoding:
+class GreedyDecoding(_Probabilities):
     """The arg-max symbol of every frame (best-path decoding), the path's probability, and
     the exact probability of what it collapses to."""
 
@@ -160,14 +168,6 @@ class GreedyDecoding:
     collapsed: tuple[int, ...]
     log_probability: float  # ln Πₜ maxᵥ yₜ(v): of the one path, not of its collapse
     exact_log_probability: float | None  # None: over the forward algorithm's budget
-
-    @property
-    def probability(self) -> float:
-        return _exp(self.log_probability)
-
-    @property
-    def exact_probability(self) -> float | None:
-        return None if self.exact_log_probability is None else _exp(self.exact_log_probability)
 
 
 @dataclass(frozen=True)
