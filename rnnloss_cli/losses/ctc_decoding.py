@@ -29,6 +29,16 @@ RULES = (
     "The candidates are ranked by P and the best beam-width kept; the rest are pruned, and "
     "the paths through them lost.",
 )
+# The four rules as LaTeX math, for the writers that set math (Markdown's $…$, LaTeX).
+RULES_MATH = (
+    None,
+    r"\ell\text{ stays, a blank:}\quad P_b(\ell) = P(\ell) \times y(\text{blank})",
+    r"\ell\text{ stays, } e \text{ repeated:}\quad P_{nb}(\ell) = P_{nb}(\ell) \times y(e)",
+    r"\ell\text{ grows by } c \neq e\text{:}\quad P_{nb}(\ell c) \mathrel{+}= P(\ell) \times y(c)",
+    r"\ell\text{ grows by } e\text{:}\quad P_{nb}(\ell e) \mathrel{+}= P_b(\ell) \times y(e)",
+    None,
+    None,
+)
 
 
 def _output(result: CTCResult, prefix: Sequence[int]) -> str:
@@ -189,7 +199,8 @@ def beam_section(result: CTCResult) -> Section:
     start_line = "before frame 1 the beam holds ∅ alone, with P_b = 1 (nothing emitted yet)"
     width = decoding.beam_width
     heading = f"Prefix beam search (beam width {width:,}): the beam after every frame"
-    return Section(heading, (paragraph(*RULES, start_line), table), "decode")
+    rules = paragraph(*RULES, start_line, math=(*RULES_MATH, None))
+    return Section(heading, (rules, table), "decode")
 
 
 NBEST_HEADERS = ("#", "output", "beam P", "{log} P", "exact p (forward)")
