@@ -17,6 +17,7 @@ LOSSES: dict[str, losses.Loss] = {loss.name: loss for loss in losses.every()}
 
 
 def find(name: str) -> losses.Loss | None:
-    """Return the loss of a name or an alias, or None."""
-    canonical = losses.canonical(name)
+    """Return the loss of a name or an alias, or of a command it declares (decode: ctc), or
+    None."""
+    canonical = losses.canonical(name) or losses.EXTRA_COMMANDS.get(name.strip().lower())
     return LOSSES[canonical] if canonical is not None else None

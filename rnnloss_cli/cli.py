@@ -491,7 +491,9 @@ def new(loss: LossArg) -> None:
     points editors at the schema (rnnloss schema > rnnloss.schema.json)."""
     from rnnloss_cli.streams import write
 
-    write(_catalog_entry(loss).explanation.template)
+    entry = _catalog_entry(loss)
+    extra = next((c for c in entry.commands if c.name == loss.strip().lower()), None)
+    write(extra.template if extra is not None and extra.template else entry.explanation.template)
 
 
 @command(

@@ -629,3 +629,12 @@ def test_a_file_of_beam_searches_is_bounded(tmp_path, monkeypatch):
 
     assert ctc_work(validate(problem))[2] == 18
     assert ctc_work(validate(_three_frames(label="a")))[2] == 0
+
+
+def test_new_and_explain_know_decode(tmp_path):
+    template = invoke(["new", "decode"]).stdout
+    assert "decode: beam" in template and "probabilities:" not in template
+    path = _write(tmp_path, template, "new.yaml")
+    result = invoke(["decode", path])
+    assert result.exit_code == 0 and "✓ matches the answer key" in result.stdout
+    assert "Connectionist temporal classification" in invoke(["explain", "decode"]).stdout

@@ -107,6 +107,7 @@ class Command(NamedTuple):
     short: str
     example: str  # its flags in the --help example
     keys: tuple[str, ...] | None = None  # the loss's keys it has flags for (None: all)
+    template: str | None = None  # what `rnnloss new <name>` prints (None: the loss's)
 
 
 class Loss(NamedTuple):

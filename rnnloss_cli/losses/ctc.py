@@ -223,6 +223,21 @@ LOSS = Loss(
                 "grad",
                 "log_base",
             ),
+            template=template("""
+# Decoding per-frame distributions by prefix beam search (no label needed).
+loss: ctc
+title: Decoding three frames
+alphabet: ["-", a, b]            # the columns; the blank is "-" (or set blank:)
+probs:                           # T rows, each frame's distribution over the alphabet
+  - [0.6, 0.3, 0.1]
+  - [0.5, 0.3, 0.2]
+  - [0.6, 0.1, 0.3]
+decode: beam                     # beam (prefix beam search) | greedy (arg-max per frame)
+beam_width: 2                    # prefixes kept after every frame (default 100)
+# label: a                       # optional: the loss is then the label's, checked against
+#                                # the decoding; without it, the decoded output's
+expected: 1.1744                 # −ln 0.309: the CTC loss of the decoded output "a"
+"""),
         ),
     ),
     explanation=Explanation(
