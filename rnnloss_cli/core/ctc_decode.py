@@ -33,6 +33,9 @@ import numpy as np
 
 from rnnloss_cli.core import ctc
 
+# Scores (natural logs) equal to this many decimals are ties: 0.1 × 0.4 and 0.2 × 0.2 are
+# both 0.04, but their logs differ in the last bit.
+TIE_DECIMALS = 10
 BEAM_WIDTH = 100  # the default, as TensorFlow's and Keras's ctc beam search decoders
 # Limits that keep decoding within about a second: the beam entries kept for the working
 # (frames × width), and the candidates scored (frames × width × alphabet).
@@ -115,7 +118,7 @@ class Frame:
 
     @property
     def pruned(self) -> int:
-        return self.candidates - len(self.kept)
+        return max(self.candidates - len(self.kept), 0)
 
 
 class _Probabilities:
@@ -217,13 +220,16 @@ class Decoding:
             return np.exp(self.log_probs)
 
     @property
-    def greedy_is_better(self) -> bool:
-        """Whether greedy's output is more probable, by the exact p, than the beam's first:
-        a beam too narrow can prune the output the arg-max path collapses to."""
+    def greedy_against_beam(self) -> str | None:
+        """How greedy's output compares with the beam's first by their exact p: "better",
+        "equal" (to 1e−12) or "worse" — a beam too narrow can prune the output the arg-max
+        path collapses to; None when they are the same output or a p was not computed."""
         mine, theirs = self.nbest[0].exact_log_probability, self.greedy.exact_log_probability
-        if self.method != "beam" or mine is None or theirs is None:
-            return False
-        return self.greedy.collapsed != self.best and theirs > mine + 1e-12 * max(1.0, abs(mine))
+        if self.method != "beam" or self.greedy.collapsed == self.best:
+            return None
+        if mine is None or theirs is None:
+            return None
+        return compare_logs(theirs, mine)
 
     @property
     def better_than_best(self) -> tuple[int, Best] | None:
@@ -234,9 +240,17 @@ class Decoding:
             return None
         for rank, entry in enumerate(self.nbest[1:], start=1):
             exact = entry.exact_log_probability
-            if exact is not None and exact > top + 1e-12 * max(1.0, abs(top)):
+            if exact is not None and compare_logs(exact, top) == "better":
                 return rank, entry
         return None
+
+
+def compare_logs(a: float, b: float) -> str:
+    """Return "better", "equal" or "worse": e^a against e^b, equal to a relative 1e−12 (and
+    both 0 is equal)."""
+    if a == b or abs(a - b) <= 1e-12 * max(1.0, abs(a), abs(b)):
+        return "equal"
+    return "better" if a > b else "worse"
 
 
 def _exp(log_value: float) -> float:
@@ -310,27 +324,26 @@ def beam_search(log_probs: np.ndarray, blank: int, beam_width: int) -> list[Fram
             stay = np.logaddexp(stay_b, stay_nb)
             scores = np.concatenate([stay, grow.ravel()])
             live = np.flatnonzero(scores > -np.inf)
+            scored = int(live.size)
             if live.size == 0:  # every path has probability 0: keep the beam, at 0
                 live = np.arange(len(nodes))
-            # The best W + 1 (the +1: the best pruned), most probable first; ties keep
-            # the candidates' order (stays, then growths).
+            # Ranked by the score rounded to TIE_DECIMALS (values equal in exact arithmetic
+            # but for float rounding tie), ties in the order the candidates were made
+            # (stays, then growths): the best W + 1 (the +1: the best pruned), ties kept.
+            rank = np.round(scores[live], TIE_DECIMALS)
             if live.size > beam_width + 1:
-                # Every candidate at least as good as the (W + 1)th best, ties included, in
-                # the order they were made: the stable sort then breaks ties by that order.
-                cut = -np.partition(-scores[live], beam_width)[beam_width]
-                live_top = live[scores[live] >= cut]
-            else:
-                live_top = live
-            order = live_top[np.argsort(-scores[live_top], kind="stable")]
+                cut = -np.partition(-rank, beam_width)[beam_width]
+                chosen = rank >= cut
+                live, rank = live[chosen], rank[chosen]
+            order = live[np.argsort(-rank, kind="stable")]
             keep, rest = order[:beam_width], order[beam_width:]
-
-            scored = (nodes, stay_b, stay_nb, grow, trie)
-            kept = [_candidate(int(k), *scored) for k in keep]
-            best_pruned = _candidate(int(rest[0]), *scored) if rest.size else None
+            scored_now = (nodes, stay_b, stay_nb, grow, trie)
+            kept = [_candidate(int(k), *scored_now) for k in keep]
+            best_pruned = _candidate(int(rest[0]), *scored_now) if rest.size else None
             nodes = [p.node for p in kept]
             log_b = np.array([p.log_blank for p in kept])
             log_nb = np.array([p.log_non_blank for p in kept])
-            frames.append(Frame(kept, int(live.size), best_pruned))
+            frames.append(Frame(kept, scored, best_pruned))
     return frames
 
 

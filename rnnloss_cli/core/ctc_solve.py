@@ -539,8 +539,15 @@ def solve_matrix(
         )
         if label is None:
             label = [alphabet[i] for i in decoding.best]
+        if not decoding.exact_complete:
+            left = sum(b.exact_log_probability is None for b in decoding.nbest)
+            decoding_warnings.append(
+                f"the exact probabilities of {left:,} of the n-best outputs are left out (null "
+                f"in JSON): over the {ctc_decode.MAX_EXACT_CELLS:,} cells of the forward "
+                "algorithm spent on them"
+            )
         if decoding.method == "beam" and not decoding.beam_listed:
-            decoding_warnings = [
+            decoding_warnings += [
                 f"the beam after every frame holds {decoding.beam_symbols:,} prefix symbols "
                 f"over {log_probs.shape[0]:,} frames, over the {ctc_decode.MAX_BEAM_LISTED:,} "
                 "listed whole: JSON decode.beam and decode.best_pruned are null (the working "

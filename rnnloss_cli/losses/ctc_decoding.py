@@ -8,6 +8,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from rnnloss_cli.core.ctc_decode import compare_logs
 from rnnloss_cli.document import Line, Section, Table, line, paragraph
 from rnnloss_cli.render.numbers import log_name, num, operand, probability
 
@@ -96,12 +97,16 @@ def greedy_section(result: CTCResult) -> Section:
     if decoding.method == "beam" and decoding.best != greedy.collapsed:
         theirs = _output(result, best.prefix)
         exact = _exact(best.exact_probability, best.exact_log_probability)
-        if decoding.greedy_is_better:
+        compared = decoding.greedy_against_beam
+        if compared == "better":
             said = (
                 f"greedy's output is the more probable here: beam search's {theirs} has exact "
                 f"p = {exact} — the beam, too narrow, pruned {output} on the way"
             )
             lines.append(line((said, "bad")))
+        elif compared == "equal":
+            said = f"beam search finds {theirs}, exactly as probable: exact p = {exact}"
+            lines.append(line((said, "dim")))
         else:
             said = (
                 "greedy picks the best single path, not the best output: beam search finds "
@@ -219,7 +224,9 @@ def nbest_section(result: CTCResult) -> Section:
         if best.exact_log_probability is not None:
             exact = probability(best.exact_probability or 0.0, best.exact_log_probability)
             if best.lost:
-                lost.append(f"#{i + 1} {num(best.lost_percent, 3)}%")
+                share = num(best.lost_percent, 3)
+                share = "> 99.9" if share == "100" and best.lost < 1.0 else share
+                lost.append(f"#{i + 1} {share}%")
         rows.append(
             [
                 str(i + 1),
@@ -288,14 +295,21 @@ def _label_line(result: CTCResult) -> Line:
         return line((f"the label {word} is n-best #{rank + 1}, not the decoded output ✗", "bad"))
     first = decoding.nbest[0]
     mine = probability(result.dp.probability, result.dp.log_probability)
+    if result.dp.log_probability == -math.inf:
+        return line((f"the label {word} is not found ✗: no path gives it (exact p = 0)", "bad"))
     theirs = _exact(first.exact_probability, first.exact_log_probability)
     decoded = _output(result, first.prefix)
-    if first.exact_log_probability is None:
-        compared = ""
-    elif result.dp.log_probability > first.exact_log_probability:
-        compared = f", above the decoded {decoded}'s {theirs}: a wider beam may find it"
-    else:
-        compared = f", below the decoded {decoded}'s {theirs}"
+    order = (
+        None
+        if first.exact_log_probability is None
+        else compare_logs(result.dp.log_probability, first.exact_log_probability)
+    )
+    compared = {
+        None: "",
+        "better": f", above the decoded {decoded}'s {theirs}: a wider beam may find it",
+        "equal": f", equal to the decoded {decoded}'s",
+        "worse": f", below the decoded {decoded}'s {theirs}",
+    }[order]
     return line((f"the label {word} was pruned ✗ (its exact p = {mine}{compared})", "bad"))
 
 

@@ -55,10 +55,11 @@ def _symbol(value: Any, key: str) -> str:
     text = str(value)
     if not text:
         raise ProblemError("a symbol cannot be empty", key=key)
-    if text in MARKS:
+    mark = next((m for m in MARKS if m in text), None)
+    if mark is not None:  # also with a variation selector after it, or inside a name
         raise ProblemError(
-            f"{quoted(text)} is how the working writes {MARKS[text]}, so it cannot be a symbol "
-            "as well: name it otherwise",
+            f"{quoted(text)} holds {mark}, which is how the working writes {MARKS[mark]}, so "
+            "it cannot be part of a symbol as well: name it otherwise",
             key=key,
         )
     return check_name(text, key, "symbol")
