@@ -208,7 +208,7 @@ def beam_section(result: CTCResult) -> Section:
     return Section(heading, (rules, table), "decode")
 
 
-NBEST_HEADERS = ("#", "output", "beam P", "{log} P", "exact p (forward)")
+NBEST_HEADERS = ("#", "output", "beam P", "{log} P", "exact p")
 
 
 def nbest_section(result: CTCResult) -> Section:
@@ -245,8 +245,9 @@ def nbest_section(result: CTCResult) -> Section:
         ),
         line(
             (
-                "the beam's P sums only the paths that stayed in the beam, so it is at most the "
-                "exact p; a beam wide enough to prune nothing makes them equal",
+                "exact p sums every path that gives the output (the forward algorithm); the "
+                "beam's P only those that stayed in the beam, so it is at most the exact p, and "
+                "a beam wide enough to prune nothing makes them equal",
                 "dim",
             )
         ),
