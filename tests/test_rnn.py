@@ -502,3 +502,21 @@ def test_huge_but_finite_gradients_have_norms_and_no_nan(tmp_path):
     rows = [[3e300, 4e300], [0.0, 0.0], [3.0, 4.0]]
     assert row_norms(rows).tolist() == pytest.approx([5e300, 0.0, 5.0])
     assert row_norms([[1.7e308, 1.7e308]])[0] == float("inf")
+
+
+def test_an_rnn_term_of_a_custom_loss_has_its_weights_gradient_weighted(tmp_path):
+    rnn = _base()
+    for key in ("expected", "title", "learning_rate"):
+        rnn.pop(key, None)
+    mse = {"name": "m", "weight": 2.0, "loss": "mse", "y": [1, 2], "yhat": [1.5, 2.5]}
+    data = {"loss": "custom", "grad": True, "terms": [rnn | {"name": "rnn", "weight": 0.5}, mse]}
+    result = _run(["custom", _write(tmp_path, data), "--json"])
+    assert result.exit_code == 0, result.output
+    component = json.loads(result.stdout)["components"][0]
+    own = json.loads(_run(["rnn", _write(tmp_path, rnn, "alone.yaml"), "--json"]).stdout)["grads"]
+    flat = [v for k in ("W_xh", "W_hh", "b_h", "W_hy", "b_y") for v in np.ravel(own[k])]
+    assert component["grad_wrt"] == "weights"
+    assert component["grad"] == pytest.approx([0.5 * v for v in flat], rel=1e-12)
+    assert component["grads"] == own  # its own, unweighted: grad is L's
+    text = _run(["custom", _write(tmp_path, data)]).stdout
+    assert "weights (11)" in text and "no gradient" not in text

@@ -390,6 +390,22 @@ def train(
     )
 
 
+def gradient(result: Any, inputs: Any) -> Any:
+    """Return the gradient of the loss with respect to the five weights (before any
+    clipping), flattened in torch.nn.RNN's order — W_xh, W_hh, b_h, W_hy, b_y, each row by
+    row — as a custom loss's term reports it (grad_wrt `weights`; `grads` keeps each)."""
+    import numpy as np
+
+    from rnnloss_cli.core.result import Gradient
+
+    grads = result.details["back"].grads
+    values = np.concatenate([np.ravel(grads[k]) for k in WEIGHT_KEYS])
+    note = "the five weights' gradients flattened in torch.nn.RNN's order: " + ", ".join(
+        f"{k} ({' × '.join(str(n) for n in grads[k].shape)})" for k in WEIGHT_KEYS
+    )
+    return Gradient("weights", values, {}, (note,))
+
+
 def readings(problem: Any, result: Any) -> list[Any]:
     """Return no other readings: the value is the output loss's, under its own settings."""
     return []
@@ -477,6 +493,8 @@ LOSS = Loss(
     core="rnnloss_cli.losses.rnn:train",
     readings="rnnloss_cli.losses.rnn:readings",
     working="rnnloss_cli.losses.rnn:working",
+    # As a term of a custom loss with grad: true: its five weights' gradient, flattened.
+    gradient="rnnloss_cli.losses.rnn:gradient",
     json="rnnloss_cli.losses.rnn:json_object",
     help="A tiny Elman RNN run forward, its outputs scored by another loss, and "
     "backpropagated through time step by step; with truncation, clipping and one step of "
