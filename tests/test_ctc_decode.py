@@ -673,3 +673,14 @@ def test_a_left_out_exact_probability_is_a_warning_in_json(tmp_path, monkeypatch
 def test_a_mark_inside_a_symbol_is_refused(tmp_path, symbol):
     result = invoke(["decode", _write(tmp_path, _three_frames(alphabet=["-", symbol, "b"]))])
     assert result.exit_code == 2 and "cannot be part of a symbol" in result.stderr
+
+
+def test_a_wide_beam_shows_every_frame_with_its_first_prefixes():
+    # problems/ctc_matrix_at.yaml, width 100: frame 2 keeps 10 and frame 3 25 prefixes;
+    # each frame shows its first 8 and says how many more it kept (JSON has them all)
+    path = str(ROOT / "problems/ctc_matrix_at.yaml")
+    text = invoke(["decode", path], env={"COLUMNS": "100"}).stdout
+    table = text.split("the beam after every frame")[1].split("The n-best")[0]
+    assert "⋮   ⋮" not in table  # no frame elided
+    assert "2 more kept" in table and "17 more kept" in table
+    assert [len(frame) for frame in _json(["decode", path])["decode"]["beam"]] == [4, 10, 25]

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from rnnloss_cli.core.ctc_solve import CTCResult
 
 FACTORS_SHOWN = 12  # frames of the greedy path's product written out before eliding
+PREFIXES_SHOWN = 8  # a frame's kept prefixes written out in the beam table; JSON has all
+MORE = -2  # the place of a frame's "⋮ N more kept" row (−1: its best pruned)
+WHOLE_ROWS = 300  # a beam table of at most this many rows is shown whole, every frame
 
 RULES = (
     "Each prefix ℓ (the output so far) carries P_b, the probability of the paths giving ℓ "
@@ -123,13 +126,23 @@ BEAM_HEADERS = ("t", "prefix", "P_b (ends in a blank)", "P_nb (ends in its symbo
 
 def _row(result: CTCResult, frames: Sequence[Frame], place: tuple[int, int]) -> list[str | Line]:
     """Return one row of the beam table: prefix i kept after frame t, its P_b and P_nb
-    worked from the previous frame's beam and the frame's row (i = −1: the best pruned)."""
+    worked from the previous frame's beam and the frame's row (i = −1: the best pruned;
+    MORE: how many more were kept)."""
     from rnnloss_cli.core.ctc_decode import Prefix
 
     t, i = place
     decoding = result.decoding
     assert decoding is not None and result.alphabet is not None
     frame = frames[t]
+    if i == MORE:
+        last = frame.kept[-1]
+        return [
+            "",
+            line(("⋮", "dim")),
+            line((f"{len(frame.kept) - PREFIXES_SHOWN:,} more kept", "dim")),
+            line((f"the last at P = {probability(last.probability, last.log_probability)}", "dim")),
+            "",
+        ]
     if i < 0:
         pruned = frame.best_pruned
         assert pruned is not None
@@ -194,13 +207,17 @@ def beam_section(result: CTCResult) -> Section:
     decoding = result.decoding
     assert decoding is not None
     frames = decoding.frames
-    places = [
-        (t, i)
-        for t, frame in enumerate(frames)
-        for i in [*range(len(frame.kept)), *([-1] if frame.best_pruned is not None else [])]
-    ]
+    places = []
+    for t, frame in enumerate(frames):  # each frame's first prefixes, then its best pruned
+        places += [(t, i) for i in range(min(len(frame.kept), PREFIXES_SHOWN))]
+        if len(frame.kept) > PREFIXES_SHOWN:
+            places.append((t, MORE))
+        if frame.best_pruned is not None:
+            places.append((t, -1))
     rows = LazyRows(len(places), lambda k: _row(result, frames, places[k]))
-    table = Table(BEAM_HEADERS, rows, left=frozenset({1, 2, 3}), wide=3)
+    # every frame shown where that stays readable; else the first and last frames
+    whole = len(places) <= WHOLE_ROWS
+    table = Table(BEAM_HEADERS, rows, left=frozenset({1, 2, 3}), wide=3, whole=whole)
     start_line = "before frame 1 the beam holds ∅ alone, with P_b = 1 (nothing emitted yet)"
     width = decoding.beam_width
     heading = f"Prefix beam search (beam width {width:,}): the beam after every frame"
