@@ -72,6 +72,11 @@ class Clipping:
     clipped: bool
     grads: dict[str, np.ndarray]  # the gradients after clipping
 
+    @property
+    def ratio(self) -> float | None:
+        """max_norm / (‖g‖ + 1e−6), before it is held to at most 1 (None without clip)."""
+        return None if self.max_norm is None else self.max_norm / (self.norm + CLIP_EPSILON)
+
 
 def forward(weights: Weights, h0: np.ndarray, inputs: np.ndarray, activation: str) -> Forward:
     """Return the forward pass over the T rows of `inputs` (T × D); ValueError at the

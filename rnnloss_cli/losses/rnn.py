@@ -44,6 +44,7 @@ OUTPUT_LOSSES = {
     "ctc": "logits",
 }
 PREDICTION_KEYS = ("yhat", "logits", "log_probs", "probs", "scores")
+# core.rnn.WEIGHTS, written here so that listing the commands does not import numpy
 WEIGHT_KEYS = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
 # Sizes that keep a problem instant (README, Limits): hidden units, input and output
 # values per step, steps; and the truncated backward pass's T·(k + 1)·H² work.
@@ -185,7 +186,6 @@ def _validate_output(r: Reader, steps: int, count: int) -> dict[str, Any]:
     of K values (zeros standing in for them)."""
     import numpy as np
 
-    from rnnloss_cli import losses
     from rnnloss_cli.errors import ProblemError
     from rnnloss_cli.problems import canonical_loss
     from rnnloss_cli.problems.values import shown
@@ -221,15 +221,8 @@ def _validate_output(r: Reader, steps: int, count: int) -> dict[str, Any]:
                 "on the rnn problem",
                 key=f"output.{k}",
             )
-    if losses.get(name).gradient is None:
-        raise ProblemError(
-            f"{name} has no gradient in this version, so the RNN cannot be trained on it",
-            key="output.loss",
-        )
     flat = count == 1 and name in ("mse", "hinge", "bce")  # one number a step: T values
-    shape = f"{steps} values" if flat else f"{steps} × {count}"
-    placeholder = np.zeros((steps, count))
-    problem = _problem(raw, key, placeholder, flat, r.source, r.depth, shape)
+    problem = _problem(raw, key, np.zeros((steps, count)), flat, r.source, r.depth)
     if problem.inputs.get("reduction") == "none":
         raise ProblemError(
             "the RNN is trained on a single value: choose mean or sum", key="output.reduction"
@@ -244,17 +237,16 @@ def _problem(
     flat: bool,
     source: str | None,
     depth: int,
-    shape: str,
 ) -> Any:
-    """Return the output problem with the outputs as its predictions, validated."""
-    from rnnloss_cli import losses
+    """Return the output problem with the outputs as its predictions, validated, its
+    gradient asked for (every loss in OUTPUT_LOSSES has one)."""
     from rnnloss_cli.errors import ProblemError
     from rnnloss_cli.problems import _validate
 
+    steps, count = outputs.shape
+    shape = f"{steps} values" if flat else f"{steps} × {count}"
     values = outputs[:, 0] if flat else outputs
-    data = {**raw, key: values.tolist()}
-    if losses.get(data_loss(raw)).key("grad") is not None:
-        data["grad"] = True  # ctc's core computes its gradient only when asked
+    data = {**raw, key: values.tolist(), "grad": True}
     try:
         return _validate(data, 0, None, None, None, source, depth + 1)
     except ProblemError as exc:
@@ -270,29 +262,15 @@ def _problem(
         raise
 
 
-def data_loss(raw: dict[str, Any]) -> str:
-    """Return the canonical loss an output problem names (validated already)."""
-    from rnnloss_cli import losses
-
-    return losses.canonical(str(raw["loss"])) or str(raw["loss"])
-
-
 def solve_output(output: dict[str, Any], outputs: Any, source: str | None = None) -> Any:
     """Return the output problem solved with these outputs as its predictions, and its
     gradient with respect to them (T × K): the output loss's own, from the registry."""
-    from rnnloss_cli import losses
     from rnnloss_cli.solver import solve
 
     steps, count = outputs.shape
-    shape = f"{steps} values" if output["flat"] else f"{steps} × {count}"
-    problem = _problem(output["raw"], output["key"], outputs, output["flat"], source, 0, shape)
-    solution = solve(problem)
-    gradient = solution.gradient  # the solver asked the registry, where grad: true
-    if gradient is None:
-        gradient = losses.resolve(losses.get(output["loss"]).gradient)(
-            solution.result, problem.inputs
-        )
-    return solution, gradient.values.reshape(steps, count)
+    problem = _problem(output["raw"], output["key"], outputs, output["flat"], source, 0)
+    solution = solve(problem)  # grad: true, so the solver asked the registry for it
+    return solution, solution.gradient.values.reshape(steps, count)
 
 
 def step_losses(solution: Any, steps: int) -> list[float | None]:
@@ -849,8 +827,7 @@ def _clip_blocks(solution: Solution) -> list[Block]:
     c, norm = num(clipping.max_norm), num(clipping.norm)
     lines = [
         Formula(
-            f"scale = max_norm / (‖g‖ + 1e−6) = {c} / ({norm} + 1e−06) = "
-            f"{num(clipping.max_norm / (clipping.norm + 1e-6))}",
+            f"scale = max_norm / (‖g‖ + 1e−6) = {c} / ({norm} + 1e−06) = {num(clipping.ratio)}",
             r"\text{scale} = \frac{\text{max\_norm}}{\lVert g \rVert + 10^{-6}}",
         )
     ]
