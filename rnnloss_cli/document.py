@@ -119,6 +119,8 @@ class Matrix(NamedTuple):
     caption: str | None = None
     note: str | None = None
     marks_note: str | None = None
+    important_note: str | None = None  # what the `important` columns are, for a writer
+    # that keeps only them: "the blank's and the label's symbols'"
 
 
 Block = Paragraph | Table | Matrix

@@ -322,6 +322,10 @@ def symbols_shown(symbols: Sequence[str]) -> list[str]:
     return [printable(symbol) for symbol in symbols]
 
 
+LABEL_COLUMNS = "the blank's and the label's symbols'"  # what label_columns keeps
+REPEAT_STATES = "each repeated letter with the blank between"  # what repeat_states keeps
+
+
 def label_columns(result: CTCResult) -> list[int]:
     """Return the alphabet columns of the blank and of the label's symbols (matrix mode):
     those a matrix too wide to show whole keeps."""
@@ -921,6 +925,7 @@ def _sections(result: CTCResult, solution: Solution) -> list[Section]:
                 "t",
                 "input",
                 important=tuple(label_columns(result)),
+                important_note=LABEL_COLUMNS,
             )
         )
     sections = [Section("Inputs", tuple(inputs), "inputs")]
@@ -949,6 +954,7 @@ def _sections(result: CTCResult, solution: Solution) -> list[Section]:
             "trellis",
             marks=marks,
             important=tuple(repeat_states(result)),
+            important_note=REPEAT_STATES,
             logs=result.log_alpha,
             shade=True,
             note=note,
@@ -963,6 +969,7 @@ def _sections(result: CTCResult, solution: Solution) -> list[Section]:
             "t",
             "number",
             important=tuple(label_columns(result)),
+            important_note=LABEL_COLUMNS,
             note=gradient_note(result),
         )
         sections.append(Section(gradient_heading(result), (matrix,), "gradient"))
@@ -977,6 +984,7 @@ def _sections(result: CTCResult, solution: Solution) -> list[Section]:
                 "t",
                 "number",
                 important=tuple(label_columns(result)),
+                important_note=LABEL_COLUMNS,
                 note="; ".join(notes) or None,
             )
             heading = given_gradient_heading(result, given.wrt, weight)

@@ -114,9 +114,6 @@ def _table_width(columns: Sequence[int], label: int) -> int:
     return sum(w + 2 for w in widths) + len(widths) - 1
 
 
-MAX_PARTS = 4  # a table too wide for the terminal is shown in at most this many parts
-
-
 def _frame_table(
     matrix: np.ndarray,
     columns: Sequence[str],
@@ -127,6 +124,7 @@ def _frame_table(
     important: Sequence[int] = (),
     cell: Callable[[float], str] = trellis_cell,
     logs: np.ndarray | None = None,
+    important_note: str | None = None,
 ) -> tuple[RenderableType, str | None]:
     """Return a T × columns table (frames down) that fits `width`, and a note if it had to
     be turned or split: as it is when it fits; else transposed (frames across) when that
@@ -191,18 +189,17 @@ def _frame_table(
             return turned, "turned on its side to fit: frames across, one row per column"
     parts = _parts(list(range(count)), widths, label, width)
     note = None
-    if len(parts) > MAX_PARTS:
-        keep = sorted({*important, *marked, 0, 1, count - 2, count - 1} & set(range(count)))
+    keep = sorted({*important, *marked, 0, 1, count - 2, count - 1} & set(range(count)))
+    if len(parts) > MAX_PARTS and len(keep) < count:  # only if that leaves columns out
         parts = _parts(keep, widths, label, width)
-        left_out = count - len(keep)
-        kept_what = (
-            "the best path's cells and each repeated letter with the blank between"
-            if marks is not None
-            else "the blank's and the label's symbols'"
-        )
+        kept_what = [important_note] if important_note else []
+        if marks is not None:
+            kept_what.append("the marked cells")
+        kept_what.append("the first and last two")
         note = (
-            f"{left_out:,} of the {count:,} columns are left out to fit {width} columns (… "
-            f"marks where); the columns of {kept_what} are kept (--json gives the whole table)"
+            f"{count - len(keep):,} of the {count:,} columns are left out to fit {width} "
+            f"columns (… marks where); the columns of {', '.join(kept_what)} are kept (--json "
+            "gives the whole table)"
         )
     if len(parts) == 1:
         return upright(parts[0]), note
@@ -278,6 +275,7 @@ def _matrix(matrix: doc.Matrix, width: int) -> list[RenderableType]:
         important=matrix.important,
         cell=CELLS[matrix.cell],
         logs=matrix.logs,
+        important_note=matrix.important_note,
     )
     out: list[RenderableType] = []
     if note:
