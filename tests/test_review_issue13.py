@@ -69,3 +69,23 @@ def test_the_rnn_still_solves_after_these_fixes():
     result = invoke(["rnn", "problems/rnn_forecast_mse.yaml", "--json"])
     assert result.exit_code == 0
     assert json.loads(result.stdout)["matches"] is True
+
+
+def test_a_custom_term_given_as_one_row_keeps_its_gradient_shape(tmp_path):
+    # cce with one observation written as a flat row: its grad is a flat row on its own,
+    # and stays one (× its weight) as a term of a custom loss
+    term = {"loss": "cce", "target": 1, "yhat": [0.2, 0.7, 0.1]}
+    alone = tmp_path / "alone.yaml"
+    alone.write_text(json.dumps(term | {"grad": True}), encoding="utf-8")
+    custom = tmp_path / "custom.yaml"
+    terms = [
+        term | {"name": "a", "weight": 0.5},
+        {"name": "b", "loss": "mse", "y": [1], "yhat": [2]},
+    ]
+    custom.write_text(
+        json.dumps({"loss": "custom", "grad": True, "terms": terms}), encoding="utf-8"
+    )
+    own = json.loads(invoke(["cce", str(alone), "--json"]).stdout)["grad"]
+    weighted = json.loads(invoke(["custom", str(custom), "--json"]).stdout)["components"][0]["grad"]
+    assert own == pytest.approx([0.0, -1 / 0.7, 0.0])
+    assert weighted == pytest.approx([0.0, -0.5 / 0.7, 0.0])

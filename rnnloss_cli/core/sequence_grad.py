@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -169,11 +170,12 @@ def weighted(gradient: Gradient, weight: float) -> Gradient:
     already weighted (a term of a custom term) is weighted by the product."""
     if "weight" in gradient.parts:
         weight *= gradient.parts["weight"]
-        gradient = Gradient(gradient.wrt, gradient.parts["own"], gradient.parts, gradient.notes)
+        gradient = replace(gradient, values=gradient.parts["own"])
     if weight == 0:  # (a weight of 0 contributes 0, even beside a derivative of ±∞)
         values = np.zeros_like(gradient.values)
     else:
         with np.errstate(over="ignore"):
             values = weight * gradient.values + 0.0
     parts = {**gradient.parts, "weight": weight, "own": gradient.values}
-    return Gradient(gradient.wrt, values, parts, gradient.notes)
+    # replace keeps given_shape: a term given as one row returns its gradient as one row
+    return replace(gradient, values=values, parts=parts)
