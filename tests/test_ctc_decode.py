@@ -605,8 +605,13 @@ def test_decode_words_and_cases(tmp_path):
     assert (
         _json(["ctc", bare, "--decode", "Beam", "--beam-width", "2"])["decode"]["method"] == "beam"
     )
-    result = invoke(["ctc", bare, "--decode", "0"])
+    result = invoke(["ctc", bare, "--decode", "maybe"])
     assert result.exit_code == 2 and "true (beam) or false (none)" in result.stderr
+    # 0, no, off read as false as every flag reads them: no decoding, so a label is missing
+    result = invoke(["ctc", bare, "--decode", "0"])
+    assert result.exit_code == 2 and "decode: false asks for no decoding" in result.stderr
+    steps_yes = _json(["ctc", _write(tmp_path, _three_frames(label="a", enumerate="yes"))])
+    assert len(steps_yes["dp"]["alignments"]) == 6
     lecture = {"loss": "ctc", "label": "HI", "probabilities": {"H": 0.5, "I": 0.3, "-": 0.2}}
     lecture |= {"frames": 3, "decode": False}
     assert invoke(["ctc", _write(tmp_path, lecture, "lecture.yaml")]).exit_code == 0

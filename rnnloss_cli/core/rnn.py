@@ -205,14 +205,8 @@ def clip(grads: Mapping[str, np.ndarray], max_norm: float | None) -> Clipping:
 
 def _norm(grads: Mapping[str, np.ndarray]) -> float:
     """Return the 2-norm of every entry of the gradients together (the norm of the norms,
-    as clip_grad_norm_ takes it), the entries scaled by the largest first so that their
-    squares do not overflow."""
-    flat = np.concatenate([np.ravel(grads[k]) for k in WEIGHTS])
-    top = float(np.max(np.abs(flat)))
-    if top == 0.0:
-        return 0.0
-    with np.errstate(over="ignore"):
-        return float(top * np.sqrt(np.sum((flat / top) ** 2)))
+    as clip_grad_norm_ takes it), overflow-safe as row_norms is."""
+    return float(row_norms(np.concatenate([np.ravel(grads[k]) for k in WEIGHTS]))[0])
 
 
 def update(weights: Weights, grads: Mapping[str, np.ndarray], rate: float) -> dict[str, np.ndarray]:

@@ -140,10 +140,8 @@ def _ctc_zero_entries(
     p(label). Columns the label never visits (neither its symbols nor the blank) give 0."""
     from rnnloss_cli.core import ctc as ctc_core
 
-    alphabet = inputs["alphabet"]
-    index = {s: i for i, s in enumerate(alphabet)}
-    label = [index[s] for s in result.label]
-    blank = index[result.blank]
+    label = list(result.label_indices)
+    blank = inputs["alphabet"].index(result.blank)
     visited = {*label, blank}
     needed = [(int(t), int(k)) for t, k in zeros if int(k) in visited]
     if len(needed) > MAX_ZERO_PROBABILITIES:

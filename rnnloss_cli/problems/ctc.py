@@ -274,7 +274,7 @@ def validate_ctc(r: Reader) -> Validated:
     reduction = r.choice("reduction", CTC_REDUCTIONS, "sum")
     decoding = _decoding(r)
     if lecture:
-        inputs, warnings, display = _validate_lecture(r, method, trellis)
+        inputs, warnings, display = _validate_lecture(r, method, trellis, decoding)
     elif matrix_keys:
         inputs, warnings, display = _validate_matrix(r, matrix_keys[0], method, trellis, decoding)
     else:
@@ -301,7 +301,9 @@ def validate_ctc(r: Reader) -> Validated:
     )
 
 
-def _validate_lecture(r: Reader, method: str | None, trellis: bool) -> Validated:
+def _validate_lecture(
+    r: Reader, method: str | None, trellis: bool, decoding: tuple[str | None, int | None]
+) -> Validated:
     matrix_mode = "belongs to matrix mode (an alphabet and a matrix), not to per-symbol values"
     no_gradient = (
         "belongs to matrix mode: a gradient is taken with respect to a per-frame matrix (an "
@@ -312,7 +314,7 @@ def _validate_lecture(r: Reader, method: str | None, trellis: bool) -> Validated
         "log_probs or logits); lecture mode's values are the same every frame"
     )
     r.forbid({"alphabet": matrix_mode, "grad": no_gradient, "beam_width": no_decoding})
-    if _decoding(r)[0] is not None:  # decode: false asks for nothing, and is let be
+    if decoding[0] is not None:  # decode: false asks for nothing, and is let be
         raise ProblemError(no_decoding, key="decode")
     probabilities = _probabilities(r)
     blank = _symbol(r.get("blank", "-"), "blank")
@@ -384,13 +386,13 @@ def _enumerate_flag(r: Reader) -> bool:
     value = r.data.get("enumerate")
     if isinstance(value, str) and value.strip().lower() == "all":
         return True
-    if isinstance(value, bool) or value is None:
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    raise ProblemError(
-        f"expected true, false or all (--alignments all), got {shown(value)}", key="enumerate"
-    )
+    try:
+        return r.flag("enumerate")  # true/false as every flag reads them (yes, on, 1, …)
+    except ProblemError:
+        raise ProblemError(
+            f"expected true, false or all (--alignments all), got {shown(value)}",
+            key="enumerate",
+        ) from None
 
 
 def _check_enumeration(inputs: dict[str, Any]) -> None:
@@ -446,18 +448,18 @@ def _decoding(r: Reader) -> tuple[str | None, int | None]:
     if r.has("decode"):
         value = r.data["decode"]
         text = value.strip().lower() if isinstance(value, str) else value
-        if text is True or text == "true":
-            method = "beam"
-        elif text is False or text == "false":
-            said_no = True
-        elif isinstance(text, str) and text in DECODERS:
+        if isinstance(text, str) and text in DECODERS:
             method = text
         else:
-            hint = did_you_mean(text, DECODERS) if isinstance(text, str) else ""
-            raise ProblemError(
-                f"must be beam, greedy, true (beam) or false (none), got {shown(value)}{hint}",
-                key="decode",
-            )
+            try:  # true (beam) or false (none), as every flag reads them
+                method = "beam" if r.flag("decode") else None
+            except ProblemError:
+                hint = did_you_mean(text, DECODERS) if isinstance(text, str) else ""
+                raise ProblemError(
+                    f"must be beam, greedy, true (beam) or false (none), got {shown(value)}{hint}",
+                    key="decode",
+                ) from None
+            said_no = method is None
     width = None
     if r.has("beam_width"):
         number = parse_number(r.data["beam_width"], "beam_width")
