@@ -103,7 +103,7 @@ def extended_label(label: Sequence[Hashable], blank: Hashable) -> list:
     return out
 
 
-def _skip_allowed(label: Sequence[Hashable]) -> np.ndarray:
+def skip_allowed(label: Sequence[Hashable]) -> np.ndarray:
     """Return, per extended state s, whether the transition s-2 -> s is allowed.
 
     Only label states (odd s) can be reached by skipping the blank before them, and only
@@ -1238,7 +1238,7 @@ def _single(
         want_alpha=trellis,
     )
     states = np.asarray(extended_label(label.tolist(), blank), dtype=np.int64)
-    return out, states, _skip_allowed(label.tolist())
+    return out, states, skip_allowed(label.tolist())
 
 
 def ctc_matrix(

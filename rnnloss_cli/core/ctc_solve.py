@@ -675,9 +675,9 @@ class Enumerated:
 
 
 def _skips(states: Sequence[Any]) -> list[bool]:
-    """Return, per extended state s, whether s may be entered from s − 2: only a letter
-    (odd s), and only when it differs from the letter two states back."""
-    return [s % 2 == 1 and s >= 2 and states[s] != states[s - 2] for s in range(len(states))]
+    """Return, per extended state s, whether s may be entered from s − 2 (the kernel's own
+    rule, ctc.skip_allowed, on the label the states extend)."""
+    return ctc.skip_allowed(list(states[1::2])).tolist()
 
 
 def enumeration_work(label: Sequence[Any], frames: int) -> tuple[int, int]:
