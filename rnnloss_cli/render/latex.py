@@ -21,8 +21,6 @@ from typing import Any
 
 from rnnloss_cli import document as doc
 from rnnloss_cli.render.numbers import beyond_cell, elide, input_cell, num, operand
-from rnnloss_cli.solver import Solution
-from rnnloss_cli.workings import build
 
 MAX_ROWS = 40  # table rows written before the middle is elided (as Markdown)
 MAX_COLUMNS = 16  # matrix columns kept before the middle is elided (as Markdown)
@@ -685,11 +683,6 @@ def write(document: doc.Document, level: int = 0) -> str:
         )
         out += ["", write(titled, level + 1).rstrip("\n")]
     return "\n".join(out).rstrip() + "\n"
-
-
-def document(solution: Solution, details: bool = False) -> str:
-    """Return one solved problem as a LaTeX section."""
-    return write(build(solution, details))
 
 
 def summary(rows: Sequence[dict[str, str]], totals: str, notes: Sequence[str] = ()) -> str:

@@ -10,6 +10,7 @@ trellis, gradient, answer, answer key, check or warning.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from rnnloss_cli import document as doc
@@ -64,6 +65,7 @@ def _label(depth: int, index: int) -> str:
     return f"({number})"
 
 
+ELIDED = re.compile(r"(?:^|[\[\s,])…(?:[\],\s]|$)")  # `[1, 2, …, 9]`, not `wait…`
 ABRIDGED = (
     "(Some inputs above are abridged, their middle elided (…): the problem file has them in full.)"
 )
@@ -87,8 +89,8 @@ def _abridged(block: doc.Block) -> bool:
 
         rows, columns = block.values.shape
         return rows > MAX_ROWS or columns > MAX_COLUMNS
-    if isinstance(block, doc.Paragraph):
-        return any("…" in doc.plain(line) for line in block.lines)
+    if isinstance(block, doc.Paragraph):  # an elided list writes … as an item of its own
+        return any(ELIDED.search(doc.plain(line)) for line in block.lines)
     return False
 
 
