@@ -434,10 +434,14 @@ def test_a_sheet_says_when_it_abridges_the_inputs(tmp_path, fmt):
     )
     short = tmp_path / "short.yaml"
     short.write_text(json.dumps({"loss": "mse", "y": [1, 2], "yhat": [1, 3]}), encoding="utf-8")
+    dots = tmp_path / "dots.yaml"  # a class named with an ellipsis abridges nothing
+    cce = {"loss": "cce", "classes": ["weather", "wait…", "alarm"], "target": [1]}
+    dots.write_text(json.dumps(cce | {"yhat": [[0.2, 0.7, 0.1]]}), encoding="utf-8")
     for command, path, abridged in (
         ("mse", long, True),
         ("ctc", tall, True),
         ("mse", short, False),
+        ("cce", dots, False),
     ):
         text = invoke([command, str(path), "--format", fmt]).stdout
         assert ("abridged" in text) is abridged, (path.name, text[-400:])
