@@ -373,7 +373,7 @@ def log_note(result: CTCResult, value: float, log_value: float, name: str = "p")
     the loss beside it), else ''."""
     if (value == 0.0 or math.isinf(value)) and math.isfinite(log_value):
         log = log_name(result.log_base)
-        return f"  ({log} {name} = {num(log_value / result.log_divisor)})"
+        return f"  ({log} {name} = {num(result.in_log_base(log_value))})"
     return ""
 
 
@@ -627,6 +627,7 @@ def alignments_section(result: CTCResult) -> Section:
 
 
 def _state_names(result: CTCResult, states: Sequence[str]) -> list[str]:
+    """Return the trellis states' names: the blank as ε, unless ε is a symbol of the label."""
     epsilon = "ε" if "ε" not in result.label else result.blank
     return symbols_shown([epsilon if x == result.blank else x for x in states])
 
@@ -783,9 +784,7 @@ def trellis_data(result: CTCResult) -> tuple[np.ndarray, list[str], Any, str] | 
     if dp.alpha is None:
         return None
     states = [result.alphabet[i] for i in dp.states] if result.alphabet else list(dp.states)
-    # The blank's columns are headed ε, unless ε is one of the label's own symbols.
-    epsilon = "ε" if "ε" not in result.label else result.blank
-    columns = symbols_shown([epsilon if s == result.blank else s for s in states])
+    columns = _state_names(result, states)  # the blank's columns headed ε
     marks: list[int | None] | None = None
     if dp.best_path is not None:
         best = dp.best_path.path
@@ -1099,7 +1098,7 @@ def json_object(solution: Solution) -> dict[str, Any]:
                     "probability": a.probability,
                     "stated": a.stated,
                     "symbols_probability": a.symbols_probability,
-                    "log_probability": a.log_probability / result.log_divisor,
+                    "log_probability": result.in_log_base(a.log_probability),
                 }
                 for a in naive.alignments
             ],
@@ -1108,8 +1107,8 @@ def json_object(solution: Solution) -> dict[str, Any]:
             "valid_probability": naive.valid_probability,
             "valid_loss": naive.valid_loss,
             # Added: the logs of the sums, exact where the sums underflow float64 to 0.
-            "log_probability": naive.log_probability / result.log_divisor,
-            "valid_log_probability": naive.valid_log_probability / result.log_divisor,
+            "log_probability": result.in_log_base(naive.log_probability),
+            "valid_log_probability": result.in_log_base(naive.valid_log_probability),
         }
     dp = result.dp
     dp_out: dict[str, Any] = {
@@ -1133,7 +1132,7 @@ def json_object(solution: Solution) -> dict[str, Any]:
         dp_out["best_path"] = {
             "path": symbols(path) if result.alphabet else word(path),
             "probability": dp.best_path.probability,
-            "log_probability": dp.best_path.log_probability / result.log_divisor,
+            "log_probability": result.in_log_base(dp.best_path.log_probability),
         }
     greedy = getattr(dp, "greedy", None)
     if greedy is not None and result.alphabet is not None:
@@ -1148,7 +1147,7 @@ def json_object(solution: Solution) -> dict[str, Any]:
             {
                 "path": word(path),
                 "probability": product,
-                "log_probability": log / result.log_divisor,
+                "log_probability": result.in_log_base(log),
             }
             for (path, product, _), log in zip(every.paths, logs, strict=True)
         ]
@@ -1165,10 +1164,9 @@ def decode_object(result: CTCResult, symbols: Any) -> dict[str, Any]:
     frame, most probable first; null for greedy decoding) and `nbest`; logs in the
     problem's log base, a probability that underflows float64 is 0 beside its exact log."""
     decoding = result.decoding
-    div = result.log_divisor
 
-    def log(value: float | None) -> float | None:
-        return None if value is None else value / div
+    def log(value: float | None) -> float | None:  # None: an exact p not computed
+        return None if value is None else result.in_log_base(value)
 
     def prefix(entry: Any) -> dict[str, Any]:
         return {

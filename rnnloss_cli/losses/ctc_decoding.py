@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from rnnloss_cli.core.ctc_decode import Frame, Prefix
     from rnnloss_cli.core.ctc_solve import CTCResult
 
-FACTORS_SHOWN = 12  # frames of the greedy path's product written out before eliding
 PREFIXES_SHOWN = 8  # a frame's kept prefixes written out in the beam table; JSON has all
 MORE = -2  # the place of a frame's "⋮ N more kept" row (−1: its best pruned)
 WHOLE_ROWS = 300  # a beam table of at most this many rows is shown whole, every frame
@@ -71,24 +70,21 @@ def greedy_section(result: CTCResult) -> Section:
     """Return the greedy (best-path) decoding: the arg-max of every frame, its product, the
     collapse, and the exact probability of the output beside the one path's; and which of
     greedy's output and beam search's is the more probable, by their exact p."""
-    from rnnloss_cli.losses.ctc import _word
+    from rnnloss_cli.losses.ctc import _product, _word
 
     decoding = result.decoding
     assert decoding is not None and result.alphabet is not None
     greedy = decoding.greedy
     alphabet = result.alphabet
     probs = decoding.probs
-    factors = [num(probs[t, c]) for t, c in enumerate(greedy.path)]
-    if len(factors) > FACTORS_SHOWN:
-        factors = [*factors[:6], "…", *factors[-3:]]
+    product = _product([probs[t, c] for t, c in enumerate(greedy.path)])
     path = _word(result, [alphabet[c] for c in greedy.path])
     output = _output(result, greedy.collapsed)
     lines: list[Line | str] = [
         f"the most probable symbol of every frame: {path} → collapses to {output}",
         line(
             ("p(path) ", "bold"),
-            f"= {' × '.join(factors)} = {probability(greedy.probability, greedy.log_probability)}"
-            "  (this one path)",
+            f"= {product} = {_total(greedy)}  (this one path)",
         ),
         line(
             ("p(output) ", "bold"),
@@ -140,7 +136,7 @@ def _row(result: CTCResult, frames: Sequence[Frame], place: tuple[int, int]) -> 
             "",
             line(("⋮", "dim")),
             line((f"{len(frame.kept) - PREFIXES_SHOWN:,} more kept", "dim")),
-            line((f"the last at P = {probability(last.probability, last.log_probability)}", "dim")),
+            line((f"the last at P = {_total(last)}", "dim")),
             "",
         ]
     if i < 0:
@@ -151,7 +147,7 @@ def _row(result: CTCResult, frames: Sequence[Frame], place: tuple[int, int]) -> 
             line((f"✂ {_output(result, pruned.prefix)}", "dim")),
             line((f"best of {frame.pruned:,} pruned", "dim")),
             line((f"({frame.candidates:,} candidates scored)", "dim")),
-            line((probability(pruned.probability, pruned.log_probability), "dim")),
+            line((_total(pruned), "dim")),
         ]
     if t == 0:  # before the first frame: ∅ alone, "ending in a blank" with P_b = 1
         before = {(): Prefix(0, 0.0, -math.inf, 0.0, frame.kept[0].trie)}
@@ -168,11 +164,13 @@ def _row(result: CTCResult, frames: Sequence[Frame], place: tuple[int, int]) -> 
         str(t + 1),
         _output(result, entry.prefix),
         *_worked(entry, before, y, blank),
-        probability(entry.probability, entry.log_probability),
+        _total(entry),
     ]
 
 
-def _total(entry: Prefix) -> str:
+def _total(entry: Any) -> str:
+    """Return an entry's probability (a prefix's P, an output's beam P or path p), written
+    by its log where float64 holds it only as 0."""
     return probability(entry.probability, entry.log_probability)
 
 
@@ -248,7 +246,7 @@ def nbest_section(result: CTCResult) -> Section:
             [
                 str(i + 1),
                 _output(result, best.prefix),
-                probability(best.probability, best.log_probability),
+                _total(best),
                 _log(result, best.log_probability),
                 exact,
             ]
@@ -257,8 +255,7 @@ def nbest_section(result: CTCResult) -> Section:
     lines: list[Line | str] = [
         line(
             ("Decoded  ", "bold"),
-            f"{_output(result, first.prefix)}   beam P = "
-            f"{probability(first.probability, first.log_probability)}",
+            f"{_output(result, first.prefix)}   beam P = {_total(first)}",
         ),
         line(
             (
@@ -276,8 +273,8 @@ def nbest_section(result: CTCResult) -> Section:
     better = decoding.better_than_best
     if better is not None:
         rank, entry = better
-        theirs = probability(entry.exact_probability or 0.0, entry.exact_log_probability)
-        ours = probability(first.exact_probability or 0.0, first.exact_log_probability)
+        theirs = _exact(entry.exact_probability, entry.exact_log_probability)
+        ours = _exact(first.exact_probability, first.exact_log_probability)
         lines.append(
             line(
                 (
@@ -375,7 +372,7 @@ def answer_line(result: CTCResult) -> Line:
     exact = _exact(best.exact_probability, best.exact_log_probability)
     text = (
         f"decoded ({how}): {_output(result, best.prefix)}   {estimate} = "
-        f"{probability(best.probability, best.log_probability)}, exact p = {exact}"
+        f"{_total(best)}, exact p = {exact}"
     )
     if result.label_given:
         text += (
