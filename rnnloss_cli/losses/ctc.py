@@ -798,7 +798,7 @@ def trellis_data(result: CTCResult) -> tuple[np.ndarray, list[str], Any, str] | 
             "products of their values as given — not a probability: the values sum to "
             f"{num(result.probabilities_total)}, not 1"
         )
-    if epsilon != result.blank:
+    if "ε" not in result.label and result.blank != "ε":  # _state_names heads them ε
         note += f"; ε stands for the blank ({printable(result.blank)})"
     beyond = beyond_words(result)
     if beyond:
