@@ -325,12 +325,8 @@ def gradient_section(solution: Solution) -> Section:
 def working(solution: Solution, details: bool = False) -> Document:
     """Return the working of one solved problem."""
     out = document(solution, LAYOUT, details)
-    if solution.problem.grad:
-        sections = list(out.sections)
-        # Before the answer's neighbours: after the terms, as every loss's gradient is.
-        at = next((i + 1 for i, s in enumerate(sections) if s.role == "terms"), len(sections))
-        sections.insert(at, gradient_section(solution))
-        out = out._replace(sections=tuple(sections))
+    if solution.problem.grad:  # after the terms (the last section), as every loss's is
+        out = out._replace(sections=(*out.sections, gradient_section(solution)))
     return out
 
 

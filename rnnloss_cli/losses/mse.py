@@ -95,16 +95,14 @@ def _mse_rows(solution: Solution) -> Rows:
 
 
 def _gradient_rows(solution: Solution) -> Rows:
+    from rnnloss_cli.workings.gradients import gradient_formula
+
     d, gradient = solution.result.details, solution.gradient
     assert gradient is not None
     n = gradient.parts["divisor"]
     over = f"/{num(n)}" if n != 1 else ""
-    if over:
-        text = f"∂L/∂ŷᵢ = 2(ŷᵢ − yᵢ)/n   (the mean's n = {num(n)})"
-        math = r"\frac{2(\hat{y}_i - y_i)}{n}\quad\text{(the mean's } n = " + num(n) + ")"
-    else:
-        text, math = "∂L/∂ŷᵢ = 2(ŷᵢ − yᵢ)   (the sum)", r"2(\hat{y}_i - y_i)\quad\text{(the sum)}"
-    formula = [Formula(text, r"\frac{\partial L}{\partial \hat{y}_i} = " + math)]
+    body = ("2(ŷᵢ − yᵢ)", r"2(\hat{y}_i - y_i)")
+    formula = [gradient_formula(("ŷᵢ", r"\hat{y}_i"), body, solution.result.reduction, n)]
     headers = ["i", "y", "ŷ", "working", "∂L/∂ŷᵢ"]
 
     def row(k: int) -> list[str]:
