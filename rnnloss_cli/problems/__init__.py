@@ -14,7 +14,6 @@ from typing import Any
 
 from rnnloss_cli import losses
 from rnnloss_cli.errors import ProblemError, quoted
-from rnnloss_cli.losses.keys import REDUCTIONS as REDUCTION_CHOICES
 from rnnloss_cli.problems.values import (
     Reader,
     did_you_mean,
@@ -26,7 +25,6 @@ from rnnloss_cli.problems.values import (
 )
 
 __all__ = [
-    "ALIASES",
     "LOSSES",
     "Problem",
     "ProblemError",
@@ -47,28 +45,18 @@ COMMON_KEYS = ("loss", "title", "expected", "tolerance")
 
 # The vocabulary of every loss at once, computed on first use (module __getattr__):
 # validating one problem imports that loss's module alone.
-#   ALIASES: each alias and its loss; LOSS_KEYS: the keys each loss takes;
-#   ALL_KEYS: every key of any loss; DEFAULT_REDUCTION: each reducing loss's default;
-#   LOG_BASE_LOSSES: the losses that take a logarithm.
+#   LOSS_KEYS: the keys each loss takes; ALL_KEYS: every key of any loss.
 
 
 def _vocabulary() -> dict[str, Any]:
-    every = losses.every()
-    loss_keys = {loss.name: loss.key_names for loss in every}
+    loss_keys = {loss.name: loss.key_names for loss in losses.every()}
     return {
-        "ALIASES": losses.aliases(),
         "LOSS_KEYS": loss_keys,
         "ALL_KEYS": sorted({*COMMON_KEYS, *(k for keys in loss_keys.values() for k in keys)}),
-        "DEFAULT_REDUCTION": {
-            loss.name: key.default
-            for loss in every
-            if (key := loss.key("reduction")) is not None and key.default is not None
-        },
-        "LOG_BASE_LOSSES": tuple(loss.name for loss in every if "log_base" in loss.key_names),
     }
 
 
-VOCABULARY = ("ALIASES", "LOSS_KEYS", "ALL_KEYS", "DEFAULT_REDUCTION", "LOG_BASE_LOSSES")
+VOCABULARY = ("LOSS_KEYS", "ALL_KEYS")
 
 
 def vocabulary(name: str) -> Any:
@@ -95,7 +83,6 @@ FILE_LIMITS = (
     ("candidates scored by beam search", 60_000_000),
 )
 MAX_TITLE = 200  # characters: a title is a line above the working and a cell of a table
-REDUCTIONS = REDUCTION_CHOICES
 
 
 @dataclass(frozen=True)
