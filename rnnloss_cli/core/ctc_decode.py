@@ -37,10 +37,6 @@ from rnnloss_cli.core import ctc
 # both 0.04, but their logs differ in the last bit.
 TIE_DECIMALS = 10
 BEAM_WIDTH = 100  # the default, as TensorFlow's and Keras's ctc beam search decoders
-# Limits that keep decoding within about a second: the beam entries kept for the working
-# (frames × width), and the candidates scored (frames × width × alphabet).
-MAX_BEAM_ENTRIES = 200_000
-MAX_DECODE_WORK = 50_000_000
 # Prefix symbols that the beam after every frame may hold to be listed whole (as JSON
 # `decode.beam`): beyond, only the n-best is listed (a 2,000-frame, 100-wide beam of long
 # prefixes would be hundreds of megabytes).

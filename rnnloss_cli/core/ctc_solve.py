@@ -635,11 +635,6 @@ ALIGNMENTS_SHOWN = 2_000  # alignments listed by --alignments all; the count sta
 # Frames × alignments that --alignments all may walk: generating a path costs a few
 # operations a frame, so this keeps the listing within about a second.
 MAX_ENUMERATION_WORK = 2_000_000
-# Cells of the forward algorithm's table: T frames × (2·label + 1) states. It bounds the
-# time and memory of the exact loss, the best path, the gradient and the trellis alike
-# (with problems/ctc.py's MAX_MATRIX, at most about 6 s and 1 GB: the gradient and the
-# trellis as JSON).
-MAX_TRELLIS = 4_000_000
 STEPS_CELLS = 400  # frames × states written out by --steps; beyond it, --trellis
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from rnnloss_cli.core.ctc_solve import MAX_TRELLIS
 from rnnloss_cli.errors import ProblemError, quoted
 from rnnloss_cli.losses.ctc import DECODERS, METHODS
 from rnnloss_cli.losses.ctc import REDUCTIONS as CTC_REDUCTIONS
@@ -35,6 +34,14 @@ MAX_ALPHABET = 1_000
 MAX_ALIGNMENTS = 1_000
 MAX_LISTED_FRAMES = 40_000  # all listed alignments together (each is also <= MAX_FRAMES)
 MAX_MATRIX = 2_000_000  # values in a probs / log_probs / logits matrix
+# Cells of the forward algorithm's table: T frames × (2·label + 1) states. It bounds the
+# time and memory of the exact loss, the best path, the gradient and the trellis alike
+# (with MAX_MATRIX, at most about 6 s and 1 GB: the gradient and the trellis as JSON).
+MAX_TRELLIS = 4_000_000
+# Beam search (decode: beam) within a few seconds: the prefixes kept for the working
+# (frames × width), and the candidates scored (frames × width × alphabet).
+MAX_BEAM_ENTRIES = 200_000
+MAX_DECODE_WORK = 50_000_000
 MATRIX_KEYS = ("probs", "log_probs", "logits")
 MAX_BEAM_WIDTH = 10_000
 # Marks the working writes where a symbol could stand: a symbol may not look like one.
@@ -487,7 +494,6 @@ def _check_decoding(inputs: dict[str, Any], key: str) -> None:
     """Refuse beam search that would score or keep too much (frames × width × alphabet)."""
     if inputs.get("decode") != "beam":
         return
-    from rnnloss_cli.core.ctc_decode import MAX_BEAM_ENTRIES, MAX_DECODE_WORK
 
     frames, symbols = inputs["prediction"].shape
     width = inputs["beam_width"]
